@@ -1,0 +1,160 @@
+"""The compiled plan: the typed, validated form of one rule version.
+
+A plan is the input of `RuleWorkflow`, so it sits in workflow history: a running workflow keeps
+the rule version it started with, and replay sees exactly what the first run saw. Expressions
+travel as source text; they were parsed and checked at compile time and are evaluated by an
+activity, so the workflow stays free of I/O and of the template engine.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Expr(_Model):
+    """A checked Jinja2 expression (`when`, `if`, `set`, `match`, `record.value`)."""
+
+    source: str
+
+
+class Text(_Model):
+    """A checked Jinja2 template string (task titles, dedupe keys)."""
+
+    source: str
+
+
+class Recipient(_Model):
+    """`employee`, `manager`, `skip_manager`, `hrbp` or `group:<name>`, resolved at run time."""
+
+    role: str
+
+
+class EventTrigger(_Model):
+    kind: Literal["event"] = "event"
+    event: str
+
+
+class ScheduleTrigger(_Model):
+    kind: Literal["schedule"] = "schedule"
+    cron: str
+    timezone: str = "Asia/Shanghai"
+
+
+Trigger = Annotated[EventTrigger | ScheduleTrigger, Field(discriminator="kind")]
+
+
+class _Step(_Model):
+    # A stable path such as "steps[2].then[0]": the key for idempotent side effects.
+    id: str
+    # Where the step was written, for messages at run time ("rules/x.yaml:14:7").
+    at: str = ""
+
+
+class ScoreStep(_Step):
+    kind: Literal["score"] = "score"
+    scorer: str
+    bind: str
+
+
+class SetStep(_Step):
+    kind: Literal["set"] = "set"
+    values: dict[str, Expr]
+
+
+class NotifyStep(_Step):
+    kind: Literal["notify"] = "notify"
+    to: list[Recipient]
+    channels: list[str]
+    template: str
+    urgent: bool = False
+
+
+class AssignTaskStep(_Step):
+    kind: Literal["assign_task"] = "assign_task"
+    assignee: Recipient
+    title: Text
+    template: str
+    due_seconds: int
+    # Offsets before the due time at which the assignee is reminded.
+    reminders_seconds: list[int] = []
+    # Roles the task moves to, in order, each time its due time passes unanswered.
+    escalate_to: list[Recipient] = []
+    # Whether the rule waits for the task's outcome before its next step.
+    wait: bool = True
+    bind: str | None = None
+
+
+class WaitStep(_Step):
+    kind: Literal["wait"] = "wait"
+    seconds: int
+
+
+class RecordStep(_Step):
+    kind: Literal["record"] = "record"
+    metric: str
+    value: Expr
+
+
+class IfStep(_Step):
+    kind: Literal["if"] = "if"
+    condition: Expr
+    then: list[Step]
+    else_: list[Step] = Field(default=[], alias="else")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class WaitForStep(_Step):
+    kind: Literal["wait_for"] = "wait_for"
+    event: str
+    match: Expr | None = None
+    timeout_seconds: int
+    on_timeout: list[Step] = []
+    bind: str | None = None
+
+
+Step = Annotated[
+    ScoreStep | SetStep | NotifyStep | AssignTaskStep | WaitStep | RecordStep | IfStep | WaitForStep,
+    Field(discriminator="kind"),
+]
+
+IfStep.model_rebuild()
+WaitForStep.model_rebuild()
+
+
+class LocalizedText(_Model):
+    zh: str = ""
+    en: str = ""
+
+
+class Plan(_Model):
+    rule_id: str
+    version: int
+    title: LocalizedText
+    description: str = ""
+    owner: str = ""
+    enabled: bool = True
+    trigger: Trigger
+    when: list[Expr] = []
+    dedupe: Text
+    steps: list[Step]
+    source: str = ""
+    # sha256 of the canonical JSON of everything above but `source`: identifies the version.
+    digest: str = ""
+
+
+def iter_steps(steps: list[Step]):
+    """Every step, depth first, including those inside if/else and on_timeout branches."""
+    for step in steps:
+        yield step
+        if isinstance(step, IfStep):
+            yield from iter_steps(step.then)
+            yield from iter_steps(step.else_)
+        elif isinstance(step, WaitForStep):
+            yield from iter_steps(step.on_timeout)

