@@ -1,0 +1,189 @@
+"""Stage 7: which rules an event (or a schedule tick) fires, and under which dedupe key.
+
+Rules are indexed by trigger event type and their `when` conditions compiled once, when the
+index is built; matching an event only evaluates. One rule failing to evaluate (say, a field
+the producer left out) is reported next to the matches and never hides the other rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from wendu.rules.expressions import Condition, Evaluation, referenced_fields
+from wendu.rules.plan import EventTrigger, Plan, ScheduleTrigger
+
+
+@dataclass(frozen=True)
+class Match:
+    plan: Plan
+    dedupe_key: str
+    # Each `when` condition with its outcome (always True in a match), in rule order.
+    matched: list[tuple[str, bool]]
+    # 'profile.overtime_hours_7d' -> 23.5: the facts the conditions read, for the "why" line.
+    values: dict[str, Any]
+
+    @property
+    def workflow_id(self) -> str:
+        return f"rule/{self.plan.rule_id}/{self.dedupe_key}"
+
+    @property
+    def why(self) -> str:
+        """'overtime-care v1: profile.overtime_hours_7d > 20 (profile.overtime_hours_7d=23.5)'."""
+        conditions = "; ".join(src for src, _ in self.matched) or "no conditions"
+        facts = ", ".join(f"{k}={v}" for k, v in self.values.items())
+        head = f"{self.plan.rule_id} v{self.plan.version}: {conditions}"
+        return f"{head} ({facts})" if facts else head
+
+
+@dataclass(frozen=True)
+class MatchError:
+    rule_id: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.rule_id}: {self.message}"
+
+
+class EvaluationError(Exception):
+    def __init__(self, rule_id: str, message: str):
+        super().__init__(f"{rule_id}: {message}")
+        self.rule_id = rule_id
+        self.message = message
+
+
+@dataclass
+class MatchResult:
+    """The matches (iterate or index it like a list) and the rules that failed to evaluate."""
+
+    matches: list[Match] = field(default_factory=list)
+    errors: list[MatchError] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[Match]:
+        return iter(self.matches)
+
+    def __len__(self) -> int:
+        return len(self.matches)
+
+    def __getitem__(self, index: int) -> Match:
+        return self.matches[index]
+
+
+class _CompiledRule:
+    __slots__ = ("plan", "rule_ctx", "conditions", "dedupe")
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.rule_ctx = rule_context(plan)
+        self.conditions = [
+            (Condition(expr.source), [(name, *name.split(".", 1)) for name in
+                                      referenced_fields(expr.source)])
+            for expr in plan.when
+        ]
+        self.dedupe = plan.dedupe.source
+
+    def evaluate(self, evaluation: Evaluation) -> Match | None:
+        """The match in a prepared context (`rule` already set), None when a condition fails.
+
+        Raises EvaluationError naming the condition that could not be evaluated.
+        """
+        values: dict[str, Any] = {}
+        matched = []
+        for index, (condition, names) in enumerate(self.conditions):
+            try:
+                holds = condition.on(evaluation)
+            except Exception as exc:  # noqa: BLE001 - any failure is this rule's alone
+                raise EvaluationError(self.plan.rule_id,
+                                      f"when[{index}] `{condition.source}`: {exc}") from exc
+            if not holds:
+                return None
+            matched.append((condition.source, True))
+            for name, root, attr in names:
+                container = evaluation.flat.get(root)
+                if isinstance(container, Mapping):
+                    values[name] = container.get(attr)
+        try:
+            key = evaluation.render(self.dedupe).strip()
+        except Exception as exc:  # noqa: BLE001
+            raise EvaluationError(self.plan.rule_id, f"dedupe `{self.dedupe}`: {exc}") from exc
+        if not key:
+            raise EvaluationError(self.plan.rule_id, f"dedupe `{self.dedupe}` rendered empty")
+        return Match(self.plan, key, matched, values)
+
+
+def rule_context(plan: Plan) -> dict[str, Any]:
+    """What expressions see as `rule`."""
+    return {"id": plan.rule_id, "version": plan.version, "title": plan.title.model_dump()}
+
+
+class RuleIndex:
+    def __init__(self, plans: Iterable[Plan]):
+        self._by_event: dict[str, list[_CompiledRule]] = {}
+        self._schedules: list[Plan] = []
+        for plan in plans:
+            if not plan.enabled:
+                continue
+            if isinstance(plan.trigger, EventTrigger):
+                self._by_event.setdefault(plan.trigger.event, []).append(_CompiledRule(plan))
+            elif isinstance(plan.trigger, ScheduleTrigger):
+                self._schedules.append(plan)
+                _compiled(plan)
+
+    def __len__(self) -> int:
+        return sum(len(rules) for rules in self._by_event.values()) + len(self._schedules)
+
+    @property
+    def event_types(self) -> list[str]:
+        return sorted(self._by_event)
+
+    @property
+    def schedules(self) -> list[Plan]:
+        return list(self._schedules)
+
+    def rules_for(self, event_type: str) -> list[Plan]:
+        return [rule.plan for rule in self._by_event.get(event_type, ())]
+
+    def match(self, event_type: str, ctx: Mapping[str, Any]) -> MatchResult:
+        """Matches of the enabled rules triggered by `event_type` for one runtime context."""
+        result = MatchResult()
+        rules = self._by_event.get(event_type)
+        if not rules:
+            return result
+        # One context shared by every rule: only `rule` changes between them, and the
+        # immutable sandbox guarantees no expression alters the rest.
+        evaluation = Evaluation(ctx)
+        for rule in rules:
+            evaluation["rule"] = rule.rule_ctx
+            try:
+                found = rule.evaluate(evaluation)
+            except EvaluationError as exc:
+                result.errors.append(MatchError(exc.rule_id, exc.message))
+                continue
+            if found is not None:
+                result.matches.append(found)
+        return result
+
+
+_SCHEDULE_CACHE: dict[tuple[str, int, str], _CompiledRule] = {}
+
+
+def _compiled(plan: Plan) -> _CompiledRule:
+    # The digest identifies a compiled version; plans built by hand have none.
+    key = (plan.rule_id, plan.version, plan.digest or str(id(plan)))
+    rule = _SCHEDULE_CACHE.get(key)
+    if rule is None:
+        rule = _SCHEDULE_CACHE[key] = _CompiledRule(plan)
+    return rule
+
+
+def matches_for_schedule(plan: Plan, ctx: Mapping[str, Any]) -> Match | None:
+    """Evaluate a rule (usually a schedule rule) for one employee's context.
+
+    `ctx` holds `schedule` ({"fire_time": ISO string}), `employee` and `profile`; `rule` is
+    added here. Returns None when a condition is false; raises EvaluationError on failure.
+    """
+    rule = _compiled(plan)
+    evaluation = Evaluation(ctx)
+    evaluation["rule"] = rule.rule_ctx
+    return rule.evaluate(evaluation)
