@@ -66,6 +66,11 @@ class EvaluateInput(BaseModel):
     texts: dict[str, str] = {}
 
 
+class EvaluateResult(BaseModel):
+    values: dict[str, Any] = {}
+    texts: dict[str, str] = {}
+
+
 class NotifyInput(BaseModel):
     # Deliveries are keyed by f"{workflow_id}/{step_id}/{recipient_id}/{channel}".
     workflow_id: str
@@ -80,6 +85,9 @@ class NotifyInput(BaseModel):
     urgent: bool = False
     # Extra variables for the template (e.g. `task`), on top of the context.
     extra: dict[str, Any] = {}
+    # Appended to each delivery key when one step notifies the same person more than once
+    # (task reminders and escalations: "reminder/0/1", "escalated/1").
+    purpose: str = ""
 
 
 class Delivery(BaseModel):
@@ -129,6 +137,8 @@ class TaskInput(BaseModel):
     title: str
     subject_employee_id: str | None
     context: dict[str, Any]
+    # Why the rule fired (rule version, matched conditions): the assignment message shows it.
+    why: str = ""
 
 
 class TaskView(BaseModel):

@@ -1,0 +1,1 @@
+"""Delivery channels (in-app inbox today; WeCom, e-mail and webhooks plug in here)."""

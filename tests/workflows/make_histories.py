@@ -1,0 +1,161 @@
+"""Record the histories that `test_replay.py` replays against the current workflow code.
+
+    python tests/workflows/make_histories.py
+
+Runs representative workflows on the time-skipping test server with a throwaway SQLite store
+and saves each history to histories/<name>.json. Re-record only when a change is *meant* to
+be incompatible (and then version the workflow): the committed histories stand for workflows
+that are running in production while a new worker is deployed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import sys
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+import scenarios as sc  # this folder is sys.path[0] when run as a script
+from temporalio import activity
+from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from wendu.store.db import make_engine, make_session_factory, upgrade
+from wendu.workflows import RuleWorkflow, ScanWorkflow, TaskWorkflow
+from wendu.workflows.io import (
+    EVENT_SIGNAL,
+    SCAN_SCHEDULE,
+    TASK_ACT_UPDATE,
+    TASK_STATE_QUERY,
+    EventArrived,
+    ScanInput,
+    TaskAction,
+    TaskView,
+)
+from wendu.workflows.rule_workflow import task_id_for
+
+from wendu.worker import build_worker
+
+
+@activity.defn(name=SCAN_SCHEDULE)
+async def scan_schedule(inp: ScanInput) -> dict:
+    """Stands in for the real scan (another module): the workflow only calls it."""
+    activity.heartbeat(0)
+    return {"rule_id": inp.rule_id, "employees": 3, "fired": 1}
+
+
+def _test_server() -> str:
+    found = Path(sys.executable).parent / "temporal-test-server"
+    return str(found) if found.exists() else shutil.which("temporal-test-server") or ""
+
+
+async def _save(name: str, handle: WorkflowHandle) -> None:
+    history = await handle.fetch_history()
+    data = {"workflow_id": handle.id, "history": json.loads(history.to_json())}
+    path = sc.HISTORIES_DIR / f"{name}.json"
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"saved {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
+
+
+async def _task_started(client: Client, rule_id: str) -> WorkflowHandle:
+    task = client.get_workflow_handle(f"task/{task_id_for(rule_id, 'steps[1]')}")
+    for _ in range(200):
+        try:
+            if await task.query(TASK_STATE_QUERY, result_type=TaskView | None):
+                return task
+        except Exception:
+            pass
+        await asyncio.sleep(0.05)
+    raise TimeoutError(task.id)
+
+
+async def record(env: WorkflowEnvironment, queue: str) -> None:
+    client = env.client
+
+    wid = "rule/overtime-notice/E1"
+    await client.execute_workflow(
+        RuleWorkflow.run, sc.rule_input(sc.notify_plan()), id=wid, task_queue=queue
+    )
+    await _save("rule_notify", client.get_workflow_handle(wid))
+
+    # Reminder, escalation after two days, then the skip manager completes it.
+    wid = "rule/overtime-checkin/E1"
+    rule = await client.start_workflow(
+        RuleWorkflow.run, sc.rule_input(sc.task_plan()), id=wid, task_queue=queue
+    )
+    task = await _task_started(client, wid)
+    await env.sleep(timedelta(days=2, hours=1))
+    await task.execute_update(
+        TASK_ACT_UPDATE,
+        TaskAction(action="complete", actor_id="S1", comment="talked"),
+        result_type=TaskView,
+    )
+    await rule.result()
+    await _save("rule_task_escalated_completed", rule)
+    await _save("task_escalated_completed", task)
+
+    # Dismissed by the manager right away: the rule's else branch.
+    wid = "rule/overtime-checkin/E1-dismiss"
+    rule = await client.start_workflow(
+        RuleWorkflow.run, sc.rule_input(sc.task_plan()), id=wid, task_queue=queue
+    )
+    task = await _task_started(client, wid)
+    await task.execute_update(
+        TASK_ACT_UPDATE,
+        TaskAction(action="dismiss", actor_id="M1", comment="on leave"),
+        result_type=TaskView,
+    )
+    await rule.result()
+    await _save("rule_task_dismissed", rule)
+    await _save("task_dismissed", task)
+
+    wid = "rule/satisfaction-recovery/E1"
+    rule = await client.start_workflow(
+        RuleWorkflow.run, sc.rule_input(sc.wait_for_plan()), id=wid, task_queue=queue
+    )
+    await asyncio.sleep(0.5)
+    await rule.signal(EVENT_SIGNAL, EventArrived(event=sc.survey_event("s-1", 2)))
+    await rule.signal(EVENT_SIGNAL, EventArrived(event=sc.survey_event("s-2", 4.5)))
+    await rule.result()
+    await _save("rule_wait_for_matched", rule)
+
+    wid = "rule/satisfaction-recovery/E1-timeout"
+    await client.execute_workflow(
+        RuleWorkflow.run, sc.rule_input(sc.wait_for_plan()), id=wid, task_queue=queue
+    )
+    await _save("rule_wait_for_timeout", client.get_workflow_handle(wid))
+
+    wid = "scan/weekly-attrition/2026-11-30"
+    await client.execute_workflow(
+        ScanWorkflow.run,
+        ScanInput(rule_id="weekly-attrition", digest="d" * 64),
+        id=wid,
+        task_queue=queue,
+    )
+    await _save("scan", client.get_workflow_handle(wid))
+    assert TaskWorkflow  # recorded as the children above
+
+
+async def main() -> None:
+    sc.HISTORIES_DIR.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{tmp}/wendu.db")
+        upgrade(engine)
+        factory = make_session_factory(engine)
+        sc.seed(factory)
+        settings = sc.settings("histories")
+        async with (
+            await WorkflowEnvironment.start_time_skipping(
+                data_converter=pydantic_data_converter, test_server_existing_path=_test_server()
+            ) as env,
+            build_worker(env.client, settings, factory, extra_activities=[scan_schedule]),
+        ):
+            await record(env, settings.task_queue)
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,15 @@
+"""The one way every process (API, worker, CLI) connects to Temporal."""
+
+from __future__ import annotations
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+DEFAULT_ADDRESS = "127.0.0.1:7233"
+
+
+async def connect(address: str, namespace: str) -> Client:
+    """A client that carries the io/plan pydantic models as JSON."""
+    return await Client.connect(
+        address or DEFAULT_ADDRESS, namespace=namespace, data_converter=pydantic_data_converter
+    )

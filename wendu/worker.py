@@ -1,0 +1,113 @@
+"""The Temporal worker: the workflows and every activity, with their dependencies built once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from wendu.activities.evaluate import Evaluator
+from wendu.activities.notify import Notifier
+from wendu.activities.outcomes import OutcomeActivities, ScoreActivities
+from wendu.activities.render import get_renderer
+from wendu.activities.scan import ScanActivities
+from wendu.activities.tasks import TaskActivities
+from wendu.channels.registry import ChannelRegistry
+from wendu.scorers.registry import ScorerRegistry
+from wendu.settings import Settings
+from wendu.temporal import connect
+from wendu.workflows import WORKFLOWS
+
+log = logging.getLogger(__name__)
+
+
+def build_activities(
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    *,
+    scorers: ScorerRegistry | None = None,
+    channels: ChannelRegistry | None = None,
+) -> list[Callable[..., Any]]:
+    """Every activity method, bound to its owner (session factory, templates, scorers)."""
+    notifier = Notifier(
+        session_factory,
+        get_renderer(str(settings.templates_path)),
+        channels or ChannelRegistry.default(),
+    )
+    tasks = TaskActivities(session_factory)
+    outcomes = OutcomeActivities(session_factory)
+    score = ScoreActivities(session_factory, scorers or ScorerRegistry.default())
+    return [
+        Evaluator().evaluate,
+        notifier.notify,
+        notifier.notify_task,
+        tasks.create_task,
+        tasks.escalate_task,
+        tasks.apply_task_action,
+        outcomes.record_outcome,
+        outcomes.register_wait,
+        outcomes.clear_wait,
+        score.score,
+    ]
+
+
+def build_worker(
+    client: Client,
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    *,
+    extra_activities: Sequence[Callable[..., Any]] = (),
+    scorers: ScorerRegistry | None = None,
+    channels: ChannelRegistry | None = None,
+) -> Worker:
+    activities = build_activities(settings, session_factory, scorers=scorers, channels=channels)
+    # The schedule scan starts RuleWorkflows itself, so it is the one activity with the client.
+    activities.append(ScanActivities(session_factory, client, settings.task_queue).scan_schedule)
+    extra_names = {_activity_name(fn) for fn in extra_activities}
+    kept = [fn for fn in activities if _activity_name(fn) not in extra_names]
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=WORKFLOWS,
+        activities=[*kept, *extra_activities],
+    )
+
+
+def _activity_name(fn: Callable[..., Any]) -> str | None:
+    definition = getattr(fn, "__temporal_activity_definition", None)
+    return getattr(definition, "name", None)
+
+
+async def run_worker(
+    settings: Settings,
+    stop: asyncio.Event | None = None,
+    *,
+    extra_activities: Sequence[Callable[..., Any]] = (),
+) -> None:
+    """Runs the worker until `stop` is set (or forever), on a migrated database.
+
+    The worker registers every activity, the schedule scan included; `extra_activities` adds
+    more (one named like a built-in replaces it).
+    """
+    from wendu.store.db import make_engine, make_session_factory, upgrade
+
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        await asyncio.to_thread(upgrade, engine)
+        client = await connect(settings.temporal_address, settings.temporal_namespace)
+        worker = build_worker(
+            client, settings, make_session_factory(engine), extra_activities=extra_activities
+        )
+        log.info("worker polling task queue %r", settings.task_queue)
+        if stop is None:
+            await worker.run()
+            return
+        async with worker:
+            await stop.wait()
+    finally:
+        engine.dispose()

@@ -1,0 +1,356 @@
+"""RuleWorkflow walks a compiled plan; ScanWorkflow runs a schedule-triggered rule's scan.
+
+The plan is the input, so it is in history and a running workflow keeps the rule version it
+started with. Every expression is evaluated by the EVALUATE local activity, whose results are
+recorded in history: replay never evaluates again and the workflow never imports Jinja2.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from wendu.rules.plan import (
+        AssignTaskStep,
+        IfStep,
+        NotifyStep,
+        Plan,
+        RecordStep,
+        ScoreStep,
+        SetStep,
+        Step,
+        WaitForStep,
+        WaitStep,
+    )
+    from wendu.workflows.io import (
+        CLEAR_WAIT,
+        EVALUATE,
+        EVENT_SIGNAL,
+        NOTIFY,
+        RECORD_OUTCOME,
+        REGISTER_WAIT,
+        SCAN_SCHEDULE,
+        SCORE,
+        EvaluateInput,
+        EvaluateResult,
+        EventArrived,
+        Firing,
+        NotifyInput,
+        NotifyResult,
+        RecordInput,
+        RuleInput,
+        RuleResult,
+        ScanInput,
+        ScoreInput,
+        ScoreResult,
+        TaskInput,
+        WaitRegistration,
+    )
+    from wendu.workflows.task_workflow import (
+        NOTIFY_RETRY,
+        NOTIFY_TIMEOUT,
+        STORE_RETRY,
+        STORE_TIMEOUT,
+        TaskWorkflow,
+    )
+
+# Expressions are pure: a failure is the rule's and the same on every attempt.
+EVALUATE_TIMEOUT = timedelta(seconds=10)
+EVALUATE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=10),
+    maximum_attempts=3,
+)
+SCORE_TIMEOUT = timedelta(minutes=1)
+SCORE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+    maximum_attempts=5,
+)
+SCAN_TIMEOUT = timedelta(hours=2)
+SCAN_HEARTBEAT = timedelta(minutes=2)
+SCAN_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+    maximum_attempts=5,
+)
+
+
+def task_id_for(parent_workflow_id: str, step_id: str) -> str:
+    digest = hashlib.sha256(f"{parent_workflow_id}/{step_id}".encode()).hexdigest()
+    return f"T-{digest[:16]}"
+
+
+def explain(plan: Plan, firing: Firing) -> str:
+    """Why a message was sent: the rule version, the conditions that matched, their values."""
+    parts = [f"rule {plan.rule_id} v{plan.version}"]
+    if firing.matched:
+        parts.append("when " + " and ".join(firing.matched))
+    if firing.values:
+        shown = (
+            f"{k} = {json.dumps(v, ensure_ascii=False, default=str)}"
+            for k, v in firing.values.items()
+        )
+        parts.append(", ".join(shown))
+    return "; ".join(parts)
+
+
+@workflow.defn(name="RuleWorkflow")
+class RuleWorkflow:
+    def __init__(self) -> None:
+        # Every event signalled to this workflow, in arrival order; wait_for steps read it.
+        self._events: list[dict[str, Any]] = []
+        self._steps_run: list[str] = []
+        self._ctx: dict[str, Any] = {}
+
+    @workflow.signal(name=EVENT_SIGNAL)
+    def on_event(self, arrived: EventArrived) -> None:
+        self._events.append(arrived.event)
+
+    @workflow.run
+    async def run(self, inp: RuleInput) -> RuleResult:
+        self._inp = inp
+        self._id = workflow.info().workflow_id
+        self._ctx = {**inp.context, "vars": dict(inp.context.get("vars") or {})}
+        self._why = explain(inp.plan, inp.firing)
+        await self._run_steps(inp.plan.steps)
+        return RuleResult(rule_id=inp.plan.rule_id, steps_run=self._steps_run, vars=self._vars)
+
+    @property
+    def _vars(self) -> dict[str, Any]:
+        return self._ctx["vars"]
+
+    async def _run_steps(self, steps: list[Step]) -> None:
+        for step in steps:
+            self._steps_run.append(step.id)
+            await self._run_step(step)
+
+    async def _run_step(self, step: Step) -> None:
+        match step:
+            case ScoreStep():
+                await self._score(step)
+            case SetStep():
+                result = await self._evaluate(step, {k: e.source for k, e in step.values.items()})
+                self._vars.update(result.values)
+            case IfStep():
+                result = await self._evaluate(step, {"if": step.condition.source})
+                await self._run_steps(step.then if result.values["if"] else step.else_)
+            case NotifyStep():
+                await self._notify(step)
+            case AssignTaskStep():
+                await self._assign_task(step)
+            case WaitStep():
+                await workflow.sleep(timedelta(seconds=step.seconds))
+            case WaitForStep():
+                await self._wait_for(step)
+            case RecordStep():
+                await self._record(step)
+            case _:  # pragma: no cover - the plan union is closed
+                raise ApplicationError(f"unknown step {step!r}", non_retryable=True)
+
+    async def _evaluate(
+        self,
+        step: Step,
+        expressions: dict[str, str] | None = None,
+        texts: dict[str, str] | None = None,
+        ctx: dict[str, Any] | None = None,
+    ) -> EvaluateResult:
+        try:
+            return await workflow.execute_local_activity(
+                EVALUATE,
+                EvaluateInput(
+                    context=ctx or self._ctx, expressions=expressions or {}, texts=texts or {}
+                ),
+                result_type=EvaluateResult,
+                start_to_close_timeout=EVALUATE_TIMEOUT,
+                retry_policy=EVALUATE_RETRY,
+            )
+        except (ActivityError, ApplicationError) as err:
+            # A local activity's failure may arrive wrapped in ActivityError or not.
+            cause = err.cause if isinstance(err, ActivityError) else err
+            message = cause.message if isinstance(cause, ApplicationError) else str(err)
+            raise ApplicationError(
+                f"{step.at or step.id}: {message}", type="RuleError", non_retryable=True
+            ) from err
+
+    async def _score(self, step: ScoreStep) -> None:
+        result = await workflow.execute_activity(
+            SCORE,
+            ScoreInput(
+                workflow_id=self._id,
+                step_id=step.id,
+                scorer=step.scorer,
+                employee_id=self._inp.firing.employee_id,
+                context=self._ctx,
+            ),
+            result_type=ScoreResult,
+            start_to_close_timeout=SCORE_TIMEOUT,
+            retry_policy=SCORE_RETRY,
+        )
+        self._vars[step.bind] = result.model_dump(mode="json")
+
+    async def _notify(self, step: NotifyStep) -> None:
+        result = await workflow.execute_activity(
+            NOTIFY,
+            NotifyInput(
+                workflow_id=self._id,
+                step_id=step.id,
+                rule_id=self._inp.plan.rule_id,
+                template=step.template,
+                channels=step.channels,
+                roles=[r.role for r in step.to],
+                subject_employee_id=self._inp.firing.employee_id,
+                context=self._ctx,
+                urgent=step.urgent,
+                extra={"why": self._why},
+            ),
+            result_type=NotifyResult,
+            start_to_close_timeout=NOTIFY_TIMEOUT,
+            retry_policy=NOTIFY_RETRY,
+        )
+        if result.unresolved:
+            workflow.logger.warning("%s: nobody for %s", step.at or step.id, result.unresolved)
+
+    async def _assign_task(self, step: AssignTaskStep) -> None:
+        title = (await self._evaluate(step, texts={"title": step.title.source})).texts["title"]
+        task_id = task_id_for(self._id, step.id)
+        task = TaskInput(
+            task_key=f"{self._id}/{step.id}",
+            task_id=task_id,
+            parent_workflow_id=self._id,
+            rule_id=self._inp.plan.rule_id,
+            step=step,
+            title=title,
+            subject_employee_id=self._inp.firing.employee_id,
+            context=self._ctx,
+            why=self._why,
+        )
+        if not step.wait:
+            # The task outlives the rule: it has its own timers and its own assignee.
+            await workflow.start_child_workflow(
+                TaskWorkflow.run,
+                task,
+                id=f"task/{task_id}",
+                parent_close_policy=ParentClosePolicy.ABANDON,
+            )
+            return
+        outcome = await workflow.execute_child_workflow(
+            TaskWorkflow.run, task, id=f"task/{task_id}"
+        )
+        if step.bind:
+            self._vars[step.bind] = outcome.model_dump(mode="json")
+
+    async def _wait_for(self, step: WaitForStep) -> None:
+        employee_id = self._inp.firing.employee_id
+        if not employee_id:
+            raise ApplicationError(
+                f"{step.at or step.id}: wait_for needs the employee the rule fired for",
+                type="RuleError",
+                non_retryable=True,
+            )
+        wait = WaitRegistration(
+            workflow_id=self._id, step_id=step.id, event_type=step.event, employee_id=employee_id
+        )
+        # Events signalled from here on are candidates, even before the registration returns.
+        cursor = len(self._events)
+        await workflow.execute_activity(
+            REGISTER_WAIT, wait, start_to_close_timeout=STORE_TIMEOUT, retry_policy=STORE_RETRY
+        )
+        try:
+            matched = await self._next_match(step, cursor)
+        finally:
+            await workflow.execute_activity(
+                CLEAR_WAIT, wait, start_to_close_timeout=STORE_TIMEOUT, retry_policy=STORE_RETRY
+            )
+        if matched is None:
+            await self._run_steps(step.on_timeout)
+        elif step.bind:
+            self._vars[step.bind] = matched
+
+    async def _next_match(self, step: WaitForStep, cursor: int) -> dict[str, Any] | None:
+        deadline = workflow.now() + timedelta(seconds=step.timeout_seconds)
+        while True:
+            while cursor < len(self._events):
+                event = self._events[cursor]
+                cursor += 1
+                if await self._matches(step, event):
+                    return event
+            remaining = (deadline - workflow.now()).total_seconds()
+            if remaining < 0.001:  # timers are whole milliseconds
+                return None
+
+            def arrived(seen: int = cursor) -> bool:
+                return len(self._events) > seen
+
+            # On timeout, events that came with the deadline are still looked at, then we stop.
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(arrived, timeout=remaining)
+
+    async def _matches(self, step: WaitForStep, event: dict[str, Any]) -> bool:
+        if event.get("type", step.event) != step.event:
+            return False
+        employee_id = event.get("employee_id")
+        if employee_id and employee_id != self._inp.firing.employee_id:
+            return False
+        if step.match is None:
+            return True
+        try:
+            result = await self._evaluate(
+                step, {"match": step.match.source}, ctx={**self._ctx, "event": event}
+            )
+        except ApplicationError as err:
+            # One malformed event must not end a wait that may last weeks.
+            workflow.logger.warning("%s: event %s skipped: %s", step.id, event.get("id"), err)
+            return False
+        return bool(result.values["match"])
+
+    async def _record(self, step: RecordStep) -> None:
+        raw = (await self._evaluate(step, {"value": step.value.source})).values["value"]
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            raise ApplicationError(
+                f"{step.at or step.id}: record {step.metric}: {raw!r} is not a number",
+                type="RuleError",
+                non_retryable=True,
+            ) from None
+        await workflow.execute_activity(
+            RECORD_OUTCOME,
+            RecordInput(
+                workflow_id=self._id,
+                step_id=step.id,
+                rule_id=self._inp.plan.rule_id,
+                employee_id=self._inp.firing.employee_id,
+                metric=step.metric,
+                value=value,
+            ),
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=STORE_RETRY,
+        )
+
+
+@workflow.defn(name="ScanWorkflow")
+class ScanWorkflow:
+    """A schedule fired: the scan activity evaluates the rule per employee and fires matches."""
+
+    @workflow.run
+    async def run(self, inp: ScanInput) -> Any:
+        return await workflow.execute_activity(
+            SCAN_SCHEDULE,
+            inp,
+            start_to_close_timeout=SCAN_TIMEOUT,
+            heartbeat_timeout=SCAN_HEARTBEAT,
+            retry_policy=SCAN_RETRY,
+        )

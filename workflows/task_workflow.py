@@ -1,0 +1,237 @@
+"""TaskWorkflow: one assigned task, from creation through reminders and escalation to its outcome.
+
+The assignee (or anyone it was assigned to before an escalation) acts through the `act` update;
+the validator refuses a bad action before anything is written to history, so a refused action
+changes nothing. Every timer waits on the outcome too, so an action ends the wait at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from wendu.workflows.io import (
+        APPLY_TASK_ACTION,
+        CREATE_TASK,
+        ESCALATE_TASK,
+        NOTIFY_TASK,
+        TASK_ACT_UPDATE,
+        TASK_STATE_QUERY,
+        ApplyActionInput,
+        CreateTaskInput,
+        EscalateInput,
+        NotifyInput,
+        NotifyResult,
+        TaskAction,
+        TaskInput,
+        TaskOutcome,
+        TaskView,
+    )
+
+# Store writes: quick, retried through a database restart, then given up (the workflow task
+# fails visibly rather than the task silently never existing).
+STORE_TIMEOUT = timedelta(seconds=30)
+STORE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+    maximum_attempts=20,
+)
+# Deliveries may call slow external channels (WeCom, SMTP); keys make retries harmless.
+NOTIFY_TIMEOUT = timedelta(minutes=2)
+NOTIFY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+    maximum_attempts=10,
+)
+# Task messages go to the in-app inbox; other channels need a field on the assign_task step.
+TASK_CHANNELS = ["inapp"]
+NEEDS_COMMENT = {"complete": "a comment", "dismiss": "a reason"}
+
+
+@workflow.defn(name="TaskWorkflow")
+class TaskWorkflow:
+    def __init__(self) -> None:
+        self._input: TaskInput | None = None
+        self._view: TaskView | None = None
+        self._outcome: TaskOutcome | None = None
+        # True while an accepted action is being stored: timers hold still meanwhile.
+        self._acting = False
+        # Everyone the task was assigned to, in order; any of them may act.
+        self._assignees: list[str] = []
+
+    @workflow.run
+    async def run(self, inp: TaskInput) -> TaskOutcome:
+        self._input = inp
+        step = inp.step
+        due = workflow.now() + timedelta(seconds=step.due_seconds)
+        view = await workflow.execute_activity(
+            CREATE_TASK,
+            CreateTaskInput(
+                task=inp, workflow_id=workflow.info().workflow_id, due_at=due.isoformat()
+            ),
+            result_type=TaskView,
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=STORE_RETRY,
+        )
+        self._assigned(view)
+        await self._notify(step.template, "assigned")
+
+        chain = [recipient.role for recipient in step.escalate_to]
+        next_role = 0
+        while self._outcome is None:
+            if await self._remind_until_due():
+                break
+            escalated = False
+            while next_role < len(chain) and not escalated and self._outcome is None:
+                escalated = await self._escalate(chain[next_role])
+                next_role += 1
+            if not escalated:
+                # Nobody left to escalate to: the task stays open, overdue, until someone acts.
+                await workflow.wait_condition(lambda: self._outcome is not None)
+
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        assert self._outcome is not None
+        return self._outcome
+
+    @workflow.update(name=TASK_ACT_UPDATE)
+    async def act(self, action: TaskAction) -> TaskView:
+        assert self._view is not None
+        # Two actions accepted in the same workflow task both passed the validator.
+        if self._outcome is not None or self._acting:
+            raise ApplicationError(f"task {self._view.id} is already finished", type="TaskFinished")
+        self._acting = True
+        try:
+            view = await workflow.execute_activity(
+                APPLY_TASK_ACTION,
+                ApplyActionInput(task_id=self._view.id, action=action),
+                result_type=TaskView,
+                start_to_close_timeout=STORE_TIMEOUT,
+                retry_policy=STORE_RETRY,
+            )
+            self._view = view
+            self._outcome = TaskOutcome(
+                task_id=view.id,
+                status=view.status,  # type: ignore[arg-type]
+                actor_id=action.actor_id,
+                comment=action.comment,
+                escalation_level=view.escalation_level,
+            )
+            return view
+        except (ActivityError, ApplicationError) as err:
+            cause = err.cause if isinstance(err, ActivityError) else err
+            message = cause.message if isinstance(cause, ApplicationError) else str(err)
+            raise ApplicationError(message, type="TaskActionFailed") from err
+        finally:
+            self._acting = False
+
+    @act.validator
+    def _validate_act(self, action: TaskAction) -> None:
+        if self._view is None:
+            raise ValueError("the task is being created; try again in a moment")
+        if self._outcome is not None or self._acting:
+            raise ValueError(f"task {self._view.id} is already {self._view.status}")
+        if action.actor_id not in self._assignees:
+            raise ValueError(f"{action.actor_id} is not assigned task {self._view.id}")
+        needed = NEEDS_COMMENT.get(action.action)
+        if needed and not (action.comment or "").strip():
+            raise ValueError(f"{action.action} needs {needed}")
+
+    @workflow.query(name=TASK_STATE_QUERY)
+    def state(self) -> TaskView | None:
+        return self._view
+
+    def _assigned(self, view: TaskView) -> None:
+        self._view = view
+        if view.assignee_id not in self._assignees:
+            self._assignees.append(view.assignee_id)
+
+    async def _remind_until_due(self) -> bool:
+        """Reminds before the current due time, then waits for it; True if finished first."""
+        assert self._view is not None and self._input is not None
+        level = self._view.escalation_level
+        due = datetime.fromisoformat(self._view.due_at)
+        offsets = sorted(self._input.step.reminders_seconds, reverse=True)
+        for index, offset in enumerate(offsets):
+            at = due - timedelta(seconds=offset)
+            if at <= workflow.now():
+                continue  # its moment passed (a reminder longer than the due period)
+            if await self._until(at):
+                return True
+            await self._notify("task_reminder", f"reminder/{level}/{index}")
+        return await self._until(due)
+
+    async def _escalate(self, role: str) -> bool:
+        """Moves the task to `role`; False when the role names nobody (the next one is tried)."""
+        assert self._view is not None and self._input is not None
+        level = self._view.escalation_level
+        due = workflow.now() + timedelta(seconds=self._input.step.due_seconds)
+        view = await workflow.execute_activity(
+            ESCALATE_TASK,
+            EscalateInput(
+                task_id=self._view.id,
+                role=role,
+                level=level + 1,
+                due_at=due.isoformat(),
+                subject_employee_id=self._input.subject_employee_id,
+            ),
+            result_type=TaskView,
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=STORE_RETRY,
+        )
+        if self._outcome is not None:
+            return True  # acted on meanwhile; the action's view is the newer one
+        if view.escalation_level <= level:
+            workflow.logger.warning("task %s: %s names nobody, not escalated", view.id, role)
+            return False
+        self._assigned(view)
+        await self._notify("task_escalated", f"escalated/{view.escalation_level}")
+        return True
+
+    async def _until(self, at: datetime) -> bool:
+        """Sleeps until `at`; True as soon as the task is finished."""
+        while self._outcome is None:
+            if self._acting:
+                await workflow.wait_condition(lambda: not self._acting)
+                continue
+            remaining = (at - workflow.now()).total_seconds()
+            if remaining < 0.001:  # timers are whole milliseconds
+                return False
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: self._outcome is not None or self._acting, timeout=remaining
+                )
+        return True
+
+    async def _notify(self, template: str, purpose: str) -> None:
+        assert self._view is not None and self._input is not None
+        if self._outcome is not None:
+            return
+        result = await workflow.execute_activity(
+            NOTIFY_TASK,
+            NotifyInput(
+                workflow_id=workflow.info().workflow_id,
+                step_id=self._input.step.id,
+                rule_id=self._input.rule_id,
+                template=template,
+                channels=TASK_CHANNELS,
+                recipient_ids=[self._view.assignee_id],
+                subject_employee_id=self._input.subject_employee_id,
+                context=self._input.context,
+                extra={"task": self._view.model_dump(mode="json"), "why": self._input.why},
+                purpose=purpose,
+            ),
+            result_type=NotifyResult,
+            start_to_close_timeout=NOTIFY_TIMEOUT,
+            retry_policy=NOTIFY_RETRY,
+        )
+        if result.unresolved:
+            workflow.logger.warning(
+                "task %s: %s not delivered: %s", self._view.id, purpose, result.unresolved
+            )
