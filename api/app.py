@@ -1,0 +1,112 @@
+"""The FastAPI application: events in, tasks and notifications out, rules administered."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from temporalio.client import Client
+
+from wendu import __version__
+from wendu.api import events, notifications, rules, tasks
+from wendu.api.rules import reload_rules
+from wendu.firing import Reconciler
+from wendu.settings import Settings, get_settings
+from wendu.store.db import make_engine, make_session_factory, upgrade
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None, *, temporal_client: Client | None = None
+) -> FastAPI:
+    """The API. Its lifespan migrates the database, loads the rule folder, connects Temporal
+    (unless a client is given), makes the rule schedules match and runs the reconciler."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        cfg = settings or get_settings()
+        engine = make_engine(cfg.sqlalchemy_url)
+        try:
+            await asyncio.to_thread(upgrade, engine)
+            factory = make_session_factory(engine)
+            client = temporal_client
+            if client is None:
+                from wendu.temporal import connect
+
+                client = await connect(cfg.temporal_address, cfg.temporal_namespace)
+            app.state.settings = cfg
+            app.state.engine = engine
+            app.state.session_factory = factory
+            app.state.temporal = client
+            app.state.reload_lock = asyncio.Lock()
+            result, loaded = await reload_rules(cfg, factory, client)
+            if not result.ok:
+                log.error("some rules did not load; their previous versions stay in force")
+            app.state.rules = loaded
+            log.info("%d rule(s) enabled", len(loaded.plans))
+            reconciler = Reconciler(client, factory, cfg.task_queue, cfg.firing_retry_seconds)
+            app.state.reconciler = reconciler
+            reconciler.start()
+            try:
+                yield
+            finally:
+                await reconciler.stop()
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="Wendu",
+        version=__version__,
+        summary="HR automation: events in, rules fire durable workflows, managers act on tasks.",
+        lifespan=lifespan,
+    )
+    for module in (events, tasks, notifications, rules):
+        app.include_router(module.router)
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz(request: Request) -> JSONResponse:
+        """Liveness and readiness: the database answers, Temporal is reachable."""
+        checks: dict[str, Any] = {}
+        try:
+            await asyncio.to_thread(_ping_db, request.app.state.engine)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"error: {type(exc).__name__}"
+        try:
+            await asyncio.wait_for(request.app.state.temporal.service_client.check_health(), 5)
+            checks["temporal"] = "ok"
+        except Exception as exc:
+            checks["temporal"] = f"error: {type(exc).__name__}"
+        ok = all(v == "ok" for v in checks.values())
+        body = {"status": "ok" if ok else "degraded", "version": __version__, **checks,
+                "rules": len(request.app.state.rules.plans)}
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    _document_event_schemas(app)
+    return app
+
+
+def _ping_db(engine: Any) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+
+def _document_event_schemas(app: FastAPI) -> None:
+    """Adds the event catalog's schemas, which the hand-validated events body refers to."""
+    default_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = default_openapi()
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(events.BODY_DEFS)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,75 @@
+"""The in-app inbox: notifications delivered by rules, read and marked read by clients."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from wendu.api.deps import SessionDep, require_scope
+from wendu.store.models import Notification, utcnow
+
+router = APIRouter(
+    prefix="/api/v1/notifications",
+    tags=["notifications"],
+    dependencies=[Depends(require_scope("notifications:read"))],
+)
+
+
+class NotificationOut(BaseModel):
+    id: int
+    recipient_id: str
+    subject_employee_id: str | None
+    rule_id: str | None
+    workflow_id: str
+    channel: str
+    template: str
+    locale: str
+    subject: str
+    body: str
+    status: str
+    created_at: datetime
+    read_at: datetime | None
+
+
+def _out(n: Notification) -> NotificationOut:
+    return NotificationOut.model_validate(n, from_attributes=True)
+
+
+@router.get("", response_model=list[NotificationOut])
+def list_notifications(
+    session: SessionDep,
+    recipient: str | None = None,
+    unread: bool | None = None,
+    channel: str | None = "inapp",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[NotificationOut]:
+    """Newest first; `recipient` is an employee id, `unread=true` hides those read."""
+    q = select(Notification)
+    if recipient:
+        q = q.where(Notification.recipient_id == recipient)
+    if channel:
+        q = q.where(Notification.channel == channel)
+    if unread is True:
+        q = q.where(Notification.read_at.is_(None))
+    elif unread is False:
+        q = q.where(Notification.read_at.is_not(None))
+    q = q.order_by(Notification.created_at.desc(), Notification.id.desc())
+    q = q.limit(limit).offset(offset)
+    return [_out(n) for n in session.scalars(q)]
+
+
+@router.post("/{notification_id}/read", response_model=NotificationOut)
+def mark_read(notification_id: int, session: SessionDep) -> NotificationOut:
+    """Mark read (idempotent: the first read time is kept)."""
+    n = session.get(Notification, notification_id)
+    if n is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no notification {notification_id}")
+    if n.read_at is None:
+        n.read_at = utcnow()
+        session.commit()
+    return _out(n)

@@ -1,0 +1,330 @@
+"""From committed firing rows to running workflows, and from events to waiting workflows.
+
+A firing row is committed (`pending`) before its workflow is started, so nothing is lost
+when the process dies or Temporal is unreachable in between: the `Reconciler` finds pending
+rows and starts them again. Starting twice is harmless: the workflow id is derived from the
+rule and dedupe key, a running one is reused and a finished one is never started again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from wendu.rules.matcher import EvaluationError, matches_for_schedule, rule_context
+from wendu.rules.plan import Plan
+from wendu.store.models import Firing, utcnow
+from wendu.workflows.io import EVENT_SIGNAL, EventArrived, RuleInput
+from wendu.workflows.io import Firing as FiringInfo
+
+log = logging.getLogger(__name__)
+
+RULE_WORKFLOW = "RuleWorkflow"
+RPC_TIMEOUT = timedelta(seconds=5)
+CONCURRENCY = 32  # parallel start requests: well above what one dev server accepts per second
+_PERMANENT = {RPCStatusCode.INVALID_ARGUMENT, RPCStatusCode.PERMISSION_DENIED}
+
+
+CHUNK = 500  # keeps IN (...) lists and multi-row VALUES well inside every backend's limits
+
+
+@dataclass
+class FiredRule:
+    rule_id: str
+    workflow_id: str
+    dedupe_key: str
+    firing_id: int | None = None
+
+    def public(self) -> dict[str, str]:
+        return {"rule_id": self.rule_id, "workflow_id": self.workflow_id,
+                "dedupe_key": self.dedupe_key}
+
+
+def workflow_id_for(rule_id: str, dedupe_key: str) -> str:
+    return f"rule/{rule_id}/{dedupe_key}"
+
+
+def firing_row(
+    plan: Plan, match: Any, ctx: dict[str, Any], employee_id: str | None, event_id: str | None
+) -> dict[str, Any]:
+    """A `firings` row whose context is the RuleInput that starts the workflow."""
+    info = FiringInfo(
+        rule_id=plan.rule_id,
+        dedupe_key=match.dedupe_key,
+        employee_id=employee_id,
+        event_id=event_id,
+        # The conditions that held ((source, outcome) pairs from the matcher, or sources).
+        matched=[m[0] if isinstance(m, tuple | list) else str(m) for m in match.matched],
+        values=dict(match.values),
+    )
+    rule_input = RuleInput(plan=plan, firing=info, context={**ctx, "rule": rule_context(plan)})
+    return {
+        "rule_id": plan.rule_id,
+        "dedupe_key": match.dedupe_key,
+        "rule_digest": plan.digest,
+        "workflow_id": workflow_id_for(plan.rule_id, match.dedupe_key),
+        "event_id": event_id,
+        "employee_id": employee_id,
+        "status": "pending",
+        "context": rule_input.model_dump(mode="json"),
+        "created_at": utcnow(),
+    }
+
+
+def insert_firings(session: Session, rows: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Insert the firings not stored yet; returns workflow id -> firing id of those inserted.
+
+    Rows whose (rule, dedupe key) exists are skipped: that rule has fired for that key.
+    """
+    existing: set[str] = set()
+    for chunk in chunks(list(rows)):
+        q = select(Firing.workflow_id).where(Firing.workflow_id.in_(chunk))
+        existing.update(session.scalars(q))
+    new = [row for wid, row in rows.items() if wid not in existing]
+    # DO NOTHING settles a race with a concurrent batch firing the same rule and key.
+    stmt = (
+        dialect_insert(session, Firing)
+        .on_conflict_do_nothing()
+        .returning(Firing.id, Firing.workflow_id)
+    )
+    ids: dict[str, int] = {}
+    for chunk in chunks(new):
+        ids.update((wid, fid) for fid, wid in session.execute(stmt, chunk))
+    return ids
+
+
+def dialect_insert(session: Session, model: type):
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    raise RuntimeError(f"unsupported database: {dialect}")
+
+
+def chunks(items: list, size: int = CHUNK) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass
+class StartReport:
+    started: list[int] = field(default_factory=list)
+    pending: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+
+
+async def start_firings(
+    client: Client,
+    session_factory: sessionmaker[Session],
+    firing_ids: Iterable[int],
+    task_queue: str,
+) -> StartReport:
+    """Start the RuleWorkflow of each pending firing; never raises for Temporal errors.
+
+    Started ones are marked `started`; on a transient error the row stays `pending` with the
+    error recorded (the reconciler retries it); an input that can never start is `failed`.
+    """
+    ids = sorted(set(firing_ids))
+    report = StartReport()
+    if not ids:
+        return report
+    rows = await asyncio.to_thread(_load_pending, session_factory, ids)
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def start(fid: int, wid: str, context: dict[str, Any]) -> tuple[int, str, str | None]:
+        async with gate:
+            try:
+                rule_input = RuleInput.model_validate(context)
+            except ValidationError as exc:
+                return fid, "failed", f"stored input is not a valid RuleInput: {exc}"
+            try:
+                await client.start_workflow(
+                    RULE_WORKFLOW,
+                    rule_input,
+                    id=wid,
+                    task_queue=task_queue,
+                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                    rpc_timeout=RPC_TIMEOUT,
+                )
+            except WorkflowAlreadyStartedError:
+                pass  # it ran before: this rule has fired for this key already
+            except RPCError as exc:
+                status = "failed" if exc.status in _PERMANENT else "pending"
+                return fid, status, f"{exc.status.name if exc.status else 'RPC'}: {exc}"
+            except Exception as exc:  # the server is down, the connection broke, ...
+                return fid, "pending", f"{type(exc).__name__}: {exc}"
+            return fid, "started", None
+
+    results = await asyncio.gather(*(start(*row) for row in rows))
+    await asyncio.to_thread(_record, session_factory, results)
+    for fid, status, error in results:
+        getattr(report, status).append(fid)
+        if error:
+            log.warning("firing %s not started (%s): %s", fid, status, error)
+    return report
+
+
+def _load_pending(factory: sessionmaker[Session], ids: list[int]) -> list[tuple[int, str, dict]]:
+    with factory() as session:
+        q = select(Firing.id, Firing.workflow_id, Firing.context).where(
+            Firing.id.in_(ids), Firing.status == "pending"
+        )
+        return [tuple(r) for r in session.execute(q)]  # type: ignore[misc]
+
+
+def _record(factory: sessionmaker[Session], results: Sequence[tuple[int, str, str | None]]) -> None:
+    now = utcnow()
+    with factory.begin() as session:
+        for fid, status, error in results:
+            values: dict[str, Any] = {"status": status, "error": error}
+            if status == "started":
+                values["started_at"] = now
+            # Only a pending row moves: a concurrent start that won is not overwritten.
+            session.execute(
+                update(Firing).where(Firing.id == fid, Firing.status == "pending").values(**values)
+            )
+
+
+async def signal_waits(client: Client, signals: Iterable[tuple[str, EventArrived]]) -> int:
+    """Send each event to the workflow waiting for it; returns how many were delivered.
+
+    A workflow that finished meanwhile (its wait timed out) is skipped quietly.
+    """
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def send(wid: str, arrived: EventArrived) -> bool:
+        async with gate:
+            try:
+                await client.get_workflow_handle(wid).signal(
+                    EVENT_SIGNAL, arrived, rpc_timeout=RPC_TIMEOUT
+                )
+                return True
+            except RPCError as exc:
+                if exc.status == RPCStatusCode.NOT_FOUND:
+                    log.debug("workflow %s no longer waits: %s", wid, exc)
+                else:
+                    log.warning("signal to %s failed: %s", wid, exc)
+            except Exception as exc:
+                log.warning("signal to %s failed: %s", wid, exc)
+            return False
+
+    sent = await asyncio.gather(*(send(wid, arrived) for wid, arrived in signals))
+    return sum(sent)
+
+
+class Reconciler:
+    """Starts firings left pending (crash after commit, Temporal outage) once they are old
+    enough that the request that created them is surely done trying."""
+
+    def __init__(
+        self,
+        client: Client,
+        session_factory: sessionmaker[Session],
+        task_queue: str,
+        retry_seconds: float,
+        *,
+        batch: int = 500,
+    ) -> None:
+        self.client = client
+        self.session_factory = session_factory
+        self.task_queue = task_queue
+        self.retry_seconds = retry_seconds
+        self.batch = batch
+        self._task: asyncio.Task | None = None
+
+    async def run_once(self) -> StartReport:
+        cutoff = utcnow() - timedelta(seconds=self.retry_seconds)
+        ids = await asyncio.to_thread(self._due, cutoff)
+        return await start_firings(self.client, self.session_factory, ids, self.task_queue)
+
+    def _due(self, cutoff: datetime) -> list[int]:
+        with self.session_factory() as session:
+            q = (
+                select(Firing.id)
+                .where(Firing.status == "pending", Firing.created_at <= cutoff)
+                .order_by(Firing.id)
+                .limit(self.batch)
+            )
+            return list(session.scalars(q))
+
+    async def run(self) -> None:
+        interval = max(0.2, self.retry_seconds)
+        while True:
+            try:
+                report = await self.run_once()
+                if report.started:
+                    log.info("reconciler started %d pending firing(s)", len(report.started))
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a database hiccup must not end the loop
+                log.exception("reconciler pass failed")
+            await asyncio.sleep(interval)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self.run(), name="wendu-reconciler")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+def fire_for_schedule(
+    session: Session,
+    plan: Plan,
+    subjects: Iterable[tuple[dict[str, Any], dict[str, Any]]],
+    fire_time: datetime,
+) -> tuple[list[FiredRule], list[FiredRule], list[str]]:
+    """Evaluate a schedule rule for each (employee, profile facts) and insert its firings.
+
+    Returns (fired, already_fired, errors); the caller commits, then starts the fired ones.
+    """
+    # In the schedule's own zone: "Monday 07:00 Shanghai" is still Sunday in UTC, and a dedupe
+    # key such as `schedule.fire_time | iso_week` must see the Monday.
+    zone = getattr(plan.trigger, "timezone", None)
+    local = fire_time.astimezone(ZoneInfo(zone)) if zone else fire_time
+    schedule = {"fire_time": local.isoformat()}
+    rows: dict[str, dict[str, Any]] = {}
+    keys: dict[str, str] = {}
+    errors: list[str] = []
+    already: list[FiredRule] = []
+    for employee, facts in subjects:
+        ctx = {"event": None, "schedule": schedule, "employee": employee, "profile": facts,
+               "vars": {}}
+        try:
+            match = matches_for_schedule(plan, ctx)
+        except EvaluationError as exc:
+            errors.append(f"{employee.get('id')}: {exc.message}")
+            continue
+        if match is None:
+            continue
+        wid = workflow_id_for(plan.rule_id, match.dedupe_key)
+        if wid in rows:  # two employees rendered the same key: the rule fires once for it
+            already.append(FiredRule(plan.rule_id, wid, match.dedupe_key))
+        else:
+            rows[wid] = firing_row(plan, match, ctx, employee.get("id"), None)
+            keys[wid] = match.dedupe_key
+    ids = insert_firings(session, rows) if rows else {}
+    fired = [FiredRule(plan.rule_id, wid, keys[wid], ids[wid]) for wid in rows if wid in ids]
+    already += [FiredRule(plan.rule_id, wid, keys[wid]) for wid in rows if wid not in ids]
+    return fired, already, errors

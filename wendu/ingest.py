@@ -1,0 +1,320 @@
+"""Ingestion: a batch of validated events -> stored events, employees, profiles and firings.
+
+Everything happens in the caller's transaction, so a batch is stored whole or not at all.
+The workflow starts and the signals to waiting workflows happen after the commit
+(`wendu.firing`): a firing row is written `pending` first and only marked `started` once
+Temporal has it, so a crash between the two loses nothing (the reconciler starts it again).
+
+The work is batch-shaped: one INSERT for the events (which also settles duplicates, even
+against a concurrent request), one SELECT each for employees, profiles and waits, one UPDATE
+for the profiles, whatever the batch size; per event there is only the in-memory fold and the
+in-process rule match.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from wendu.event_models import parse_event_list
+from wendu.firing import (
+    FiredRule,
+    chunks,
+    dialect_insert,
+    firing_row,
+    insert_firings,
+    workflow_id_for,
+)
+from wendu.rules.catalog import EMPLOYEE_FIELDS, EVENT_TYPES, profile_defaults
+from wendu.store.models import Employee, Event, Profile, Wait, utcnow
+from wendu.store.profile import fold
+from wendu.workflows.io import EventArrived
+
+log = logging.getLogger(__name__)
+
+@dataclass
+class EventOutcome:
+    id: str
+    status: Literal["accepted", "duplicate"]
+    fired: list[FiredRule] = field(default_factory=list)
+    already_fired: list[FiredRule] = field(default_factory=list)
+    # Workflows waiting (`wait_for`) for this event; signalled after the commit.
+    waiting: list[str] = field(default_factory=list)
+    # The event as rules and waiting workflows see it (catalog fields, envelope, JSON values).
+    event: dict[str, Any] | None = None
+    # Rules whose condition could not be evaluated for this event (logged, not fatal).
+    errors: list[str] = field(default_factory=list)
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "fired": [f.public() for f in self.fired],
+            "already_fired": [f.public() for f in self.already_fired],
+        }
+
+
+@dataclass
+class _Ev:
+    id: str
+    type: str
+    employee_id: str
+    occurred_at: datetime
+    sent: dict[str, Any]  # the data fields the producer sent (stored as is)
+    full: dict[str, Any]  # every catalog field, None where not sent (what rules see)
+
+    def envelope(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "employee_id": self.employee_id,
+            "occurred_at": self.occurred_at.isoformat(),
+        }
+
+
+def ingest(session: Session, events: Sequence[Any], index: Any) -> list[EventOutcome]:
+    """Store a batch of validated events and fire the rules they match; the caller commits.
+
+    `events` are validated events (`wendu.event_models`) or plain dicts, validated here
+    (raising `EventValidationError`); `index` is a `RuleIndex` of the enabled rules.
+    """
+    if any(isinstance(e, Mapping) for e in events):
+        events = parse_event_list(events)  # raw dicts: validated against the catalog first
+    evs = [_normalize(e) for e in events]
+    outcomes = [EventOutcome(e.id, "duplicate") for e in evs]
+    first: dict[str, int] = {}
+    for i, e in enumerate(evs):
+        first.setdefault(e.id, i)
+    inserted = _insert_events(session, [evs[i] for i in first.values()])
+    accepted = [i for i in first.values() if evs[i].id in inserted]
+    if not accepted:
+        return outcomes
+
+    emp_ids = sorted({evs[i].employee_id for i in accepted})
+    has_hr_events = any(evs[i].type.startswith("employee.") for i in accepted)
+    employees = _load_employees(session, emp_ids, lock=has_hr_events)
+    profiles = _load_profiles(session, emp_ids)
+    emp_dicts: dict[str, dict[str, Any]] = {}
+    candidates: list[tuple[int, Any, dict[str, Any]]] = []
+
+    for i in accepted:
+        e, out = evs[i], outcomes[i]
+        out.status = "accepted"
+        eid = e.employee_id
+        if e.type.startswith("employee."):
+            _apply_employee_event(session, employees, e)
+            emp_dicts.pop(eid, None)
+        emp = emp_dicts.get(eid)
+        if emp is None:
+            emp = emp_dicts[eid] = employee_dict(employees.get(eid), eid)
+        facts, state = profiles[e.employee_id]
+        facts, state = fold(facts, state, emp, {**e.envelope(), "data": e.sent})
+        profiles[e.employee_id] = (facts, state)
+        ctx = {
+            "event": {**e.full, **e.envelope()},
+            "employee": emp,
+            "profile": facts,
+            "rule": {},
+            "vars": {},
+        }
+        out.event = ctx["event"]
+        result = index.match(e.type, ctx)
+        for err in getattr(result, "errors", None) or []:
+            message = f"{err.rule_id}: {err.message}" if hasattr(err, "message") else str(err)
+            log.warning("event %s: rule not evaluated: %s", e.id, message)
+            out.errors.append(message)
+        for match in result.matches:
+            candidates.append((i, match, ctx))
+
+    session.flush()  # employee rows
+    _write_profiles(session, profiles)
+    _create_firings(session, evs, outcomes, candidates)
+    _find_waits(session, [evs[i] for i in accepted], {evs[i].id: outcomes[i] for i in accepted})
+    return outcomes
+
+
+# --- events --------------------------------------------------------------------------------
+
+
+def _normalize(ev: Any) -> _Ev:
+    data = ev.data
+    if isinstance(data, BaseModel):
+        sent = data.model_dump(mode="json", exclude_unset=True)
+    else:
+        sent = _jsonable(dict(data or {}))
+    # Optional catalog fields default to None, so unsent ones are simply None for rules.
+    full = dict.fromkeys(EVENT_TYPES[ev.type].fields) | sent
+    return _Ev(str(ev.id), str(ev.type), str(ev.employee_id), ev.occurred_at, sent, full)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def _insert_events(session: Session, evs: list[_Ev]) -> set[str]:
+    """Insert the events; returns the ids actually inserted (the rest existed already)."""
+    now = utcnow()
+    rows = [
+        {"id": e.id, "type": e.type, "employee_id": e.employee_id, "occurred_at": e.occurred_at,
+         "received_at": now, "data": e.sent}
+        for e in evs
+    ]
+    stmt = (
+        dialect_insert(session, Event)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(Event.id)
+    )
+    inserted: set[str] = set()
+    for chunk in chunks(rows):
+        inserted.update(session.scalars(stmt, chunk).all())
+    return inserted
+
+
+# --- employees and profiles ----------------------------------------------------------------
+
+
+def _load_employees(session: Session, ids: list[str], *, lock: bool) -> dict[str, Employee]:
+    found: dict[str, Employee] = {}
+    for chunk in chunks(ids):
+        q = select(Employee).where(Employee.id.in_(chunk)).order_by(Employee.id)
+        found.update((e.id, e) for e in session.scalars(q.with_for_update() if lock else q))
+    return found
+
+
+def employee_dict(emp: Employee | None, employee_id: str) -> dict[str, Any]:
+    if emp is None:
+        # Events may arrive before the HRIS announces the hire: rules still see every name.
+        out: dict[str, Any] = {name: None for name in EMPLOYEE_FIELDS}
+        out.update(id=employee_id, active=True, groups=[], locale="zh-CN", timezone="Asia/Shanghai")
+        return out
+    return {name: _jsonable(getattr(emp, name)) for name in EMPLOYEE_FIELDS}
+
+
+def _apply_employee_event(session: Session, employees: dict[str, Employee], e: _Ev) -> None:
+    emp = employees.get(e.employee_id)
+    if emp is None:
+        emp = Employee(id=e.employee_id, name="", groups=[], active=True)
+        session.add(emp)
+        employees[e.employee_id] = emp
+    for name, value in e.sent.items():
+        if name in EMPLOYEE_FIELDS and name != "id":
+            setattr(emp, name, _column_value(name, value))
+    if e.type == "employee.hired":
+        emp.active, emp.left_on = True, None
+    elif e.type == "employee.left":
+        emp.active = False
+    if emp.locale is None:
+        emp.locale = "zh-CN"
+    if emp.timezone is None:
+        emp.timezone = "Asia/Shanghai"
+
+
+def _column_value(name: str, value: Any) -> Any:
+    if value is not None and EMPLOYEE_FIELDS[name].type is date:
+        return date.fromisoformat(value)
+    if name == "groups":
+        return list(value or [])
+    return value
+
+
+def _load_profiles(session: Session, ids: list[str]) -> dict[str, tuple[dict, dict]]:
+    """Every profile of the batch, locked; missing ones are created empty first."""
+
+    def load(chunk: list[str]) -> dict[str, tuple[dict, dict]]:
+        q = (
+            select(Profile.employee_id, Profile.facts, Profile.state)
+            .where(Profile.employee_id.in_(chunk))
+            .order_by(Profile.employee_id)
+            .with_for_update()
+        )
+        return {pid: (facts or {}, state or {}) for pid, facts, state in session.execute(q)}
+
+    found: dict[str, tuple[dict, dict]] = {}
+    for chunk in chunks(ids):
+        found.update(load(chunk))
+    missing = [i for i in ids if i not in found]
+    if missing:
+        defaults = profile_defaults()
+        rows = [{"employee_id": i, "facts": {**defaults, "employee_id": i}, "state": {}}
+                for i in missing]
+        stmt = dialect_insert(session, Profile).on_conflict_do_nothing(
+            index_elements=["employee_id"]
+        )
+        for chunk in chunks(rows):
+            session.execute(stmt, chunk)
+        for chunk in chunks(missing):
+            found.update(load(chunk))  # a concurrent batch may have created some: lock them
+    return found
+
+
+def _write_profiles(session: Session, profiles: dict[str, tuple[dict, dict]]) -> None:
+    now = utcnow()
+    rows = [
+        {"employee_id": eid, "facts": facts, "state": state, "updated_at": now}
+        for eid, (facts, state) in profiles.items()
+    ]
+    for chunk in chunks(rows):
+        session.execute(update(Profile), chunk)
+
+
+# --- firings and waits ---------------------------------------------------------------------
+
+
+def _create_firings(
+    session: Session, evs: list[_Ev], outcomes: list[EventOutcome], candidates: list
+) -> None:
+    if not candidates:
+        return
+    rows: dict[str, dict[str, Any]] = {}
+    for i, match, ctx in candidates:
+        wid = workflow_id_for(match.plan.rule_id, match.dedupe_key)
+        fired = FiredRule(match.plan.rule_id, wid, match.dedupe_key)
+        if wid in rows:  # an earlier event of this batch fired it
+            outcomes[i].already_fired.append(fired)
+        else:
+            rows[wid] = firing_row(match.plan, match, ctx, evs[i].employee_id, evs[i].id)
+            outcomes[i].fired.append(fired)
+    ids = insert_firings(session, rows)
+    for out in outcomes:
+        kept = []
+        for f in out.fired:
+            if f.workflow_id in ids:
+                f.firing_id = ids[f.workflow_id]
+                kept.append(f)
+            else:
+                out.already_fired.append(f)
+        out.fired = kept
+
+
+def _find_waits(session: Session, evs: list[_Ev], outcomes: dict[str, EventOutcome]) -> None:
+    types = sorted({e.type for e in evs})
+    by_key: dict[tuple[str, str], list[str]] = {}
+    for chunk in chunks(sorted({e.employee_id for e in evs})):
+        q = select(Wait.workflow_id, Wait.event_type, Wait.employee_id).where(
+            Wait.event_type.in_(types), Wait.employee_id.in_(chunk)
+        )
+        for wid, etype, emp in session.execute(q):
+            by_key.setdefault((etype, emp), []).append(wid)
+    for e in evs:
+        outcomes[e.id].waiting = sorted(set(by_key.get((e.type, e.employee_id), [])))
+
+
+def firing_ids(outcomes: Iterable[EventOutcome]) -> list[int]:
+    return [f.firing_id for o in outcomes for f in o.fired if f.firing_id is not None]
+
+
+def signals(outcomes: Iterable[EventOutcome]) -> list[tuple[str, EventArrived]]:
+    return [(wid, EventArrived(event=o.event)) for o in outcomes if o.event for wid in o.waiting]
