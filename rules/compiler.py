@@ -40,9 +40,9 @@ from wendu.rules.templates_catalog import (
     task_scope,
 )
 
-DEFAULT_SCORERS = frozenset(
-    {"attrition", "burnout", "sentiment", "topics", "intent", "course_recommendation"}
-)
+# The scorers the worker can run (scorers.registry); a test keeps the two in step, so a rule
+# never compiles against a scorer that would fail at run time.
+DEFAULT_SCORERS = frozenset({"attrition", "burnout"})
 # Names every expression may use; a bound name must not hide them.
 RESERVED_NAMES = frozenset(
     {"event", "employee", "profile", "rule", "schedule", "recipient", "task", "why", "vars"}

@@ -1,0 +1,26 @@
+import pytest
+
+from wendu.rules.compiler import DEFAULT_SCORERS, compile_text
+from wendu.rules.errors import RuleErrors
+from wendu.scorers.registry import ScorerRegistry
+
+RULE = """\
+id: s
+version: 1
+title: S
+trigger: {event: survey.response}
+dedupe: "{{ employee.id }}"
+steps:
+  - score: %s
+"""
+
+
+def test_compiler_knows_exactly_the_scorers_the_worker_runs() -> None:
+    assert DEFAULT_SCORERS == set(ScorerRegistry.default().names())
+
+
+def test_a_scorer_the_worker_cannot_run_is_a_compile_error() -> None:
+    compile_text(RULE % "burnout", "s.yaml")
+    with pytest.raises(RuleErrors) as exc:
+        compile_text(RULE % "sentiment", "s.yaml")
+    assert "s.yaml:7:12: error: unknown scorer 'sentiment'" in str(exc.value.problems[0])
