@@ -11,6 +11,7 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
+
 from wendu.rules import expressions
 from wendu.workflows.io import EVALUATE, EvaluateInput, EvaluateResult
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
+
 from wendu.scorers.registry import ScorerRegistry
 from wendu.store.db import transaction
 from wendu.store.models import Outcome, ScoreRecord, Wait

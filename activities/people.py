@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
 from wendu.rules.catalog import GROUP_PREFIX
 from wendu.store.models import Employee
 

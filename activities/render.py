@@ -13,6 +13,7 @@ from typing import Any
 
 from jinja2 import FileSystemLoader, Template, TemplateNotFound
 from temporalio.exceptions import ApplicationError
+
 from wendu.rules.expressions import make_environment
 
 FALLBACK_LOCALES = ("zh-CN", "en")

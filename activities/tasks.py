@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
+
 from wendu.activities.people import resolve_one
 from wendu.store.db import transaction
 from wendu.store.models import Task, TaskAction

@@ -51,13 +51,24 @@ def make_rules(n: int, seed: int = 7):
 
 def context() -> dict:
     return {
-        "event": {"id": "e1", "type": "attendance.day_closed", "employee_id": "E1",
-                  "occurred_at": "2026-11-20T14:00:00+00:00", "day": "2026-11-20",
-                  "clock_in": "2026-11-20T01:00:00+00:00", "clock_out": "2026-11-20T14:00:00+00:00",
-                  "overtime_hours": 4.0},
+        "event": {
+            "id": "e1",
+            "type": "attendance.day_closed",
+            "employee_id": "E1",
+            "occurred_at": "2026-11-20T14:00:00+00:00",
+            "day": "2026-11-20",
+            "clock_in": "2026-11-20T01:00:00+00:00",
+            "clock_out": "2026-11-20T14:00:00+00:00",
+            "overtime_hours": 4.0,
+        },
         "employee": {"id": "E1", "name": "Zhang Wei", "manager_id": "M1"},
-        "profile": {"overtime_hours_7d": 26.0, "late_departures_7d": 4, "weekend_days_7d": 1,
-                    "overtime_hours_28d": 80.0, "tenure_days": 600},
+        "profile": {
+            "overtime_hours_7d": 26.0,
+            "late_departures_7d": 4,
+            "weekend_days_7d": 1,
+            "overtime_hours_28d": 80.0,
+            "tenure_days": 600,
+        },
         "rule": {},
         "vars": {},
     }
@@ -92,11 +103,16 @@ def main() -> None:
     one_t = timed(lambda: cond(ctx), args.repeat * 50)
 
     m, one = statistics.median(match_t), statistics.median(one_t)
-    print(f"{args.rules} rules on one event type; compile {compile_s:.1f}s, index build {index_s*1e3:.0f} ms")
-    print(f"  match one event against {args.rules} rules: {m*1e3:8.2f} ms median "
-          f"({matches} matched, p95 {statistics.quantiles(match_t, n=20)[-1]*1e3:.2f} ms)")
-    print(f"  baseline, one expression evaluated:        {one*1e6:8.2f} us median")
-    print(f"  per rule: {m/args.rules*1e6:.2f} us = {m/args.rules/one:.1f}x one expression")
+    print(
+        f"{args.rules} rules on one event type; "
+        f"compile {compile_s:.1f}s, index build {index_s * 1e3:.0f} ms"
+    )
+    print(
+        f"  match one event against {args.rules} rules: {m * 1e3:8.2f} ms median "
+        f"({matches} matched, p95 {statistics.quantiles(match_t, n=20)[-1] * 1e3:.2f} ms)"
+    )
+    print(f"  baseline, one expression evaluated:        {one * 1e6:8.2f} us median")
+    print(f"  per rule: {m / args.rules * 1e6:.2f} us = {m / args.rules / one:.1f}x one expression")
 
 
 if __name__ == "__main__":

@@ -217,7 +217,10 @@ PROFILE_FIELDS: dict[str, tuple[Any, Any, str]] = {
 
 
 def profile_defaults() -> dict[str, Any]:
-    return {name: (dict(d) if isinstance(d, dict) else d) for name, (_, d, _) in PROFILE_FIELDS.items()}
+    return {
+        name: (dict(default) if isinstance(default, dict) else default)
+        for name, (_, default, _) in PROFILE_FIELDS.items()
+    }
 
 
 def event_field_names(event_type: str) -> set[str]:

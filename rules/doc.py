@@ -19,6 +19,7 @@ from pydantic import (
     Tag,
     ValidationError,
 )
+
 from wendu.rules.errors import RuleError, RuleErrors, suggest
 from wendu.rules.loader import LoadedDoc, Loc
 

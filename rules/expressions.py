@@ -19,6 +19,7 @@ from jinja2.lexer import TokenStream
 from jinja2.parser import Parser
 from jinja2.runtime import Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+
 from wendu.rules.durations import iso_week, to_date
 from wendu.rules.errors import suggest
 

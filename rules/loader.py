@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from wendu.rules.errors import RuleError, RuleErrors, Severity
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from wendu.rules.errors import RuleError, RuleErrors, Severity
 
 Loc = tuple[str | int, ...]
 Pos = tuple[int, int]

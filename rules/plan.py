@@ -120,7 +120,14 @@ class WaitForStep(_Step):
 
 
 Step = Annotated[
-    ScoreStep | SetStep | NotifyStep | AssignTaskStep | WaitStep | RecordStep | IfStep | WaitForStep,
+    ScoreStep
+    | SetStep
+    | NotifyStep
+    | AssignTaskStep
+    | WaitStep
+    | RecordStep
+    | IfStep
+    | WaitForStep,
     Field(discriminator="kind"),
 ]
 

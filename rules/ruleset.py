@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field
+
 from wendu.rules.compiler import DEFAULT_SCORERS, check
 from wendu.rules.doc import AuthoringModel, Title, validate_doc
 from wendu.rules.errors import RuleError, RuleErrors, sorted_problems

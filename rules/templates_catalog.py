@@ -13,8 +13,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import wendu.templates
 from jinja2 import FileSystemLoader
+
+import wendu.templates
 from wendu.rules.errors import RuleError
 from wendu.rules.expressions import (
     Obj,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from temporalio.exceptions import ApplicationError
+
 from wendu.scorers.baseline import BASELINE_SCORERS
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+
 from wendu.store.db import make_session_factory
 
 

@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import select
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
+
 from wendu.activities.notify import Notifier
 from wendu.activities.render import TemplateRenderer
 from wendu.channels.inapp import InAppChannel

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
+
 from wendu.activities.evaluate import Evaluator
 from wendu.activities.render import TemplateProblem, TemplateRenderer
 from wendu.scorers.baseline import label_for

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
+
 from wendu.activities.outcomes import OutcomeActivities, ScoreActivities
 from wendu.activities.tasks import TaskActivities
 from wendu.scorers.registry import ScorerRegistry

@@ -55,7 +55,13 @@ def _wendu_bin() -> str:
 
 
 def _event(eid: str, etype: str, emp: str, data: dict, when: datetime) -> dict:
-    return {"id": eid, "type": etype, "employee_id": emp, "occurred_at": when.isoformat(), "data": data}
+    return {
+        "id": eid,
+        "type": etype,
+        "employee_id": emp,
+        "occurred_at": when.isoformat(),
+        "data": data,
+    }
 
 
 @pytest.fixture
@@ -110,10 +116,17 @@ def world(dev_env, db_url: str, tmp_path: Path) -> Iterator[dict]:
     engine = make_engine(db_url)
     factory = make_session_factory(engine)
     with factory.begin() as session:
-        token = create_token(session, "producer", ["events:write", "tasks:act", "notifications:read"])
+        token = create_token(
+            session, "producer", ["events:write", "tasks:act", "notifications:read"]
+        )
     with TestClient(create_app(settings)) as client:
         client.headers["Authorization"] = f"Bearer {token}"
-        yield {"client": client, "env": env_vars, "factory": factory, "log": tmp_path / "worker.log"}
+        yield {
+            "client": client,
+            "env": env_vars,
+            "factory": factory,
+            "log": tmp_path / "worker.log",
+        }
     engine.dispose()
 
 
@@ -129,12 +142,42 @@ def test_worker_killed_while_waiting_on_task_finishes_exactly_once(world) -> Non
     client, factory = world["client"], world["factory"]
     now = datetime.now(UTC)
     hires = [
-        _event("h-m1", "employee.hired", "M1", {"name": "Wang Fang", "hired_on": "2020-01-06", "hrbp_id": "HR1", "locale": "zh-CN"}, now),
-        _event("h-hr1", "employee.hired", "HR1", {"name": "Li Na", "hired_on": "2019-03-01", "locale": "zh-CN"}, now),
-        _event("h-e1", "employee.hired", "E1", {"name": "Zhang Wei", "hired_on": "2023-05-08", "manager_id": "M1", "hrbp_id": "HR1", "locale": "en"}, now),
+        _event(
+            "h-m1",
+            "employee.hired",
+            "M1",
+            {"name": "Wang Fang", "hired_on": "2020-01-06", "hrbp_id": "HR1", "locale": "zh-CN"},
+            now,
+        ),
+        _event(
+            "h-hr1",
+            "employee.hired",
+            "HR1",
+            {"name": "Li Na", "hired_on": "2019-03-01", "locale": "zh-CN"},
+            now,
+        ),
+        _event(
+            "h-e1",
+            "employee.hired",
+            "E1",
+            {
+                "name": "Zhang Wei",
+                "hired_on": "2023-05-08",
+                "manager_id": "M1",
+                "hrbp_id": "HR1",
+                "locale": "en",
+            },
+            now,
+        ),
     ]
     surveys = [
-        _event(f"s-{i}", "survey.response", "E1", {"survey_id": f"pulse-{i}", "satisfaction": score}, now - timedelta(days=30 - i))
+        _event(
+            f"s-{i}",
+            "survey.response",
+            "E1",
+            {"survey_id": f"pulse-{i}", "satisfaction": score},
+            now - timedelta(days=30 - i),
+        )
         for i, score in enumerate([4.5, 4.5, 4.5, 2.0])
     ]
     r = client.post("/api/v1/events", json={"events": hires + surveys})
@@ -152,7 +195,11 @@ def test_worker_killed_while_waiting_on_task_finishes_exactly_once(world) -> Non
         worker = _start_worker(world["env"], world["log"])
         r = client.post(
             f"/api/v1/tasks/{task.id}/actions",
-            json={"action": "complete", "actor_id": "M1", "comment": "Talked; workload rebalanced."},
+            json={
+                "action": "complete",
+                "actor_id": "M1",
+                "comment": "Talked; workload rebalanced.",
+            },
         )
         assert r.status_code == 200, r.text
         assert r.json()["status"] == "completed"

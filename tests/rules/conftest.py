@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from wendu.rules.compiler import check
 from wendu.rules.loader import load
 

@@ -2,9 +2,9 @@ import json
 from pathlib import Path
 
 from typer.testing import CliRunner
-from wendu.rules.ruleset import EXAMPLES_DIR
 
 from wendu.cli_rules import app
+from wendu.rules.ruleset import EXAMPLES_DIR
 
 runner = CliRunner()
 

@@ -1,4 +1,5 @@
 import pytest
+
 from wendu.rules import plan as p
 from wendu.rules.compiler import check, compile, compile_text, plan_digest
 from wendu.rules.errors import RuleErrors

@@ -1,6 +1,7 @@
 import json
 
 import pytest
+
 from wendu.rules.doc import STEP_KINDS, RuleDoc, parse_doc, rule_json_schema
 from wendu.rules.errors import RuleErrors
 from wendu.rules.loader import load

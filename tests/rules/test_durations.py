@@ -1,4 +1,5 @@
 import pytest
+
 from wendu.rules.durations import (
     DurationError,
     cron_problem,

@@ -2,6 +2,7 @@ from datetime import date
 
 import pytest
 from jinja2.exceptions import SecurityError, UndefinedError
+
 from wendu.rules.expressions import (
     ENV,
     Evaluation,

@@ -9,9 +9,9 @@ import os
 from pathlib import Path
 
 import pytest
-from wendu.rules.ruleset import load_ruleset
 
 from wendu.cli_rules import schema_text
+from wendu.rules.ruleset import load_ruleset
 
 GOLDEN = Path(__file__).parent / "golden"
 EXAMPLES = ["overtime_care", "satisfaction_checkin", "weekly_attrition_scan"]

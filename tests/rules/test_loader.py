@@ -1,4 +1,5 @@
 import pytest
+
 from wendu.rules.errors import RuleError, RuleErrors
 from wendu.rules.loader import load
 

@@ -1,4 +1,5 @@
 import pytest
+
 from wendu.rules import expressions
 from wendu.rules.compiler import compile_text
 from wendu.rules.matcher import (

@@ -16,7 +16,7 @@ steps:
 
 
 def test_compiler_knows_exactly_the_scorers_the_worker_runs() -> None:
-    assert DEFAULT_SCORERS == set(ScorerRegistry.default().names())
+    assert set(ScorerRegistry.default().names()) == DEFAULT_SCORERS
 
 
 def test_a_scorer_the_worker_cannot_run_is_a_compile_error() -> None:

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+
 from wendu.rules.compiler import EMPLOYEE, PROFILE, RULE
 from wendu.rules.expressions import Scope
 from wendu.rules.templates_catalog import (

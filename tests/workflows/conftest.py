@@ -12,8 +12,8 @@ import pytest_asyncio
 from sqlalchemy import Engine
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from wendu.store.db import make_session_factory
 
+from wendu.store.db import make_session_factory
 from wendu.worker import build_worker
 
 

@@ -23,7 +23,9 @@ from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
+
 from wendu.store.db import make_engine, make_session_factory, upgrade
+from wendu.worker import build_worker
 from wendu.workflows import RuleWorkflow, ScanWorkflow, TaskWorkflow
 from wendu.workflows.io import (
     EVENT_SIGNAL,
@@ -36,8 +38,6 @@ from wendu.workflows.io import (
     TaskView,
 )
 from wendu.workflows.rule_workflow import task_id_for
-
-from wendu.worker import build_worker
 
 
 @activity.defn(name=SCAN_SCHEDULE)

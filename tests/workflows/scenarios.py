@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
+
 from wendu.rules.plan import Plan
+from wendu.settings import Settings
 from wendu.store.db import transaction
 from wendu.store.models import Employee
 from wendu.workflows.io import Firing, RuleInput
-
-from wendu.settings import Settings
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 HISTORIES_DIR = Path(__file__).parent / "histories"

@@ -12,11 +12,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+
 from wendu.rules.catalog import profile_defaults
 from wendu.rules.compiler import compile_text
 from wendu.rules.matcher import rule_context
 from wendu.rules.plan import Plan
+from wendu.settings import Settings
 from wendu.store.models import Notification, Outcome
+from wendu.worker import build_worker
 from wendu.workflows import RuleWorkflow, TaskWorkflow
 from wendu.workflows.io import (
     TASK_ACT_UPDATE,
@@ -27,9 +30,6 @@ from wendu.workflows.io import (
     TaskView,
 )
 from wendu.workflows.rule_workflow import task_id_for
-
-from wendu.settings import Settings
-from wendu.worker import build_worker
 
 EXAMPLES = Path(__file__).parents[2] / "rules" / "examples"
 

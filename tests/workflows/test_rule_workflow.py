@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 from temporalio.client import WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
+
 from wendu.store.models import Notification, Outcome, ScoreRecord, Wait
 from wendu.workflows import RuleWorkflow
 from wendu.workflows.io import EVENT_SIGNAL, EventArrived, RuleResult

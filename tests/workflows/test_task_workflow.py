@@ -11,6 +11,7 @@ from sqlalchemy import select
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
+
 from wendu.store.models import Notification, Task, TaskAction
 from wendu.workflows import RuleWorkflow, TaskWorkflow
 from wendu.workflows.io import TASK_ACT_UPDATE, TASK_STATE_QUERY, TaskView

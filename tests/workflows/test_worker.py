@@ -8,13 +8,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
-from wendu.store.db import make_engine, make_session_factory, upgrade
-from wendu.store.models import Notification
-from wendu.workflows import RuleWorkflow
 
 from wendu.settings import Settings
+from wendu.store.db import make_engine, make_session_factory, upgrade
+from wendu.store.models import Notification
 from wendu.temporal import connect
 from wendu.worker import run_worker
+from wendu.workflows import RuleWorkflow
 
 
 async def test_run_worker_runs_a_rule_until_stopped(
