@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from wendu.api.deps import RulesDep, SessionFactoryDep, SettingsDep, TemporalDep, require_scope
 from wendu.event_models import AnyEvent, EventBatch, EventValidationError, parse_events
-from wendu.firing import signal_waits, start_firings
-from wendu.ingest import EventOutcome, firing_ids, ingest, signals
+from wendu.firing import start_firings
+from wendu.ingest import EventOutcome, firing_ids, ingest
+from wendu.waits import deliver_waits
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 
@@ -75,9 +76,10 @@ async def post_events(
     outcomes = await asyncio.to_thread(_store, factory, events, rules.index)
     # After the commit: a failed start leaves the firing pending for the reconciler.
     await start_firings(temporal, factory, firing_ids(outcomes), settings.task_queue)
-    waiting = signals(outcomes)
-    if waiting:
-        await signal_waits(temporal, waiting)
+    owed = [(wid, o.id) for o in outcomes for wid in o.waiting]
+    if owed:
+        # Best at once; whatever does not get through stays pending for the reconciler.
+        await deliver_waits(temporal, factory, keys=owed)
     return {"results": [o.public() for o in outcomes]}
 
 

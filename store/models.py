@@ -212,6 +212,28 @@ class Wait(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class WaitDelivery(Base):
+    """An event owed to a waiting workflow: written with the event, marked once signalled.
+
+    The reconciler re-sends what is still pending, so a Temporal outage between the commit and
+    the signal does not lose the event the workflow waits for.
+    """
+
+    __tablename__ = "wait_deliveries"
+    __table_args__ = (UniqueConstraint("workflow_id", "event_id", name="uq_wait_delivery"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workflow_id: Mapped[str] = mapped_column(String(500))
+    event_id: Mapped[str] = mapped_column(String(128))
+    event: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # pending, sent, gone (the workflow had finished)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()
+
+
 class Outcome(Base):
     """A `record` step's metric, once per workflow step."""
 

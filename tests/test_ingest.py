@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import event, func, select
 
 from wendu.event_models import EventValidationError, parse_event_list
-from wendu.ingest import firing_ids, ingest, signals
+from wendu.ingest import firing_ids, ingest
 from wendu.rules.matcher import RuleIndex
 from wendu.rules.ruleset import EXAMPLES_DIR, load_ruleset
-from wendu.store.models import Employee, Event, Firing, Profile, Wait
+from wendu.store.models import Employee, Event, Firing, Profile, Wait, WaitDelivery
 from wendu.store.profile import fold
 from wendu.workflows.io import RuleInput
 
@@ -166,9 +166,11 @@ def test_waiting_workflows_are_found_for_the_event(session_factory, index) -> No
     other = {**survey, "id": "s2", "employee_id": "E2"}
     out = run(session_factory, [survey, other, day("E1", MONDAY)], index)
     assert [o.waiting for o in out] == [["rule/x/E1"], [], []]
-    [(wid, arrived)] = signals(out)
-    assert wid == "rule/x/E1"
-    assert arrived.event["satisfaction"] == 4.0 and arrived.event["id"] == "s1"
+    # The signal is owed durably: written with the event, pending until sent.
+    with session_factory() as s:
+        [owed] = s.scalars(select(WaitDelivery)).all()
+    assert (owed.workflow_id, owed.event_id, owed.status) == ("rule/x/E1", "s1", "pending")
+    assert owed.event["satisfaction"] == 4.0
 
 
 def test_concurrent_batches_with_the_same_events_store_and_fire_once(

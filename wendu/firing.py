@@ -29,8 +29,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from wendu.rules.matcher import EvaluationError, matches_for_schedule, rule_context
 from wendu.rules.plan import Plan
 from wendu.store.models import Firing, utcnow
-from wendu.workflows.io import EVENT_SIGNAL, EventArrived, RuleInput
 from wendu.workflows.io import Firing as FiringInfo
+from wendu.workflows.io import RuleInput
 
 log = logging.getLogger(__name__)
 
@@ -202,33 +202,6 @@ def _record(factory: sessionmaker[Session], results: Sequence[tuple[int, str, st
             )
 
 
-async def signal_waits(client: Client, signals: Iterable[tuple[str, EventArrived]]) -> int:
-    """Send each event to the workflow waiting for it; returns how many were delivered.
-
-    A workflow that finished meanwhile (its wait timed out) is skipped quietly.
-    """
-    gate = asyncio.Semaphore(CONCURRENCY)
-
-    async def send(wid: str, arrived: EventArrived) -> bool:
-        async with gate:
-            try:
-                await client.get_workflow_handle(wid).signal(
-                    EVENT_SIGNAL, arrived, rpc_timeout=RPC_TIMEOUT
-                )
-                return True
-            except RPCError as exc:
-                if exc.status == RPCStatusCode.NOT_FOUND:
-                    log.debug("workflow %s no longer waits: %s", wid, exc)
-                else:
-                    log.warning("signal to %s failed: %s", wid, exc)
-            except Exception as exc:
-                log.warning("signal to %s failed: %s", wid, exc)
-            return False
-
-    sent = await asyncio.gather(*(send(wid, arrived) for wid, arrived in signals))
-    return sum(sent)
-
-
 class Reconciler:
     """Starts firings left pending (crash after commit, Temporal outage) once they are old
     enough that the request that created them is surely done trying."""
@@ -250,9 +223,14 @@ class Reconciler:
         self._task: asyncio.Task | None = None
 
     async def run_once(self) -> StartReport:
+        from wendu.waits import deliver_waits  # waits builds on this module
+
         cutoff = utcnow() - timedelta(seconds=self.retry_seconds)
         ids = await asyncio.to_thread(self._due, cutoff)
-        return await start_firings(self.client, self.session_factory, ids, self.task_queue)
+        report = await start_firings(self.client, self.session_factory, ids, self.task_queue)
+        # Events owed to waiting workflows whose signal did not get through the first time.
+        await deliver_waits(self.client, self.session_factory, cutoff=cutoff)
+        return report
 
     def _due(self, cutoff: datetime) -> list[int]:
         with self.session_factory() as session:

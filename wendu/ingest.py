@@ -33,9 +33,8 @@ from wendu.firing import (
     workflow_id_for,
 )
 from wendu.rules.catalog import EMPLOYEE_FIELDS, EVENT_TYPES, profile_defaults
-from wendu.store.models import Employee, Event, Profile, Wait, utcnow
+from wendu.store.models import Employee, Event, Profile, Wait, WaitDelivery, utcnow
 from wendu.store.profile import fold
-from wendu.workflows.io import EventArrived
 
 log = logging.getLogger(__name__)
 
@@ -308,13 +307,16 @@ def _find_waits(session: Session, evs: list[_Ev], outcomes: dict[str, EventOutco
         )
         for wid, etype, emp in session.execute(q):
             by_key.setdefault((etype, emp), []).append(wid)
+    rows = []
     for e in evs:
-        outcomes[e.id].waiting = sorted(set(by_key.get((e.type, e.employee_id), [])))
+        out = outcomes[e.id]
+        out.waiting = sorted(set(by_key.get((e.type, e.employee_id), [])))
+        rows += [{"workflow_id": w, "event_id": e.id, "event": out.event} for w in out.waiting]
+    if rows:
+        # In the event's transaction: the signal is owed even if Temporal is away right now.
+        stmt = dialect_insert(session, WaitDelivery).values(rows)
+        session.execute(stmt.on_conflict_do_nothing(index_elements=["workflow_id", "event_id"]))
 
 
 def firing_ids(outcomes: Iterable[EventOutcome]) -> list[int]:
     return [f.firing_id for o in outcomes for f in o.fired if f.firing_id is not None]
-
-
-def signals(outcomes: Iterable[EventOutcome]) -> list[tuple[str, EventArrived]]:
-    return [(wid, EventArrived(event=o.event)) for o in outcomes if o.event for wid in o.waiting]

@@ -117,6 +117,10 @@ class RuleWorkflow:
 
     @workflow.signal(name=EVENT_SIGNAL)
     def on_event(self, arrived: EventArrived) -> None:
+        # Deliveries are at least once (an outbox re-sends what it could not confirm).
+        event_id = arrived.event.get("id")
+        if event_id is not None and any(e.get("id") == event_id for e in self._events):
+            return
         self._events.append(arrived.event)
 
     @workflow.run
