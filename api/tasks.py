@@ -138,13 +138,14 @@ def _refused(task_id: str, exc: WorkflowUpdateFailedError) -> HTTPException:
     cause = exc.cause
     message = cause.message if isinstance(cause, ApplicationError) else str(cause or exc)
     kind = cause.type if isinstance(cause, ApplicationError) else ""
-    # The validator raises plain ValueErrors; their message tells which refusal it was.
-    if "try again" in message:
-        code = status.HTTP_503_SERVICE_UNAVAILABLE
-    elif kind == "TaskFinished" or "already" in message:
-        code = status.HTTP_409_CONFLICT
-    elif kind == "NotAssignee" or "is not assigned" in message:
-        code = status.HTTP_403_FORBIDDEN
-    else:
-        code = status.HTTP_422_UNPROCESSABLE_CONTENT
+    code = _REFUSALS.get(kind, status.HTTP_422_UNPROCESSABLE_CONTENT)
     return HTTPException(code, detail=message)
+
+
+# The task workflow's refusal types and what they mean over HTTP.
+_REFUSALS = {
+    "TaskNotReady": status.HTTP_503_SERVICE_UNAVAILABLE,
+    "TaskFinished": status.HTTP_409_CONFLICT,
+    "NotAssignee": status.HTTP_403_FORBIDDEN,
+    "InvalidAction": status.HTTP_422_UNPROCESSABLE_CONTENT,
+}

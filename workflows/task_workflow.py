@@ -133,15 +133,22 @@ class TaskWorkflow:
 
     @act.validator
     def _validate_act(self, action: TaskAction) -> None:
+        # Typed refusals: the API maps each type to its HTTP status.
         if self._view is None:
-            raise ValueError("the task is being created; try again in a moment")
+            raise ApplicationError(
+                "the task is being created; try again in a moment", type="TaskNotReady"
+            )
         if self._outcome is not None or self._acting:
-            raise ValueError(f"task {self._view.id} is already {self._view.status}")
+            raise ApplicationError(
+                f"task {self._view.id} is already {self._view.status}", type="TaskFinished"
+            )
         if action.actor_id not in self._assignees:
-            raise ValueError(f"{action.actor_id} is not assigned task {self._view.id}")
+            raise ApplicationError(
+                f"{action.actor_id} is not assigned task {self._view.id}", type="NotAssignee"
+            )
         needed = NEEDS_COMMENT.get(action.action)
         if needed and not (action.comment or "").strip():
-            raise ValueError(f"{action.action} needs {needed}")
+            raise ApplicationError(f"{action.action} needs {needed}", type="InvalidAction")
 
     @workflow.query(name=TASK_STATE_QUERY)
     def state(self) -> TaskView | None:
