@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# Alembic's migration context is process-wide: two upgrades at once in one process (the API
+# and the worker of `wendu up`) would trample each other.
+_UPGRADE_LOCK = threading.Lock()
+# Any fixed number: the key of the PostgreSQL advisory lock that serializes upgrades across
+# processes (an API and several workers starting together).
+_PG_UPGRADE_LOCK_KEY = 7_420_311
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -51,6 +58,8 @@ def upgrade(engine: Engine) -> None:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as conn:
+    with _UPGRADE_LOCK, engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_UPGRADE_LOCK_KEY})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
