@@ -1,0 +1,298 @@
+"""`wendu`: run the engine, manage tokens and the database, and play with the demo company.
+
+Only typer and the standard library are imported here; each command imports what it needs,
+so `wendu --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from typer.core import TyperCommand, TyperGroup
+
+if TYPE_CHECKING:
+    from wendu.settings import Settings
+
+# Sub-apps loaded on first use: name -> (module, attribute, one-line help).
+LAZY_APPS = {
+    "rules": ("wendu.cli_rules", "app", "Check, compile and describe rules (YAML files, folders)."),
+}
+
+
+class UserError(Exception):
+    """A mistake the user can fix: printed as one line, exit code 1, no traceback."""
+
+
+class _LazyGroup(TyperGroup):
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *(n for n in LAZY_APPS if n not in self.commands)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in LAZY_APPS and cmd_name not in self.commands:
+            # A stand-in for the help listing; running the command loads the real one.
+            return TyperCommand(cmd_name, help=LAZY_APPS[cmd_name][2])
+        return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UserError as exc:
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(1) from None
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().main(*args, **kwargs)
+        except SystemExit as exc:
+            if "temporalio" in sys.modules and Path(sys.argv[0]).name == "wendu":
+                # The Temporal SDK's Rust threads can abort interpreter shutdown now and then
+                # (temporalio/sdk-python#300); a finished command skips that shutdown.
+                code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+                logging.shutdown()
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+            raise
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] in LAZY_APPS and args[0] not in self.commands:
+            module, attr, _ = LAZY_APPS[args[0]]
+            sub = getattr(importlib.import_module(module), attr)
+            command = typer.main.get_command(sub)
+            # Shell completion is installed for `wendu` as a whole, not per sub-app.
+            command.params = [p for p in command.params
+                              if p.name not in ("install_completion", "show_completion")]
+            self.commands[args[0]] = command
+        return super().resolve_command(ctx, args)
+
+
+app = typer.Typer(
+    cls=_LazyGroup,
+    help="Wendu (温度): HR rules in YAML that run as durable workflows.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+db_app = typer.Typer(help="The Wendu database.", no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens for producers and integrations.", no_args_is_help=True)
+demo_app = typer.Typer(help="The demo company and its scenarios.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(demo_app, name="demo")
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Where Wendu keeps its state (default: $WENDU_HOME or ~/.wendu).",
+        show_default=False,
+    ),
+]
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from WENDU_* variables, command-line values winning; errors as one line."""
+    from pydantic import ValidationError
+
+    from wendu.settings import Settings
+
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        message = str(first.get("msg", exc)).removeprefix("Value error, ")
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        if where:
+            message = f"WENDU_{where.upper()}: {message}"
+        raise UserError(message) from None
+
+
+def _session_factory(data_dir: Path | None):
+    from wendu.up import ensure_data_dir, migrate
+
+    settings = load_settings(data_dir=data_dir)
+    ensure_data_dir(settings.data_dir)
+    return migrate(settings)
+
+
+@app.command()
+def up(
+    demo: Annotated[
+        bool, typer.Option(help="Load the demo company and the example rules.")
+    ] = False,
+    data_dir: DataDir = None,
+    host: Annotated[
+        str | None, typer.Option(help="API address (default: WENDU_API_HOST, else 127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="API port (default: WENDU_API_PORT, else 8000).", min=1,
+                                 max=65535)
+    ] = None,
+    temporal_address: Annotated[
+        str | None,
+        typer.Option(help="Use this Temporal server (host:port) instead of the embedded one."),
+    ] = None,
+    temporal_port: Annotated[
+        int | None,
+        typer.Option(
+            help="Port of the embedded Temporal server (its UI uses port + 1000). "
+            "Default: 7233 if free, else any free port.",
+            min=1,
+            max=64535,
+        ),
+    ] = None,
+    rules: Annotated[
+        Path | None,
+        typer.Option(
+            help="Rule folder to load (default: WENDU_RULES_DIR; with --demo, the examples)."
+        ),
+    ] = None,
+) -> None:
+    """Run everything on this machine: Temporal dev server, worker and API."""
+    from wendu.up import UpOptions, run_up
+
+    settings = load_settings(data_dir=data_dir, temporal_address=temporal_address,
+                             api_host=host, api_port=port)
+    run_up(settings, UpOptions(demo, settings.api_host, settings.api_port, temporal_port, rules))
+
+
+@app.command()
+def api(
+    host: Annotated[str | None, typer.Option(help="Default: WENDU_API_HOST.")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Default: WENDU_API_PORT.", min=1, max=65535)
+    ] = None,
+) -> None:
+    """Serve the HTTP API (production: with WENDU_TEMPORAL_ADDRESS and WENDU_DATABASE_URL)."""
+    from wendu.up import run_service
+
+    settings = load_settings()
+    run_service(settings, "api", (host or settings.api_host, port or settings.api_port))
+
+
+@app.command()
+def worker() -> None:
+    """Run a Temporal worker for Wendu's workflows (production; scale out as needed)."""
+    from wendu.up import run_service
+
+    run_service(load_settings(), "worker")
+
+
+@db_app.command("upgrade")
+def db_upgrade(data_dir: DataDir = None) -> None:
+    """Create or migrate the database schema to the newest version."""
+    _session_factory(data_dir)
+    typer.echo("database is up to date")
+
+
+@tokens_app.command("create")
+def tokens_create(
+    name: Annotated[str, typer.Argument(help="A name to recognise the token by, e.g. 'hris'.")],
+    scope: Annotated[
+        list[str],
+        typer.Option(
+            "--scope",
+            help="events:write, tasks:act, notifications:read or rules:admin (repeatable).",
+        ),
+    ],
+    data_dir: DataDir = None,
+) -> None:
+    """Create an API token; its value is printed once and cannot be shown again."""
+    from wendu import tokens
+    from wendu.store.db import transaction
+
+    unknown = [s for s in scope if s not in tokens.SCOPES]
+    if unknown:
+        known = ", ".join(tokens.SCOPES)
+        raise typer.BadParameter(f"unknown scope {unknown[0]!r} (choose from {known})",
+                                 param_hint="--scope")
+    try:
+        with transaction(_session_factory(data_dir)) as session:
+            token = tokens.create_token(session, name, scope)
+    except tokens.TokenError as exc:
+        raise UserError(str(exc)) from None
+    typer.echo(token)
+
+
+@tokens_app.command("list")
+def tokens_list(data_dir: DataDir = None) -> None:
+    """List tokens (names, scopes, last use); values are never shown."""
+    from wendu import tokens
+    from wendu.store.db import transaction
+
+    def when(value: Any) -> str:
+        return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+    with transaction(_session_factory(data_dir)) as session:
+        lines = [
+            f"{t.name}\t{','.join(t.scopes)}\t"
+            f"{f'revoked {when(t.revoked_at)}' if t.revoked_at else 'active'}\t"
+            f"created {when(t.created_at)}\tlast used {when(t.last_used_at)}"
+            for t in tokens.list_tokens(session)
+        ]
+    typer.echo("\n".join(lines) if lines else "no tokens")
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    name: Annotated[str, typer.Argument(help="The token's name.")], data_dir: DataDir = None
+) -> None:
+    """Revoke a token: requests using it are refused from now on."""
+    from wendu import tokens
+    from wendu.store.db import transaction
+
+    with transaction(_session_factory(data_dir)) as session:
+        found = tokens.revoke_token(session, name)
+    if found is False:
+        raise UserError(f"no token named {name!r}")
+    typer.echo(f"revoked {name}")
+
+
+@demo_app.command("load")
+def demo_load(data_dir: DataDir = None) -> None:
+    """Load the demo company (12 people in Shanghai) and create the demo token."""
+    from wendu import demo
+
+    settings = load_settings(data_dir=data_dir)
+    result = demo.load(_session_factory(data_dir), settings.data_dir)
+    c = result.company
+    typer.echo(f"demo company: {c.employees} employees ({c.new} new)")
+    typer.echo(f"demo token (all scopes) in {result.token_file}")
+
+
+@demo_app.command("overtime-week")
+def demo_overtime_week(
+    employee_id: Annotated[str, typer.Argument(help="Employee id, e.g. E1004.")],
+    url: Annotated[str | None, typer.Option(help="The API's base URL.")] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(help="Token with events:write (default: the demo token in the data dir)."),
+    ] = None,
+    data_dir: DataDir = None,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for messages.", min=0)] = 15.0,
+    end: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Last day of the week (default: today)."),
+    ] = None,
+) -> None:
+    """Post six late, overtime-heavy working days ending today for one employee."""
+    from wendu.demo import overtime_week
+
+    settings = load_settings(data_dir=data_dir)
+    base = url or f"http://{settings.api_host}:{settings.api_port}"
+    overtime_week(base, token, settings.data_dir, employee_id, wait, end.date() if end else None)
+
+
+@app.command()
+def version() -> None:
+    """Print Wendu's version."""
+    from wendu import __version__
+
+    typer.echo(f"wendu {__version__}")

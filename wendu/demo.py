@@ -1,0 +1,298 @@
+"""The demo company: twelve people in a Shanghai office, and a token to play with them.
+
+The company is loaded as `employee.hired` events through the same ingestion path producers
+use, so employees and profiles exist exactly as they would in production. Event ids are
+fixed, so loading twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from wendu.store.db import transaction
+from wendu.store.models import Event
+
+TIMEZONE = "Asia/Shanghai"
+TOKEN_NAME = "demo"
+TOKEN_FILE = "demo-token"
+SCOPES = ["events:write", "tasks:act", "notifications:read", "rules:admin"]
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    name: str
+    title: str
+    department: str
+    manager_id: str | None
+    hometown_city: str
+    hired_on: date
+    locale: str = "zh-CN"
+    email_name: str = ""
+    hrbp_id: str | None = "E1005"
+    groups: list[str] = field(default_factory=list)
+
+
+COMPANY: list[Person] = [
+    Person("E1001", "王建国", "首席执行官 CEO", "总经办", None, "北京", date(2015, 3, 2),
+           email_name="wang.jianguo", groups=["leadership"]),
+    Person("E1002", "李娜", "研发经理 Engineering Manager", "研发部", "E1001", "武汉",
+           date(2017, 6, 12), email_name="li.na", groups=["managers"]),
+    Person("E1003", "Emily Chen", "Sales Manager", "Sales", "E1001", "Singapore",
+           date(2018, 9, 3), locale="en", email_name="emily.chen", groups=["managers"]),
+    Person("E1004", "张伟", "后端工程师 Backend Engineer", "研发部", "E1002", "成都",
+           date(2021, 7, 5), email_name="zhang.wei"),
+    Person("E1005", "刘洋", "HRBP", "人力资源部", "E1001", "西安", date(2019, 4, 15),
+           email_name="liu.yang", hrbp_id="E1006", groups=["hr", "hrbp"]),
+    Person("E1006", "Sarah Lin", "HR Administrator", "人力资源部", "E1001", "Kuala Lumpur",
+           date(2020, 1, 6), locale="en", email_name="sarah.lin", groups=["hr", "hr-admins"]),
+    Person("E1007", "陈静", "前端工程师 Frontend Engineer", "研发部", "E1002", "长沙",
+           date(2022, 2, 21), email_name="chen.jing"),
+    Person("E1008", "David Wu", "Data Scientist", "研发部", "E1002", "Vancouver",
+           date(2023, 5, 8), locale="en", email_name="david.wu"),
+    Person("E1009", "赵磊", "测试工程师 QA Engineer", "研发部", "E1002", "哈尔滨",
+           date(2020, 11, 16), email_name="zhao.lei"),
+    Person("E1010", "Grace Huang", "Account Executive", "Sales", "E1003", "Hong Kong",
+           date(2022, 8, 1), locale="en", email_name="grace.huang"),
+    Person("E1011", "孙丽", "客户经理 Account Manager", "Sales", "E1003", "南京",
+           date(2024, 3, 11), email_name="sun.li"),
+    Person("E1012", "周杰", "销售代表 Sales Representative", "Sales", "E1003", "广州",
+           date(2025, 8, 18), email_name="zhou.jie"),
+]
+
+
+def hire_events() -> list[dict[str, Any]]:
+    """One `employee.hired` event per person, with ids fixed so a reload is a no-op."""
+    tz = ZoneInfo(TIMEZONE)
+    events = []
+    for p in COMPANY:
+        data: dict[str, Any] = {
+            "name": p.name,
+            "email": f"{p.email_name}@wendu-demo.example",
+            "department": p.department,
+            "title": p.title,
+            "hired_on": p.hired_on.isoformat(),
+            "hometown_city": p.hometown_city,
+            "work_city": "上海" if p.locale == "zh-CN" else "Shanghai",
+            "locale": p.locale,
+            "timezone": TIMEZONE,
+            "groups": list(p.groups),
+        }
+        if p.manager_id:
+            data["manager_id"] = p.manager_id
+        if p.hrbp_id:
+            data["hrbp_id"] = p.hrbp_id
+        events.append(
+            {
+                "id": f"demo-hire-{p.id}",
+                "type": "employee.hired",
+                "employee_id": p.id,
+                "occurred_at": datetime.combine(p.hired_on, time(9, 0), tz).isoformat(),
+                "data": data,
+            }
+        )
+    return events
+
+
+def overtime_week_events(
+    employee_id: str, today: date, tz_name: str = TIMEZONE, days: int = 6, overtime: float = 4.0
+) -> list[dict[str, Any]]:
+    """`days` closed attendance days ending `today`: in at 09:00, out at 22:30 local.
+
+    Ids depend only on the employee and the day, so posting the same week again is a no-op.
+    """
+    tz = ZoneInfo(tz_name)
+    events = []
+    for back in range(days - 1, -1, -1):
+        day = today - timedelta(days=back)
+        clock_out = datetime.combine(day, time(22, 30), tz)
+        events.append(
+            {
+                "id": f"demo-attendance-{employee_id}-{day.isoformat()}",
+                "type": "attendance.day_closed",
+                "employee_id": employee_id,
+                "occurred_at": clock_out.isoformat(),
+                "data": {
+                    "day": day.isoformat(),
+                    "clock_in": datetime.combine(day, time(9, 0), tz).isoformat(),
+                    "clock_out": clock_out.isoformat(),
+                    "overtime_hours": overtime,
+                    "weekend": day.weekday() >= 5,
+                },
+            }
+        )
+    return events
+
+
+@dataclass
+class LoadResult:
+    employees: int
+    new: int
+
+
+def load_company(factory: sessionmaker[Session]) -> LoadResult:
+    """Ingest the hires (no rule fires: these people joined long ago)."""
+    from wendu.ingest import ingest
+
+    events = hire_events()
+    ids = [e["id"] for e in events]
+    with transaction(factory) as session:
+        known = set(session.scalars(select(Event.id).where(Event.id.in_(ids))))
+        ingest(session, events, _NoRules())
+    return LoadResult(employees=len(events), new=len(set(ids) - known))
+
+
+class _NoRules:
+    """A rule index that matches nothing: these people joined long ago, no welcome is due."""
+
+    @dataclass
+    class _Result:
+        matches: list[Any] = field(default_factory=list)
+        errors: list[str] = field(default_factory=list)
+
+    def match(self, event_type: str, context: dict[str, Any]) -> _Result:
+        return self._Result()
+
+
+def token_path(data_dir: Path) -> Path:
+    return data_dir / TOKEN_FILE
+
+
+def read_token(data_dir: Path) -> str | None:
+    try:
+        return token_path(data_dir).read_text().strip() or None
+    except OSError:
+        return None
+
+
+def ensure_token(factory: sessionmaker[Session], data_dir: Path) -> str:
+    """The demo token with every scope, created once and reused while it still works."""
+    from wendu.tokens import create_token, revoke_token, verify_token
+
+    saved = read_token(data_dir)
+    with transaction(factory) as session:
+        live = verify_token(session, saved) if saved else None
+        if live is not None and live.name == TOKEN_NAME:
+            return saved  # type: ignore[return-value]
+        # The file was lost or the token revoked: its plaintext is gone, so replace it.
+        revoke_token(session, TOKEN_NAME)
+        token = create_token(session, TOKEN_NAME, SCOPES)
+    _write_private(token_path(data_dir), token + "\n")
+    return token
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a secret readable by its owner only (0600), atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+@dataclass
+class Demo:
+    company: LoadResult
+    token: str
+    token_file: Path
+
+
+def load(factory: sessionmaker[Session], data_dir: Path) -> Demo:
+    company = load_company(factory)
+    token = ensure_token(factory, data_dir)
+    return Demo(company=company, token=token, token_file=token_path(data_dir))
+
+
+# --- `wendu demo overtime-week`: a producer's view, through the HTTP API --------------------
+
+
+def overtime_week(base_url: str, token: str | None, data_dir: Path, employee_id: str,
+                  wait: float, end: date | None = None) -> None:
+    """Post the week, then show which rules fired and the messages they delivered."""
+    import time as clock
+
+    import httpx
+    import typer
+
+    from wendu.cli import UserError
+
+    url = httpx.URL(base_url)
+    if url.scheme not in ("http", "https") or not url.host:
+        raise UserError(f"--url {base_url!r} is not an http(s) URL, e.g. http://127.0.0.1:8000")
+    token = token or read_token(data_dir)
+    if not token:
+        raise UserError(
+            f"no token: pass --token, or create the demo token in {data_dir} with "
+            "`wendu demo load` (or `wendu up --demo`)"
+        )
+    events = overtime_week_events(employee_id, end or datetime.now(ZoneInfo(TIMEZONE)).date())
+    manager = next((p.manager_id for p in COMPANY if p.id == employee_id), None)
+    people = [employee_id, *([manager] if manager else [])]
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=url, headers=headers, timeout=15) as http:
+        seen = {p: {n["id"] for n in _notifications(http, p)} for p in people}
+        body = _call(http, "POST", "/api/v1/events", json={"events": events})
+        outcomes = body.get("results", [])
+        new = sum(1 for o in outcomes if o.get("status") == "accepted")
+        fired = [f for o in outcomes for f in o.get("fired", [])]
+        typer.echo(
+            f"posted {len(events)} attendance days for {employee_id} "
+            f"({events[0]['data']['day']} .. {events[-1]['data']['day']}, 4h overtime each, "
+            f"out at 22:30): {new} new, {len(events) - new} already known"
+        )
+        if not fired:
+            typer.echo("no rule fired")
+            return
+        for f in fired:
+            typer.echo(f"fired: {f['rule_id']}  (workflow {f['workflow_id']})")
+        deadline = clock.monotonic() + wait
+        shown: set[int] = set()
+        while clock.monotonic() < deadline and len(shown) < len(people):
+            for person in people:
+                for n in _notifications(http, person):
+                    if n["id"] not in seen[person] and n["id"] not in shown:
+                        shown.add(n["id"])
+                        typer.echo(f"  -> {n['recipient_id']} [{n['channel']}] {n['subject']}")
+            clock.sleep(0.5)
+
+
+def _notifications(http: Any, recipient: str) -> list[dict[str, Any]]:
+    return _call(http, "GET", "/api/v1/notifications", params={"recipient": recipient})
+
+
+def _call(http: Any, method: str, path: str, **kwargs: Any) -> Any:
+    import httpx
+
+    from wendu.cli import UserError
+
+    try:
+        response = http.request(method, path, **kwargs)
+    except httpx.ConnectError:
+        raise UserError(
+            f"cannot reach the Wendu API at {http.base_url}: is `wendu up` running there?"
+        ) from None
+    except httpx.HTTPError as exc:
+        raise UserError(f"{method} {http.base_url}{path.lstrip('/')} failed: {exc}") from None
+    if response.status_code >= 400:
+        what = "refused the token" if response.status_code in (401, 403) else "answered"
+        raise UserError(f"the API {what} ({response.status_code}): {_detail(response)}")
+    return response.json()
+
+
+def _detail(response: Any) -> str:
+    try:
+        return str(response.json().get("detail", response.text))[:300]
+    except ValueError:
+        return response.text[:300]

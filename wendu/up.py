@@ -1,0 +1,299 @@
+"""Running Wendu's processes: `wendu up` (everything on one machine), `wendu api`, `wendu worker`.
+
+The API (uvicorn) and the worker share one asyncio loop. SIGINT and SIGTERM are ours, not
+uvicorn's, so one signal stops the API, then the worker, then the Temporal dev server, in
+that order, and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from wendu.cli import UserError
+from wendu.devserver import DevServer, DevServerError, bind_problem, unreachable
+from wendu.settings import Settings, default_home
+
+SHUTDOWN_SECONDS = 30.0
+CONNECT_SECONDS = 10.0
+
+
+@dataclass
+class UpOptions:
+    demo: bool
+    host: str
+    port: int
+    temporal_port: int | None
+    rules: Path | None
+
+
+class _Stopped(Exception):
+    """A signal arrived while we were still starting."""
+
+
+say = typer.echo  # progress lines, on stdout
+
+
+def ensure_data_dir(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(f"data dir {path} is not writable: {exc.strerror or exc}") from None
+
+
+def check_port(host: str, port: int) -> None:
+    if problem := bind_problem(port, host):
+        raise UserError(f"cannot listen on {host}:{port}: {problem} (pass --port)")
+
+
+def migrate(settings: Settings):
+    """Migrate the database and return a session factory; an unreachable one is a user error."""
+    from sqlalchemy.exc import OperationalError
+
+    from wendu.store.db import make_engine, make_session_factory, upgrade
+
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        upgrade(engine)
+    except OperationalError as exc:
+        where = engine.url.render_as_string(hide_password=True)
+        raise UserError(f"cannot use the database {where}: {exc.orig}") from None
+    return make_session_factory(engine)
+
+
+async def check_temporal(address: str, namespace: str) -> None:
+    if problem := await unreachable(address, namespace, CONNECT_SECONDS):
+        raise UserError(f"cannot reach Temporal at {address}: {problem}")
+
+
+def _install_signals(stop: asyncio.Event, on_force: Callable[[], None]) -> None:
+    loop = asyncio.get_running_loop()
+
+    def handle() -> None:
+        if stop.is_set():
+            on_force()  # a second Ctrl-C: stop waiting for open requests
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, handle)
+
+
+async def _unless_stopped(work: Awaitable[Any], stop: asyncio.Event) -> Any:
+    task = asyncio.ensure_future(work)
+    stopper = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
+    raise _Stopped
+
+
+class _Services:
+    """The API and/or the worker in this loop, supervised until `stop` is set."""
+
+    def __init__(self, settings: Settings, api: tuple[str, int] | None, worker: bool,
+                 quiet: bool) -> None:
+        self.settings, self.api, self.worker, self.quiet = settings, api, worker, quiet
+        self.server: Any = None
+
+    def _make_server(self, host: str, port: int) -> Any:
+        import uvicorn
+
+        from wendu.api.app import create_app
+
+        class Server(uvicorn.Server):
+            @contextlib.contextmanager
+            def capture_signals(self):  # type: ignore[override]
+                yield  # signals are handled by _install_signals
+
+        level = "warning" if self.quiet else "info"
+        return Server(uvicorn.Config(create_app(self.settings), host=host, port=port,
+                                     lifespan="on", log_level=level, access_log=not self.quiet))
+
+    async def _serve_api(self) -> None:
+        # uvicorn exits the process when its startup fails; here that ends the API task only,
+        # and `run` reports it after stopping the rest in order.
+        with contextlib.suppress(SystemExit):
+            await self.server.serve()
+
+    def force(self) -> None:
+        if self.server is not None:
+            self.server.force_exit = True
+
+    def _api_up(self) -> bool:
+        return self.server is None or self.server.started
+
+    async def run(self, stop: asyncio.Event, on_ready: Callable[[], None] | None = None) -> None:
+        tasks: dict[str, asyncio.Task[Any]] = {}
+        if self.api:
+            self.server = self._make_server(*self.api)
+            tasks["API"] = asyncio.create_task(self._serve_api())
+        stopper = asyncio.create_task(stop.wait())
+        ended: list[str] = []
+        while not ended and not stop.is_set():
+            if self.worker and "worker" not in tasks and self._api_up():
+                # Only once the API is up: both migrate the database at start, and Alembic's
+                # migration context is process-global, so two at once in one process collide.
+                from wendu.worker import run_worker
+
+                tasks["worker"] = asyncio.create_task(run_worker(self.settings, stop))
+                if on_ready:
+                    on_ready()
+            await asyncio.wait([*tasks.values(), stopper], timeout=0.1,
+                               return_when=asyncio.FIRST_COMPLETED)
+            ended = [name for name, task in tasks.items() if task.done()]
+        stop.set()
+        stopper.cancel()
+        if self.server is not None:
+            self.server.should_exit = True
+        _, pending = await asyncio.wait(tasks.values(), timeout=SHUTDOWN_SECONDS)
+        for task in pending:
+            task.cancel()
+        if ended:
+            task = tasks[ended[0]]
+            error = None if task.cancelled() else task.exception()
+            if error is not None:
+                raise error  # not a user's mistake: keep the traceback
+            what = "could not start" if not self._api_up() else "stopped"
+            raise UserError(f"the {ended[0]} {what} (see the messages above)")
+
+
+def _run(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    async def wrapper() -> None:
+        try:
+            await main(asyncio.Event())
+        except _Stopped:
+            say("Stopped before Wendu was ready.")
+
+    try:
+        asyncio.run(wrapper())
+    except DevServerError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _logging(level: int) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per plugin otherwise
+
+
+def run_service(settings: Settings, command: str, api: tuple[str, int] | None = None) -> None:
+    """`wendu api` (with `api`=(host, port)) or `wendu worker`, against a Temporal server."""
+    if not settings.temporal_address:
+        raise UserError(
+            f"WENDU_TEMPORAL_ADDRESS is not set: `wendu {command}` connects to a Temporal "
+            "server (for everything on one machine, run `wendu up`)"
+        )
+    _logging(logging.INFO)
+
+    async def main(stop: asyncio.Event) -> None:
+        services = _Services(settings, api, worker=api is None, quiet=False)
+        _install_signals(stop, services.force)
+        if api:
+            check_port(*api)
+            if not settings.database_url:
+                ensure_data_dir(settings.data_dir)
+            migrate(settings)
+        address, namespace = settings.temporal_address, settings.temporal_namespace
+        await _unless_stopped(check_temporal(address, namespace), stop)
+        await services.run(stop)
+
+    _run(main)
+
+
+def rules_folder(settings: Settings, opts: UpOptions) -> Path | None:
+    if opts.rules:
+        folder = opts.rules
+    elif opts.demo:
+        import wendu.rules
+
+        folder = Path(wendu.rules.__file__).parent / "examples"
+    else:
+        return settings.rules_dir
+    if not folder.is_dir():
+        raise UserError(f"rules folder {folder} does not exist")
+    return folder.resolve()
+
+
+def run_up(settings: Settings, opts: UpOptions) -> None:
+    _logging(logging.WARNING)
+
+    async def main(stop: asyncio.Event) -> None:
+        services: _Services | None = None
+        _install_signals(stop, lambda: services.force() if services else None)
+        data_dir = settings.data_dir.expanduser().resolve()
+        ensure_data_dir(data_dir)
+        address = settings.temporal_address
+        dev = None if address else DevServer(data_dir, opts.temporal_port,
+                                             settings.temporal_namespace)
+        if dev is not None:
+            dev.lock()  # before anything else: is another `wendu up` using this data dir?
+        say(f"Starting Wendu in {data_dir}")
+        check_port(opts.host, opts.port)
+        rules = rules_folder(settings, opts)
+        factory = migrate(settings.model_copy(update={"data_dir": data_dir}))
+        say("  database migrated")
+        token = None
+        if opts.demo:
+            from wendu import demo
+
+            loaded = demo.load(factory, data_dir)
+            token = loaded.token
+            say(f"  demo company loaded ({loaded.company.employees} employees)")
+        if dev is None:
+            await _unless_stopped(check_temporal(address, settings.temporal_namespace), stop)
+            say(f"  connected to Temporal at {address}")
+        else:
+            say("  starting the Temporal dev server ...")
+            await _unless_stopped(dev.start(), stop)
+            address = dev.address
+            say(f"  Temporal dev server ready at {address} (log: {dev.log_path})")
+        run_settings = settings.model_copy(
+            update={"data_dir": data_dir, "temporal_address": address, "rules_dir": rules}
+        )
+        services = _Services(run_settings, (opts.host, opts.port), worker=True, quiet=True)
+        say("  starting the API and the worker ...")
+        try:
+            await services.run(stop, lambda: _banner(opts, data_dir, rules, dev, address, token))
+            say("Stopping ...")
+        finally:
+            if dev is not None:
+                await dev.astop()
+        say("Wendu stopped.")
+
+    _run(main)
+
+
+def _banner(opts: UpOptions, data_dir: Path, rules: Path | None, dev: DevServer | None,
+            address: str, token: str | None) -> None:
+    host = "127.0.0.1" if opts.host in ("0.0.0.0", "::", "") else opts.host
+    url = f"http://{host}:{opts.port}"
+    temporal = f"Temporal UI  {dev.ui_url}" if dev else f"Temporal     {address}"
+    lines = ["", "Wendu is running. Press Ctrl-C to stop.",
+             f"  API          {url}   (docs: {url}/docs)", f"  {temporal}",
+             f"  Data dir     {data_dir}",
+             f"  Rules        {rules or '(as stored; pass --rules DIR to load a folder)'}"]
+    if token:
+        command = "wendu demo overtime-week E1004"
+        if url != "http://127.0.0.1:8000":
+            command += f" --url {url}"
+        if data_dir != default_home().expanduser().resolve():
+            command += f" --data-dir {data_dir}"
+        lines += ["", f"Demo token (all scopes; also in {data_dir / 'demo-token'}):",
+                  f"  {token}", "",
+                  "Fire the overtime rule for 张伟 (E1004) from another terminal:",
+                  f"  {command}"]
+    say("\n".join(lines) + "\n")
