@@ -62,4 +62,5 @@ def upgrade(engine: Engine) -> None:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_UPGRADE_LOCK_KEY})
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        # "heads": areas add their migrations on branches of their own, merged from time to time.
+        command.upgrade(cfg, "heads")

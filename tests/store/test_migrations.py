@@ -5,13 +5,13 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from wendu.store.db import upgrade
-from wendu.store.models import Base
+from wendu.store.schema import metadata
 
 
 def test_migrations_match_models(engine) -> None:
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": False})
-        diff = compare_metadata(ctx, Base.metadata)
+        diff = compare_metadata(ctx, metadata)
     assert diff == []
 
 
