@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import sys
@@ -13,6 +14,25 @@ import pytest
 from sqlalchemy import Engine, text
 
 from wendu.store.db import make_engine, make_session_factory, upgrade
+
+
+def load_scenarios():
+    """tests/workflows/scenarios.py (people, plans, settings shared by workflow and activity
+    tests), loaded once under one module name so both folders see the same objects."""
+    name = "wendu_test_scenarios"
+    if name not in sys.modules:
+        path = Path(__file__).parent / "workflows" / "scenarios.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.fixture(scope="session")
+def sc():
+    return load_scenarios()
+
 
 PG_URL = os.environ.get(
     "WENDU_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -15,24 +12,6 @@ from temporalio.testing import WorkflowEnvironment
 
 from wendu.store.db import make_session_factory
 from wendu.worker import build_worker
-
-
-def _load_scenarios():
-    name = "wendu_test_scenarios"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / "scenarios.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-scenarios = _load_scenarios()
-
-
-@pytest.fixture(scope="session")
-def sc():
-    return scenarios
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -45,15 +24,15 @@ async def env(temporal_test_server_path: str) -> AsyncIterator[WorkflowEnvironme
 
 
 @pytest.fixture
-def session_factory(sqlite_engine: Engine):
+def session_factory(sqlite_engine: Engine, sc):
     factory = make_session_factory(sqlite_engine)
-    scenarios.seed(factory)
+    sc.seed(factory)
     return factory
 
 
 @pytest.fixture
-def settings():
-    return scenarios.settings()
+def settings(sc):
+    return sc.settings()
 
 
 @pytest_asyncio.fixture(loop_scope="session")
