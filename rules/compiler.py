@@ -42,7 +42,9 @@ from wendu.rules.templates_catalog import (
 
 # The scorers the worker can run (scorers.registry); a test keeps the two in step, so a rule
 # never compiles against a scorer that would fail at run time.
-DEFAULT_SCORERS = frozenset({"attrition", "burnout"})
+DEFAULT_SCORERS = frozenset(
+    {"attrition", "burnout", "sentiment", "topics", "intent", "course_recommendation"}
+)
 # Names every expression may use; a bound name must not hide them.
 RESERVED_NAMES = frozenset(
     {"event", "employee", "profile", "rule", "schedule", "recipient", "task", "why", "vars"}

@@ -22,5 +22,5 @@ def test_compiler_knows_exactly_the_scorers_the_worker_runs() -> None:
 def test_a_scorer_the_worker_cannot_run_is_a_compile_error() -> None:
     compile_text(RULE % "burnout", "s.yaml")
     with pytest.raises(RuleErrors) as exc:
-        compile_text(RULE % "sentiment", "s.yaml")
-    assert "s.yaml:7:12: error: unknown scorer 'sentiment'" in str(exc.value.problems[0])
+        compile_text(RULE % "mood", "s.yaml")
+    assert "s.yaml:7:12: error: unknown scorer 'mood'" in str(exc.value.problems[0])

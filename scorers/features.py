@@ -1,0 +1,337 @@
+"""Features of the tabular scorers: one definition, read from two places.
+
+Training reads them from a generated company (`company_columns`); scoring reads them from a
+rule's context (`context_record`: the profile facts, then the employee record, then any
+`features` mapping the caller adds). The windowed facts follow the profile's own definitions
+(store/profile.py): 7 days = the last week, 28 days = the last 4 weeks, satisfaction trend =
+least-squares slope of the last 5 surveys, drop = mean of the 5 before the last minus the last.
+A fact a live profile does not carry (pay against band median, commute, ...) is imputed with
+the training median by `Encoder`, and the scorer says so in its explanation.
+
+`read_ibm_csv` reads a user's file in the IBM HR Analytics attrition layout.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from wendu.scorers.synth import Company, age_band
+
+ATTRITION_FEATURES = (
+    "overtime_hours_28d", "late_departures_7d", "weekend_days_7d", "satisfaction_last",
+    "satisfaction_trend", "satisfaction_drop", "tenure_days", "performance_overall",
+    "training_completed_90d", "pay_ratio", "years_since_promotion", "manager_changes_1y",
+    "commute_km", "level",
+)
+BURNOUT_FEATURES = (
+    # Late and weekend days over 7 days only: that is what a live profile carries, and their
+    # 28-day sums would split one signal between two collinear columns.
+    "overtime_hours_7d", "overtime_hours_28d", "late_departures_7d", "weekend_days_7d",
+    "overtime_vs_own_baseline", "overtime_vs_team", "overtime_streak_weeks", "leave_days_90d",
+)
+FAIRNESS_GROUPS = ("gender", "age_band", "department")
+
+
+def _slope(y: np.ndarray) -> np.ndarray:
+    """Row-wise least-squares slope against 0, 1, 2, ... (as store/profile.py computes it)."""
+    k = y.shape[1]
+    if k < 2:
+        return np.zeros(len(y))
+    x = np.arange(k) - (k - 1) / 2
+    return (y - y.mean(axis=1, keepdims=True)) @ x / (x @ x)
+
+
+def company_columns(c: Company) -> dict[str, np.ndarray]:
+    """Every feature (and the fairness groups) as of the snapshot, one array per name."""
+    e, n = c.employees, len(c)
+    sat = c.satisfaction
+    earlier = c.overtime[:, :-4].mean(axis=1)
+    now = c.overtime[:, -4:].mean(axis=1)
+    team = e["team"]
+    team_now = np.bincount(team, now) / np.bincount(team)
+    over = (c.overtime > 1.5 * earlier[:, None]) & (c.overtime > 8)
+    streak = np.argmin(np.concatenate([over[:, ::-1], np.zeros((n, 1), bool)], 1), axis=1)
+    t = c.trainings
+    return {
+        "overtime_hours_7d": c.overtime[:, -1],
+        "overtime_hours_28d": c.overtime[:, -4:].sum(axis=1),
+        "late_departures_7d": c.late[:, -1].astype(float),
+        "weekend_days_7d": c.weekend[:, -1].astype(float),
+        "late_departures_28d": c.late[:, -4:].sum(axis=1).astype(float),
+        "weekend_days_28d": c.weekend[:, -4:].sum(axis=1).astype(float),
+        "overtime_vs_own_baseline": now - earlier,
+        "overtime_vs_team": now - team_now[team],
+        "overtime_streak_weeks": streak.astype(float),
+        "leave_days_90d": c.leave[:, -13:].sum(axis=1).astype(float),
+        "satisfaction_last": sat[:, -1],
+        "satisfaction_trend": _slope(sat[:, -5:]),
+        "satisfaction_drop": sat[:, -6:-1].mean(axis=1) - sat[:, -1] if sat.shape[1] > 1
+        else np.zeros(n),
+        "tenure_days": e["tenure_days"].astype(float),
+        "performance_overall": c.reviews["overall"][:, -1],
+        "training_completed_90d": np.bincount(t["employee"][t["week"] >= c.weeks - 13],
+                                              minlength=n).astype(float),
+        "pay_ratio": e["pay_ratio"],
+        "years_since_promotion": e["years_since_promotion"].astype(float),
+        "manager_changes_1y": e["manager_changes_1y"].astype(float),
+        "commute_km": e["commute_km"],
+        "level": e["level"].astype(float),
+        "gender": e["gender"],
+        "age_band": e["age_band"],
+        "department": e["department"],
+    }
+
+
+def _number(value: Any) -> float | None:
+    if value is None or isinstance(value, bool | dict | list):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def context_record(context: Mapping[str, Any]) -> dict[str, Any]:
+    """The features a rule context carries; absent ones are simply not in the result."""
+    record: dict[str, Any] = {}
+    for source in ("employee", "profile", "features"):
+        for key, value in (context.get(source) or {}).items():
+            if value is not None:
+                record[key] = value
+    return record
+
+
+def _ibm_from_record(r: Mapping[str, Any]) -> dict[str, Any]:
+    """A live record read in IBM columns, so a model trained on a user's CSV scores profiles.
+
+    IBM satisfaction and ratings run 1-4, ours 1-5; "OverTime" there is a yes/no flag, here a
+    month with 20 or more overtime hours."""
+    def scaled(key: str) -> float | None:
+        v = _number(r.get(key))
+        return None if v is None else 1 + (v - 1) * 3 / 4
+
+    out: dict[str, Any] = {}
+    ot = _number(r.get("overtime_hours_28d"))
+    if ot is not None:
+        out["OverTime"] = "Yes" if ot >= 20 else "No"
+    tenure = _number(r.get("tenure_days"))
+    pairs = {
+        "JobSatisfaction": scaled("satisfaction_last"),
+        "EnvironmentSatisfaction": scaled("satisfaction_last"),
+        "PerformanceRating": scaled("performance_overall"),
+        "YearsAtCompany": None if tenure is None else tenure / 365,
+        "YearsSinceLastPromotion": _number(r.get("years_since_promotion")),
+        "DistanceFromHome": _number(r.get("commute_km")),
+        "JobLevel": _number(r.get("level")),
+        "Department": r.get("department"),
+    }
+    out.update({k: v for k, v in pairs.items() if v is not None})
+    out.update({k: v for k, v in r.items() if k[:1].isupper()})  # IBM names given directly
+    return out
+
+
+@dataclass
+class Encoder:
+    """Turns named columns into the model's matrix, imputing training medians."""
+
+    numeric: list[str]
+    categorical: dict[str, list[str]] = field(default_factory=dict)
+    medians: dict[str, float] = field(default_factory=dict)
+    layout: str = "company"  # or "ibm": how to read a live context
+
+    @classmethod
+    def fit(cls, columns: Mapping[str, np.ndarray], numeric: Sequence[str],
+            categorical: Sequence[str] = (), layout: str = "company") -> Encoder:
+        medians = {}
+        for name in numeric:
+            values = np.asarray(columns[name], dtype=float)
+            medians[name] = float(np.nanmedian(values)) if np.isfinite(values).any() else 0.0
+        vocab = {name: sorted({str(v) for v in columns[name] if v not in ("", None)})
+                 for name in categorical}
+        return cls(list(numeric), vocab, medians, layout)
+
+    @property
+    def features(self) -> list[str]:
+        return [*self.numeric, *self.categorical]
+
+    @property
+    def sources(self) -> list[str]:
+        """The input feature behind each matrix column."""
+        return [*self.numeric, *(n for n, vs in self.categorical.items() for _ in vs)]
+
+    def matrix(self, columns: Mapping[str, Any], n: int) -> tuple[np.ndarray, np.ndarray]:
+        """(X, missing): missing[i, j] is True where feature j of row i was imputed."""
+        feats = self.features
+        X = np.zeros((n, len(self.sources)))
+        missing = np.zeros((n, len(feats)), dtype=bool)
+        for j, name in enumerate(self.numeric):
+            col = columns.get(name)
+            values = (np.full(n, np.nan) if col is None
+                      else np.asarray(col, dtype=float).reshape(n))
+            gap = ~np.isfinite(values)
+            missing[:, j] = gap
+            X[:, j] = np.where(gap, self.medians[name], values)
+        at = len(self.numeric)
+        for j, (name, vocab) in enumerate(self.categorical.items(), start=len(self.numeric)):
+            col = columns.get(name)
+            values = np.full(n, "", dtype=object) if col is None else np.asarray(col, object)
+            known = np.zeros(n, dtype=bool)
+            for k, level in enumerate(vocab):
+                hit = values.astype(str) == level
+                X[:, at + k] = hit
+                known |= hit
+            missing[:, j] = ~known
+            at += len(vocab)
+        return X, missing
+
+    def records_to_columns(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        columns: dict[str, Any] = {}
+        for name in self.numeric:
+            columns[name] = np.array([_number(r.get(name)) if r.get(name) is not None
+                                      else np.nan for r in rows], dtype=float)
+        for name in self.categorical:
+            columns[name] = np.array([str(r.get(name) or "") for r in rows], dtype=object)
+        return columns
+
+    def read_context(self, context: Mapping[str, Any]) -> dict[str, Any]:
+        record = context_record(context)
+        return _ibm_from_record(record) if self.layout == "ibm" else record
+
+
+# --- the IBM HR Analytics attrition layout -------------------------------------------------
+
+IBM_NUMERIC = (
+    "Age", "DailyRate", "DistanceFromHome", "Education", "EnvironmentSatisfaction",
+    "HourlyRate", "JobInvolvement", "JobLevel", "JobSatisfaction", "MonthlyIncome",
+    "MonthlyRate", "NumCompaniesWorked", "PercentSalaryHike", "PerformanceRating",
+    "RelationshipSatisfaction", "StockOptionLevel", "TotalWorkingYears",
+    "TrainingTimesLastYear", "WorkLifeBalance", "YearsAtCompany", "YearsInCurrentRole",
+    "YearsSinceLastPromotion", "YearsWithCurrManager",
+)
+IBM_CATEGORICAL = ("BusinessTravel", "Department", "EducationField", "JobRole",
+                   "MaritalStatus", "OverTime")
+# Identifiers and columns constant by construction say nothing about leaving.
+IBM_DROPPED = ("EmployeeCount", "StandardHours", "Over18", "EmployeeNumber")
+# Kept out of the features so the model cannot use it; the fairness report groups by it.
+IBM_PROTECTED = ("Gender",)
+YES, NO = {"yes", "1", "true", "y"}, {"no", "0", "false", "n"}
+
+
+class DataError(ValueError):
+    """A user's data file cannot be used: the message names the file, line and column."""
+
+
+@dataclass
+class TabularData:
+    columns: dict[str, np.ndarray]
+    target: np.ndarray
+    numeric: list[str]
+    categorical: list[str]
+    notes: list[str]
+
+
+def read_ibm_csv(path: Path) -> TabularData:
+    path = Path(path)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            header = [h.strip() for h in reader.fieldnames or []]
+            rows = [{k.strip(): (v or "").strip() for k, v in r.items() if k} for r in reader]
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror})") from None
+    if "Attrition" not in header:
+        raise DataError(f"{path}: no 'Attrition' column (Yes/No); found: {', '.join(header)}")
+    if len(rows) < 20:
+        raise DataError(f"{path}: {len(rows)} data rows; at least 20 are needed to train")
+    target = np.zeros(len(rows), dtype=int)
+    for i, row in enumerate(rows):
+        value = row.get("Attrition", "").lower()
+        if value not in YES | NO:
+            raise DataError(f"{path} line {i + 2}: Attrition must be Yes or No, "
+                            f"got {row.get('Attrition')!r}")
+        target[i] = value in YES
+    notes = []
+    known = {*IBM_NUMERIC, *IBM_CATEGORICAL, *IBM_DROPPED, *IBM_PROTECTED, "Attrition"}
+    extra = [h for h in header if h not in known]
+    if extra:
+        notes.append(f"ignored columns not in the IBM layout: {', '.join(extra)}")
+    missing = [h for h in (*IBM_NUMERIC, *IBM_CATEGORICAL) if h not in header]
+    if missing:
+        notes.append(f"missing IBM columns (trained without them): {', '.join(missing)}")
+    dropped = [h for h in IBM_DROPPED if h in header]
+    if dropped:
+        notes.append(f"dropped identifier/constant columns: {', '.join(dropped)}")
+    columns: dict[str, np.ndarray] = {}
+    numeric, categorical = [], []
+    for name in IBM_NUMERIC:
+        if name not in header:
+            continue
+        values = np.full(len(rows), np.nan)
+        for i, row in enumerate(rows):
+            raw = row.get(name, "")
+            if raw == "":
+                continue
+            try:
+                values[i] = float(raw)
+            except ValueError:
+                raise DataError(f"{path} line {i + 2}: column {name} must be a number, "
+                                f"got {raw!r}") from None
+        columns[name] = values
+        numeric.append(name)
+    for name in IBM_CATEGORICAL:
+        if name in header:
+            columns[name] = np.array([row.get(name, "") for row in rows], dtype=object)
+            categorical.append(name)
+    for name in [*numeric, *categorical]:
+        col = columns[name]
+        distinct = {str(v) for v in col if not (isinstance(v, float) and math.isnan(v))}
+        if len(distinct) <= 1:
+            notes.append(f"dropped constant column: {name}")
+            (numeric if name in numeric else categorical).remove(name)
+    if not numeric and not categorical:
+        raise DataError(f"{path}: no usable IBM feature columns besides Attrition")
+    if "Gender" in header:
+        columns["gender"] = np.array([row["Gender"] or "unknown" for row in rows], dtype=object)
+    if "Age" in columns:
+        columns["age_band"] = age_band(np.nan_to_num(columns["Age"], nan=35.0))
+    if "Department" in columns:
+        columns["department"] = columns["Department"]
+    return TabularData(columns, target, numeric, categorical, notes)
+
+
+def write_ibm_layout(c: Company, path: Path) -> int:
+    """The company in the IBM HR attrition layout, so `--data` can be tried without a file of
+    one's own. 1-5 survey and review scores become 1-4; OverTime is a month of 20 h or more."""
+    cols = company_columns(c)
+    e = c.employees
+
+    def four(x: np.ndarray) -> np.ndarray:
+        return np.clip(np.round(1 + (x - 1) * 3 / 4), 1, 4).astype(int)
+
+    table = {
+        "EmployeeNumber": np.arange(1, len(c) + 1), "Age": e["age"].astype(int),
+        "Attrition": np.where(c.left, "Yes", "No"), "Department": e["department"],
+        "DistanceFromHome": np.round(e["commute_km"]).astype(int), "Gender": np.where(
+            e["gender"] == "F", "Female", "Male"),
+        "JobLevel": e["level"], "JobSatisfaction": four(cols["satisfaction_last"]),
+        "MonthlyIncome": e["monthly_pay"].astype(int),
+        "OverTime": np.where(cols["overtime_hours_28d"] >= 20, "Yes", "No"),
+        "PerformanceRating": four(cols["performance_overall"]),
+        "TrainingTimesLastYear": cols["training_completed_90d"].astype(int),
+        "YearsAtCompany": (e["tenure_days"] // 365).astype(int),
+        "YearsSinceLastPromotion": np.floor(e["years_since_promotion"]).astype(int),
+        "EmployeeCount": np.ones(len(c), dtype=int), "StandardHours": np.full(len(c), 40),
+    }
+    with Path(path).open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(table)
+        writer.writerows(zip(*table.values(), strict=True))
+    return len(c)
