@@ -14,7 +14,7 @@ from sqlalchemy import text
 from temporalio.client import Client
 
 from wendu import __version__
-from wendu.api import events, notifications, rules, tasks
+from wendu.api import events, notifications, rules, tasks, web_ui
 from wendu.api.rules import reload_rules
 from wendu.firing import Reconciler
 from wendu.settings import Settings, get_settings
@@ -69,6 +69,7 @@ def create_app(
     )
     for module in (events, tasks, notifications, rules):
         app.include_router(module.router)
+    web_ui.install(app)  # the web console: /console pages, their JSON routes, /static
 
     @app.get("/healthz", tags=["health"])
     async def healthz(request: Request) -> JSONResponse:

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -101,6 +101,15 @@ async def act_on_task(
     task_id: str, action: TaskAction, factory: SessionFactoryDep, temporal: TemporalDep
 ) -> TaskView:
     """Acknowledge, complete or dismiss a task as `actor_id`."""
+    return await apply_action(factory, temporal, task_id, action)
+
+
+async def apply_action(
+    factory: sessionmaker[Session], temporal: Client, task_id: str, action: TaskAction
+) -> TaskView:
+    """The one path every task action takes (API and console): the workflow's `act` update.
+
+    Raises HTTPException with the status the refusal means."""
     task = await asyncio.to_thread(_load, factory, task_id)
     if task is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no task {task_id!r}")

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 # Sub-apps loaded on first use: name -> (module, attribute, one-line help).
 LAZY_APPS = {
     "rules": ("wendu.cli_rules", "app", "Check, compile and describe rules (YAML files, folders)."),
+    "score": ("wendu.cli_score", "app", "Score records in bulk with a named scorer (JSONL)."),
+    "users": ("wendu.cli_users", "app", "Console accounts: create, set a password, disable."),
+    "models": ("wendu.cli_models", "app", "Train, list, evaluate and explain the ML scorers."),
 }
 
 
@@ -288,6 +291,19 @@ def demo_overtime_week(
     settings = load_settings(data_dir=data_dir)
     base = url or f"http://{settings.api_host}:{settings.api_port}"
     overtime_week(base, token, settings.data_dir, employee_id, wait, end.date() if end else None)
+
+
+@demo_app.command("generate")
+def demo_generate(
+    out: Annotated[Path, typer.Option(help="Folder for the CSV files.")] = Path("demo-company"),
+    employees: Annotated[int, typer.Option(help="Number of employees.", min=1)] = 1000,
+    weeks: Annotated[int, typer.Option(help="Weeks of history (at least 8).", min=8)] = 26,
+    seed: Annotated[int, typer.Option(help="Same seed, same company.")] = 7,
+) -> None:
+    """Write a synthetic company with a documented causal structure (scorers/synth.py)."""
+    from wendu.cli_models import demo_generate as run
+
+    run(employees, weeks, seed, out)
 
 
 @app.command()

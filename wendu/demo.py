@@ -209,9 +209,26 @@ class Demo:
     token_file: Path
 
 
+# Console accounts of the demo (README, "Demo accounts"): public passwords, for a local demo only.
+DEMO_USERS = [("sarah", "hr_admin", "E1006", "wendu-demo-hr"),
+              ("lina", "manager", "E1002", "wendu-demo-manager")]
+
+
+def ensure_demo_users(factory: sessionmaker[Session]) -> None:
+    """Create the demo accounts that do not exist (a changed password is left alone)."""
+    from wendu.api.web_accounts import create_user
+    from wendu.store.models_accounts import User
+
+    with transaction(factory) as session:
+        for username, role, employee_id, password in DEMO_USERS:
+            if session.scalar(select(User.id).where(User.username == username)) is None:
+                create_user(session, username, role, password, employee_id)
+
+
 def load(factory: sessionmaker[Session], data_dir: Path) -> Demo:
     company = load_company(factory)
     token = ensure_token(factory, data_dir)
+    ensure_demo_users(factory)
     return Demo(company=company, token=token, token_file=token_path(data_dir))
 
 

@@ -1,0 +1,223 @@
+"""Rules in the console (HR): the rule set, one rule's YAML with its problems on their lines,
+a dry run against a sample event, enable/disable, and uploading a new version.
+
+Reading is for both HR roles; changing a rule is hr_admin's, and every change is audited with
+the state before and after. An uploaded version is stored like one loaded from the rule
+folder (wendu.rulestore), and when a rule folder is configured it is written there too, so the
+next reload of the folder keeps it rather than reverting it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from wendu.api.deps import SessionDep
+from wendu.api.web_access import not_found, require_hr, require_roles
+from wendu.api.web_accounts import SessionUser, audit
+from wendu.api.web_auth import ApiPostingUser, ApiUser, CurrentUser, PostingUser, client_ip
+from wendu.api.web_dryrun import Checked, check_text, dry_run
+from wendu.api.web_ui import page
+from wendu.rules.plan import Plan
+from wendu.rulestore import sync_rules
+from wendu.store.models import Firing, Rule, RuleVersion, utcnow
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["console"])
+RECENT = timedelta(days=7)
+SAMPLE_EVENT = {"type": "attendance.day_closed", "employee_id": "E1004",
+                "occurred_at": "2026-11-27T22:30:00+08:00",
+                "data": {"day": "2026-11-27", "clock_in": "2026-11-27T09:00:00+08:00",
+                         "clock_out": "2026-11-27T22:30:00+08:00", "overtime_hours": 25}}
+
+
+def _rules(session: Session) -> list[dict[str, Any]]:
+    since = utcnow() - RECENT
+    counts: dict[str, int] = dict(session.execute(select(Firing.rule_id, func.count())
+                                  .where(Firing.created_at >= since)
+                                  .group_by(Firing.rule_id)).all())
+    last: dict[str, Any] = dict(session.execute(select(Firing.rule_id, func.max(Firing.created_at))
+                                .group_by(Firing.rule_id)).all())
+    return [{"id": r.id, "enabled": r.enabled, "version": r.version, "trigger": r.trigger_kind,
+             "event_type": r.event_type, "firings_7d": counts.get(r.id, 0),
+             "last_fired": last.get(r.id), "source_path": r.source_path}
+            for r in session.scalars(select(Rule).order_by(Rule.id))]
+
+
+def _source(session: Session, rule: Rule) -> str:
+    version = session.get(RuleVersion, (rule.id, rule.current_digest))
+    return version.source_text if version else ""
+
+
+def _templates_dir(request: Request) -> str:
+    return str(request.app.state.settings.templates_path)
+
+
+@router.get("/console/rules", response_class=HTMLResponse)
+def rules_page(request: Request, user: CurrentUser, session: SessionDep) -> HTMLResponse:
+    require_hr(user)
+    return page(request, "rules.html", user, rules=_rules(session))
+
+
+def _rule_page(request: Request, user: SessionUser, session: Session, rule_id: str, *,
+               text: str | None = None, checked: Checked | None = None,
+               event_text: str | None = None, result: Any = None, saved: bool = False,
+               status_code: int = 200) -> HTMLResponse:
+    rule = session.get(Rule, rule_id)
+    if rule is None and text is None:
+        raise not_found(f"rule {rule_id!r}")
+    text = text if text is not None else _source(session, rule)  # type: ignore[arg-type]
+    by_line = checked.by_line() if checked else {}
+    lines = [(n, line, by_line.get(n, [])) for n, line in enumerate(text.splitlines(), 1)]
+    return page(request, "rule.html", user, status_code=status_code, rule=rule,
+                rule_id=rule_id, text=text, lines=lines, checked=checked,
+                general=by_line.get(0, []), result=result, saved=saved,
+                event_text=event_text or json.dumps(SAMPLE_EVENT, ensure_ascii=False, indent=2),
+                can_edit=user.role == "hr_admin")
+
+
+@router.get("/console/rules/{rule_id}", response_class=HTMLResponse)
+def rule_page(request: Request, rule_id: str, user: CurrentUser, session: SessionDep,
+              saved: bool = False) -> HTMLResponse:
+    require_hr(user)
+    return _rule_page(request, user, session, rule_id, saved=saved)
+
+
+@router.post("/console/rules/{rule_id}/upload", response_class=HTMLResponse)
+async def upload(request: Request, rule_id: str, user: PostingUser, session: SessionDep,
+                 source: Annotated[str, Form()], intent: Annotated[str, Form()] = "check",
+                 event: Annotated[str | None, Form()] = None) -> Response:
+    """Check, dry-run or save the text in the editor; problems come back on their lines."""
+    require_hr(user)
+    if intent == "save":
+        require_roles(user, "hr_admin", what="changing rules")
+    checked = check_text(source, f"{rule_id}.yaml", _templates_dir(request))
+    if checked.plan is None or intent == "check":
+        code = 422 if checked.plan is None else 200
+        return _rule_page(request, user, session, rule_id, text=source, checked=checked,
+                          event_text=event, status_code=code)
+    if intent == "dry_run":
+        result = _dry_run(session, checked.plan, event or "", _templates_dir(request))
+        return _rule_page(request, user, session, rule_id, text=source, checked=checked,
+                          event_text=event, result=result)
+    plan = checked.plan
+    await store_version(request, session, user, plan, source)
+    return RedirectResponse(f"/console/rules/{plan.rule_id}?saved=1", status_code=303)
+
+
+@router.post("/console/rules/{rule_id}/state")
+async def set_state(request: Request, rule_id: str, user: PostingUser, session: SessionDep,
+                    enabled: Annotated[bool, Form()]) -> RedirectResponse:
+    await _set_enabled(request, session, user, rule_id, enabled)
+    return RedirectResponse(f"/console/rules/{rule_id}", status_code=303)
+
+
+def _dry_run(session: Session, plan: Plan, event_text: str, templates_dir: str) -> Any:
+    from wendu.api.web_dryrun import DryRun
+
+    try:
+        raw = json.loads(event_text)
+    except json.JSONDecodeError as exc:
+        return DryRun(False, errors=[f"event: not JSON (line {exc.lineno}, column {exc.colno}): "
+                                     f"{exc.msg}"])
+    return dry_run(session, plan, raw, templates_dir)
+
+
+async def store_version(request: Request, session: Session, user: SessionUser, plan: Plan,
+                        source: str) -> None:
+    rule = session.get(Rule, plan.rule_id)
+    before = ({"version": rule.version, "digest": rule.current_digest, "enabled": rule.enabled,
+               "source": _source(session, rule)} if rule else None)
+    path = rule.source_path if rule else ""
+    path = _write_to_folder(request, plan.rule_id, path, source) or path or "console"
+    keep = set(session.scalars(select(Rule.source_path)))
+    sync_rules(session, [plan], {plan.rule_id: source}, {plan.rule_id: path}, keep_paths=keep)
+    audit(session, user.username, "rule.upload", "rule", plan.rule_id, before=before,
+          after={"version": plan.version, "digest": plan.digest, "enabled": plan.enabled,
+                 "source": source}, ip=client_ip(request))
+    session.commit()
+    await _refresh(request)
+
+
+def _write_to_folder(request: Request, rule_id: str, path: str, source: str) -> str | None:
+    folder = request.app.state.settings.rules_dir
+    if folder is None:
+        return None
+    folder = Path(folder).resolve()
+    target = Path(path).resolve() if path else folder / f"{rule_id}.yaml"
+    if not target.is_relative_to(folder):
+        target = folder / f"{rule_id}.yaml"
+    target.write_text(source, encoding="utf-8")
+    return str(target)
+
+
+async def _set_enabled(request: Request, session: Session, user: SessionUser, rule_id: str,
+                       enabled: bool) -> dict[str, Any]:
+    require_hr(user)
+    require_roles(user, "hr_admin", what="changing rules")
+    rule = session.get(Rule, rule_id)
+    if rule is None:
+        raise not_found(f"rule {rule_id!r}")
+    before = {"enabled": rule.enabled, "version": rule.version}
+    rule.enabled = enabled
+    audit(session, user.username, "rule.enable" if enabled else "rule.disable", "rule", rule_id,
+          before=before, after={"enabled": enabled, "version": rule.version},
+          ip=client_ip(request))
+    session.commit()
+    await _refresh(request)
+    return {"id": rule_id, "enabled": enabled}
+
+
+async def _refresh(request: Request) -> None:
+    """Swap the live rule index (and schedules) for what the store now holds."""
+    from wendu.api.rules import reload_rules
+
+    app = request.app
+    settings = app.state.settings.model_copy(update={"rules_dir": None})
+    async with app.state.reload_lock:
+        _, loaded = await reload_rules(settings, app.state.session_factory, app.state.temporal)
+        app.state.rules = loaded
+
+
+# --- the console's JSON routes -------------------------------------------------------------
+
+
+class CheckBody(BaseModel):
+    source: str
+    event: dict[str, Any] | None = None
+
+
+@router.get("/console/api/rules")
+def list_rules(user: ApiUser, session: SessionDep) -> list[dict[str, Any]]:
+    require_hr(user)
+    return _rules(session)
+
+
+@router.post("/console/api/rules/check")
+def check_rule(body: CheckBody, request: Request, user: ApiPostingUser,
+               session: SessionDep) -> dict[str, Any]:
+    """Problems of a rule text by line; with `event`, also the dry run."""
+    require_hr(user)
+    checked = check_text(body.source, "rule.yaml", _templates_dir(request))
+    out: dict[str, Any] = {"ok": checked.plan is not None, "problems": [
+        {"line": p.line, "col": p.col, "severity": p.severity, "message": p.message}
+        for p in checked.problems]}
+    if checked.plan is not None and body.event is not None:
+        out["dry_run"] = dry_run(session, checked.plan, body.event,
+                                 _templates_dir(request)).__dict__
+    return out
+
+
+@router.post("/console/api/rules/{rule_id}/state")
+async def rule_state(rule_id: str, request: Request, user: ApiPostingUser, session: SessionDep,
+                     enabled: bool) -> dict[str, Any]:
+    return await _set_enabled(request, session, user, rule_id, enabled)

@@ -1,0 +1,178 @@
+"""My tasks and the Inbox: pages, and the console JSON routes their buttons call.
+
+A task action from the console takes the same path as POST /api/v1/tasks/{id}/actions (the
+task workflow's `act` update), as the signed-in user's employee id; the workflow remains the
+judge of whether that person may act, the console only decides what they may see.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from wendu.api.deps import SessionDep
+from wendu.api.tasks import apply_action
+from wendu.api.web_access import check_notification, check_task, forbidden, mine, task_scope
+from wendu.api.web_accounts import SessionUser, audit
+from wendu.api.web_auth import ApiPostingUser, ApiUser, CurrentUser, client_ip
+from wendu.api.web_ui import page
+from wendu.store.models import Firing, Notification, ScoreRecord, Task, utcnow
+from wendu.store.models_accounts import TaskSnooze
+from wendu.workflows.io import TaskAction
+
+router = APIRouter(tags=["console"])
+MAX_SNOOZE_HOURS = 24 * 14
+
+
+class ConsoleAction(BaseModel):
+    action: Literal["acknowledge", "complete", "dismiss", "snooze"]
+    comment: str | None = Field(default=None, max_length=5000)
+    hours: Annotated[float, Field(gt=0, le=MAX_SNOOZE_HOURS)] = 24
+
+
+def task_dict(task: Task) -> dict[str, Any]:
+    return {
+        "id": task.id, "title": task.title, "body": task.body, "status": task.status,
+        "assignee_id": task.assignee_id, "subject_employee_id": task.subject_employee_id,
+        "rule_id": task.rule_id, "escalation_level": task.escalation_level,
+        "due_at": task.due_at.isoformat(), "created_at": task.created_at.isoformat(),
+    }
+
+
+def why(session: Session, tasks: list[Task]) -> dict[str, dict[str, Any]]:
+    """task id -> the rule's matched conditions and values, and the scores with factors."""
+    wf_ids = {t.parent_workflow_id for t in tasks}
+    if not wf_ids:
+        return {}
+    firings = {f.workflow_id: f for f in session.scalars(
+        select(Firing).where(Firing.workflow_id.in_(wf_ids)))}
+    scores: dict[str, list[ScoreRecord]] = {}
+    for s in session.scalars(select(ScoreRecord).where(ScoreRecord.workflow_id.in_(wf_ids))):
+        scores.setdefault(s.workflow_id, []).append(s)
+    out = {}
+    for t in tasks:
+        f = firings.get(t.parent_workflow_id)
+        info = ((f.context or {}).get("firing") or {}) if f else {}
+        out[t.id] = {
+            "rule": t.rule_id, "matched": info.get("matched") or [],
+            "values": info.get("values") or {},
+            "scores": [{"scorer": s.scorer, "value": round(s.value, 3),
+                        "factors": s.factors or []}
+                       for s in scores.get(t.parent_workflow_id, [])],
+        }
+    return out
+
+
+def _my_tasks(session: Session, user: SessionUser) -> dict[str, Any]:
+    now = utcnow()
+    snoozed = set(session.scalars(select(TaskSnooze.task_id).where(
+        TaskSnooze.user_id == user.id, TaskSnooze.until > now)))
+    # Any action (acknowledging included) ends a task in the task workflow, so the list is
+    # the open ones.
+    q = select(Task).where(mine(Task.assignee_id, user), Task.status == "open")
+    tasks = [t for t in session.scalars(q.order_by(Task.due_at, Task.id)) if t.id not in snoozed]
+    return {"todo": tasks, "why": why(session, tasks), "now": now, "snoozed": len(snoozed)}
+
+
+@router.get("/console/tasks", response_class=HTMLResponse)
+def tasks_page(request: Request, user: CurrentUser, session: SessionDep,
+               fragment: bool = False) -> HTMLResponse:
+    name = "_tasks.html" if fragment else "tasks.html"
+    return page(request, name, user, **_my_tasks(session, user))
+
+
+@router.get("/console/inbox", response_class=HTMLResponse)
+def inbox_page(request: Request, user: CurrentUser, session: SessionDep,
+               fragment: bool = False) -> HTMLResponse:
+    q = select(Notification).where(mine(Notification.recipient_id, user),
+                                   Notification.channel == "inapp")
+    items = session.scalars(
+        q.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(200)).all()
+    return page(request, "_inbox.html" if fragment else "inbox.html", user, items=items)
+
+
+# --- the console's JSON routes -------------------------------------------------------------
+
+
+@router.get("/console/api/tasks")
+def list_tasks(user: ApiUser, session: SessionDep, status: str | None = None,
+               limit: int = 200) -> list[dict[str, Any]]:
+    """The tasks the user may see (HR: all; manager: theirs and their reports'; employee:
+    their own), most urgent first."""
+    q = select(Task)
+    scope = task_scope(session, user)
+    if scope is not None:
+        q = q.where(scope)
+    if status:
+        q = q.where(Task.status == status)
+    return [task_dict(t) for t in session.scalars(
+        q.order_by(Task.due_at, Task.id).limit(min(max(limit, 1), 500)))]
+
+
+@router.get("/console/api/tasks/{task_id}")
+def get_task(task_id: str, user: ApiUser, session: SessionDep) -> dict[str, Any]:
+    task = check_task(session, user, task_id)
+    return {**task_dict(task), "why": why(session, [task])[task.id]}
+
+
+@router.post("/console/api/tasks/{task_id}/actions")
+async def act(task_id: str, body: ConsoleAction, request: Request, user: ApiPostingUser,
+              session: SessionDep) -> dict[str, Any]:
+    """Acknowledge, complete (with a comment), dismiss (with a reason) or snooze a task."""
+    task = check_task(session, user, task_id)
+    before = {"status": task.status}
+    if not user.employee_id:
+        raise forbidden("acting on tasks needs an account linked to an employee")
+    if body.action == "snooze":
+        if task.assignee_id != user.employee_id:
+            raise forbidden("only the assignee snoozes a task")
+        until = utcnow() + timedelta(hours=body.hours)
+        row = session.get(TaskSnooze, (task_id, user.id))
+        if row is None:
+            session.add(TaskSnooze(task_id=task_id, user_id=user.id, until=until))
+        else:
+            row.until = until
+        audit(session, user.username, "task.snooze", "task", task_id, before=before,
+              after={"status": task.status, "snoozed_until": until.isoformat()},
+              ip=client_ip(request))
+        session.commit()
+        return {**task_dict(task), "snoozed_until": until.isoformat()}
+    session.rollback()  # release the read before the workflow writes the same rows
+    view = await apply_action(
+        request.app.state.session_factory, request.app.state.temporal, task_id,
+        TaskAction(action=body.action, actor_id=user.employee_id, comment=body.comment),
+    )
+    audit(session, user.username, f"task.{body.action}", "task", task_id, before=before,
+          after={"status": view.status, "comment": body.comment}, ip=client_ip(request))
+    session.commit()
+    return view.model_dump()
+
+
+@router.get("/console/api/notifications")
+def list_notifications(user: ApiUser, session: SessionDep,
+                       unread: bool | None = None) -> list[dict[str, Any]]:
+    """The signed-in user's own inbox, newest first."""
+    q = select(Notification).where(mine(Notification.recipient_id, user),
+                                   Notification.channel == "inapp")
+    if unread:
+        q = q.where(Notification.read_at.is_(None))
+    rows = session.scalars(q.order_by(Notification.created_at.desc()).limit(200))
+    return [{"id": n.id, "subject": n.subject, "body": n.body, "rule_id": n.rule_id,
+             "created_at": n.created_at.isoformat(),
+             "read_at": n.read_at.isoformat() if n.read_at else None} for n in rows]
+
+
+@router.post("/console/api/notifications/{notification_id}/read")
+def mark_read(notification_id: int, user: ApiPostingUser,
+              session: SessionDep) -> dict[str, Any]:
+    n = check_notification(session, user, notification_id)
+    if n.read_at is None:
+        n.read_at = utcnow()
+        session.commit()
+    return {"id": n.id, "read_at": n.read_at.isoformat()}

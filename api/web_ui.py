@@ -1,0 +1,169 @@
+"""The console's page machinery: the Jinja2 environment for page templates, the zh-CN/en
+strings, and `install(app)` which mounts every console router and the static files.
+
+Page templates live in api/web_templates/ (autoescaped HTML), apart from the message
+templates in templates/ (plain text a rule sends).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from wendu.api.web_accounts import SessionUser
+
+HERE = Path(__file__).parent
+LANG_COOKIE = "wendu_lang"
+LANGS = ("zh-CN", "en")
+
+templates = Jinja2Templates(directory=str(HERE / "web_templates"))
+
+# key -> (zh-CN, en). One table keeps the two languages side by side for translators.
+STRINGS: dict[str, tuple[str, str]] = {
+    "app": ("温度 Wendu", "Wendu"),
+    "login": ("登录", "Sign in"),
+    "logout": ("退出", "Sign out"),
+    "username": ("用户名", "Username"),
+    "password": ("密码", "Password"),
+    "bad_login": ("用户名或密码错误，或账号已停用", "Wrong username or password, or the account "
+                  "is disabled"),
+    "my_tasks": ("我的任务", "My tasks"),
+    "inbox": ("收件箱", "Inbox"),
+    "rules": ("规则", "Rules"),
+    "dashboard": ("看板", "Dashboard"),
+    "employees": ("员工", "Employees"),
+    "todo": ("待处理", "To do"),
+    "snoozed": ("项已推迟", "snoozed"),
+    "no_tasks": ("没有待处理的任务", "No open tasks"),
+    "due": ("截止", "Due"),
+    "overdue": ("已逾期", "Overdue"),
+    "about": ("关于", "About"),
+    "why": ("原因", "Why"),
+    "rule": ("规则", "Rule"),
+    "matched": ("命中条件", "Matched"),
+    "values": ("取值", "Values"),
+    "factors": ("评分因素", "Score factors"),
+    "acknowledge": ("确认", "Acknowledge"),
+    "complete": ("完成", "Complete"),
+    "snooze": ("稍后提醒", "Snooze"),
+    "dismiss": ("驳回", "Dismiss"),
+    "comment": ("备注", "Comment"),
+    "reason": ("原因", "Reason"),
+    "hours": ("小时", "hours"),
+    "no_notifications": ("没有通知", "No notifications"),
+    "mark_read": ("标为已读", "Mark read"),
+    "unread": ("未读", "Unread"),
+    "read": ("已读", "Read"),
+    "state": ("状态", "State"),
+    "version": ("版本", "Version"),
+    "firings_7d": ("近7天触发", "Firings (7 days)"),
+    "enabled": ("已启用", "Enabled"),
+    "disabled": ("已停用", "Disabled"),
+    "enable": ("启用", "Enable"),
+    "disable": ("停用", "Disable"),
+    "upload": ("上传新版本", "Upload a new version"),
+    "check": ("检查", "Check"),
+    "save": ("保存", "Save"),
+    "dry_run": ("试运行", "Dry run"),
+    "sample_event": ("示例事件（JSON）", "Sample event (JSON)"),
+    "would_fire": ("会触发", "Would fire"),
+    "would_not_fire": ("不会触发", "Would not fire"),
+    "dedupe_key": ("去重键", "Dedupe key"),
+    "would_send": ("将发送", "Would send"),
+    "no_errors": ("没有错误", "No errors"),
+    "problems": ("个问题（见所在行）", "problem(s), shown on their lines"),
+    "saved": ("已保存", "Saved"),
+    "profile": ("员工画像", "Employee profile"),
+    "overtime": ("加班小时（每天）", "Overtime hours (per day)"),
+    "satisfaction": ("满意度", "Satisfaction"),
+    "scores": ("最新评分", "Latest scores"),
+    "tasks": ("任务", "Tasks"),
+    "notifications": ("通知", "Notifications"),
+    "facts": ("画像数据", "Profile facts"),
+    "no_data": ("暂无数据", "No data yet"),
+    "raw_text": ("原始反馈文本（查看将被审计）", "Raw feedback text (each view is audited)"),
+    "show_raw": ("查看原文", "Show raw text"),
+    "sensitive_count": ("反馈/对话条数", "Feedback and chat items"),
+    "firings_per_week": ("每条规则每周触发次数", "Firings per rule per week"),
+    "open_tasks": ("未完成任务", "Open tasks"),
+    "overdue_tasks": ("逾期任务", "Overdue tasks"),
+    "median_ack": ("确认时长中位数（小时）", "Median time to acknowledge (hours)"),
+    "delivery_failures": ("投递失败（7天）", "Delivery failures (7 days)"),
+    "attendance_anomaly": ("考勤异常率（30天）", "Attendance anomaly rate (30 days)"),
+    "training_rate": ("培训完成率（90天）", "Training completion rate (90 days)"),
+    "satisfaction_trend": ("满意度趋势（每周平均）", "Satisfaction trend (weekly mean)"),
+    "language": ("English", "中文"),
+    "no_access": ("无权访问", "Not allowed"),
+    "not_found": ("不存在", "Not found"),
+    "back": ("返回", "Back"),
+}
+
+
+def t(key: str, lang: str) -> str:
+    pair = STRINGS.get(key)
+    if pair is None:
+        return key
+    return pair[1] if lang == "en" else pair[0]
+
+
+def lang_of(request: Request, user: SessionUser | None) -> str:
+    """The language switch's cookie, else the user's employee locale, else Chinese."""
+    chosen = request.cookies.get(LANG_COOKIE)
+    if chosen in LANGS:
+        return chosen  # type: ignore[return-value]
+    return user.locale if user is not None else "zh-CN"
+
+
+def page(request: Request, name: str, user: SessionUser | None, status_code: int = 200,
+         **ctx: Any) -> HTMLResponse:
+    lang = lang_of(request, user)
+    return templates.TemplateResponse(
+        request, name,
+        {"user": user, "lang": lang, "t": lambda key: t(key, lang), **ctx},
+        status_code=status_code,
+    )
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    """Pages answer errors with a page (same status code); everything else keeps JSON."""
+    path = request.url.path
+    if not path.startswith("/console/") or path.startswith("/console/api/"):
+        return await http_exception_handler(request, exc)
+    from wendu.api.web_auth import optional_user
+
+    user = optional_user(request)
+    return page(request, "error.html", user, status_code=exc.status_code,
+                code=exc.status_code, detail=exc.detail)
+
+
+def install(app: FastAPI) -> None:
+    """Mount the console: login, pages and their JSON routes, and /static."""
+    from wendu.api import web_auth, web_people, web_rules, web_tasks
+
+    for module in (web_auth, web_tasks, web_rules, web_people):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=str(HERE / "web_static")), name="static")
+    app.add_exception_handler(web_auth.LoginRequired, web_auth.to_login)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+
+    @app.get("/", include_in_schema=False)
+    @app.get("/console", include_in_schema=False)
+    @app.get("/console/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/console/tasks", status_code=303)
+
+    @app.get("/console/lang", include_in_schema=False)
+    def switch_language(request: Request, to: str = "en", next: str = "/console/tasks"):
+        # Only local paths, so the switch cannot be used to bounce a user to another site.
+        target = next if next.startswith("/") and not next.startswith("//") else "/console/tasks"
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie(LANG_COOKIE, to if to in LANGS else "zh-CN", samesite="lax",
+                            max_age=365 * 24 * 3600)
+        return response
