@@ -1,29 +1,49 @@
-"""NOTIFY and NOTIFY_TASK: render per recipient, store, then hand to the channel.
+"""NOTIFY and NOTIFY_TASK: render per recipient and channel, store, then hand to the channel.
 
 Exactly-once rests on the notification key, f"{workflow_id}/{step_id}/{recipient_id}/{channel}"
 (+ "/<purpose>"), which is unique in the database. Each delivery first claims its key by
-inserting the row in its own transaction; only the attempt that inserted it sends. A retried
-activity (worker crash, timeout) finds the row and reports `duplicate`. The price is at most
-once for an external channel when a worker dies between claiming and sending: the row then
-stays `pending`, visible to an operator, rather than the employee getting the message twice.
+inserting the row (status `pending`) in its own transaction, then sends, then marks the row
+`delivered`. A retried activity (worker crash, timeout, a channel that was down) meets the row:
+- `delivered` or `failed`: never sent again (reported as `duplicate`);
+- `pending`: the earlier send failed or its outcome is unknown, so it is sent again under the
+  same key, which each channel turns into its far end's deduplication (WeCom's duplicate
+  check, the e-mail Message-ID, the webhook Idempotency-Key): a retry does not reach the
+  employee twice.
+
+A channel that fails in a way that may pass (busy, rate-limited, unreachable) leaves its row
+`pending` with the attempt count and the error, and the activity fails once everything else is
+delivered, so Temporal retries it with backoff. On the last attempt the row is marked `failed`
+with the reason instead and the activity succeeds: the rule goes on, and the failure is visible
+in `GET /api/v1/notifications?status=failed`. A permanent failure (unknown user, bad address)
+is marked `failed` at once. Nothing is dropped silently.
+
+Which channels: those the rule names. `preferred` (or no channel at all) means the recipient's
+own `preferred_channels`, keeping those this worker has configured, and the in-app inbox when
+none is left. Task messages go to the in-app inbox and the assignee's preferred channels, so a
+manager who prefers WeCom gets the task as a card with an acknowledge button.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from wendu.activities.people import Person, Resolution, resolve_ids, resolve_roles
 from wendu.activities.render import TemplateRenderer
 from wendu.channels.registry import ChannelError, ChannelRegistry, OutgoingMessage
 from wendu.store.db import transaction
-from wendu.store.models import Notification
+from wendu.store.models import Employee, Notification, utcnow
 from wendu.workflows.io import NOTIFY, NOTIFY_TASK, Delivery, NotifyInput, NotifyResult
+
+PREFERRED = "preferred"
+INAPP = "inapp"
 
 
 def delivery_key(inp: NotifyInput, recipient_id: str, channel: str) -> str:
@@ -40,6 +60,19 @@ def template_context(inp: NotifyInput, recipient: Person) -> dict[str, Any]:
     return ctx
 
 
+@dataclass(frozen=True)
+class Contact:
+    wecom_userid: str | None = None
+    preferred: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    locale: str
+    subject: str
+    body: str
+
+
 class Notifier:
     def __init__(
         self,
@@ -48,11 +81,13 @@ class Notifier:
         channels: ChannelRegistry | None = None,
         *,
         task_url: str = "/tasks/{id}",
+        max_attempts: int = 10,
     ) -> None:
         self.session_factory = session_factory
         self.renderer = renderer
         self.channels = channels or ChannelRegistry.default()
         self.task_url = task_url
+        self.max_attempts = max_attempts
 
     @activity.defn(name=NOTIFY)
     async def notify(self, inp: NotifyInput) -> NotifyResult:
@@ -63,72 +98,131 @@ class Notifier:
         task = dict(inp.extra.get("task") or {})
         if task.get("id"):
             task.setdefault("url", self.task_url.format(id=task["id"]))
+        channels = [*inp.channels, PREFERRED]
         return await self._deliver_all(
-            inp.model_copy(update={"extra": {**inp.extra, "task": task}})
+            inp.model_copy(update={"extra": {**inp.extra, "task": task}, "channels": channels})
         )
 
+    def channels_for(self, requested: list[str], contact: Contact) -> list[str]:
+        """The channels to use for one recipient, each once, in the rule's order."""
+        out: list[str] = []
+        for channel in requested or [PREFERRED]:
+            if channel == PREFERRED:
+                usable = [c for c in contact.preferred if c != PREFERRED and self.channels.get(c)]
+                out.extend(usable or [INAPP])
+            else:
+                out.append(channel)
+        return list(dict.fromkeys(out))
+
     async def _deliver_all(self, inp: NotifyInput) -> NotifyResult:
-        found = await asyncio.to_thread(self._resolve, inp)
+        found, contacts = await asyncio.to_thread(self._resolve, inp)
         result = NotifyResult(unresolved=found.unresolved)
+        final = self._final_attempt()
+        retry_later: list[str] = []
         for person in found.people:
             # Render before storing anything: a template error fails the step for everyone.
-            locale, subject, body = self.renderer.render(
-                inp.template, person.locale, template_context(inp, person)
-            )
-            for channel in inp.channels:
-                result.deliveries.append(
-                    await self._deliver(inp, person, channel, locale, subject, body)
+            ctx = template_context(inp, person)
+            locale, subject, body = self.renderer.render(inp.template, person.locale, ctx)
+            rendered = _Rendered(locale, subject, body)
+            contact = contacts.get(person.id, Contact())
+            for channel in self.channels_for(inp.channels, contact):
+                variant = "" if channel == INAPP else self.renderer.variant(
+                    inp.template, locale, channel, ctx)
+                delivery, error = await self._deliver(
+                    inp, person, contact, channel, rendered, variant, final
                 )
+                result.deliveries.append(delivery)
+                if error:
+                    retry_later.append(error)
         if found.unresolved:
             activity.logger.warning(
                 "notify %s/%s: unresolved %s", inp.workflow_id, inp.step_id, found.unresolved
             )
+        if retry_later:
+            # Retryable: Temporal runs the activity again with backoff; delivered rows are skipped.
+            raise ApplicationError(
+                f"{len(retry_later)} delivery(ies) to retry: " + "; ".join(retry_later),
+                type="DeliveryRetry",
+            )
         return result
 
-    def _resolve(self, inp: NotifyInput) -> Resolution:
+    def _final_attempt(self) -> bool:
+        info = activity.info()
+        limit = self.max_attempts
+        if info.retry_policy is not None and info.retry_policy.maximum_attempts:
+            limit = min(limit, info.retry_policy.maximum_attempts)
+        return info.attempt >= limit
+
+    def _resolve(self, inp: NotifyInput) -> tuple[Resolution, dict[str, Contact]]:
         with self.session_factory() as session:
             found = resolve_roles(session, inp.subject_employee_id, inp.roles)
             direct = resolve_ids(session, inp.recipient_ids)
-        seen = {p.id for p in found.people}
-        found.people.extend(p for p in direct.people if p.id not in seen)
-        found.unresolved.extend(direct.unresolved)
-        return found
+            seen = {p.id for p in found.people}
+            found.people.extend(p for p in direct.people if p.id not in seen)
+            found.unresolved.extend(direct.unresolved)
+            ids = [p.id for p in found.people]
+            rows = session.execute(
+                select(Employee.id, Employee.wecom_userid, Employee.preferred_channels).where(
+                    Employee.id.in_(ids)
+                )
+            ) if ids else []
+            contacts = {
+                row.id: Contact(row.wecom_userid, tuple(row.preferred_channels or ()))
+                for row in rows
+            }
+        return found, contacts
 
     async def _deliver(
-        self, inp: NotifyInput, person: Person, channel: str, locale: str, subject: str, body: str
-    ) -> Delivery:
+        self,
+        inp: NotifyInput,
+        person: Person,
+        contact: Contact,
+        channel: str,
+        msg: _Rendered,
+        variant: str,
+        final: bool,
+    ) -> tuple[Delivery, str]:
+        """The delivery, and the error when it is to be retried by the activity."""
         key = delivery_key(inp, person.id, channel)
         transport = self.channels.get(channel)
+
+        def outcome(nid: int, status: str) -> Delivery:
+            return Delivery(recipient_id=person.id, channel=channel, notification_id=nid,
+                            status=status)  # type: ignore[arg-type]
+
         claimed = await asyncio.to_thread(
-            self._claim, inp, key, person, channel, locale, subject, body, transport is not None
+            self._claim, inp, key, person, channel, msg, transport is not None
         )
         if claimed is None:
-            existing = await asyncio.to_thread(self._existing_id, key)
-            return Delivery(
-                recipient_id=person.id,
-                channel=channel,
-                notification_id=existing,
-                status="duplicate",
-            )
+            existing_id, status = await asyncio.to_thread(self._existing, key)
+            if status != "pending" or transport is None:
+                return outcome(existing_id, "duplicate"), ""
+            claimed = existing_id  # sent before with an unknown outcome, or failed to retry
         if transport is None:
-            return Delivery(
-                recipient_id=person.id, channel=channel, notification_id=claimed, status="failed"
-            )
+            return outcome(claimed, "failed"), ""
         message = OutgoingMessage(
-            claimed, key, person.id, person.name, person.email, locale, subject, body, inp.urgent
+            claimed, key, person.id, person.name, person.email, msg.locale, msg.subject,
+            msg.body, inp.urgent, variant=variant, wecom_userid=contact.wecom_userid,
+            task=inp.extra.get("task") or None,
         )
         try:
             await transport.send(message)
         except ChannelError as err:
-            await asyncio.to_thread(self._finish, claimed, "failed", str(err))
-            return Delivery(
-                recipient_id=person.id, channel=channel, notification_id=claimed, status="failed"
-            )
-        if channel != "inapp":
-            await asyncio.to_thread(self._finish, claimed, "delivered", None)
-        return Delivery(
-            recipient_id=person.id, channel=channel, notification_id=claimed, status="delivered"
-        )
+            retryable, reason = err.retryable, err.reason
+        except Exception as err:  # a channel bug or a library's own error: may pass, retry
+            retryable, reason = True, f"{type(err).__name__}: {err}"
+        else:
+            if channel != INAPP:  # the in-app row was delivered when it was stored
+                await asyncio.to_thread(self._record, claimed, "delivered", None)
+            return outcome(claimed, "delivered"), ""
+        if retryable and not final:
+            await asyncio.to_thread(self._record, claimed, "pending", reason)
+            return outcome(claimed, "failed"), f"{key}: {reason}"
+        if retryable:
+            reason = f"gave up after {activity.info().attempt} attempts: {reason}"
+        await asyncio.to_thread(self._record, claimed, "failed", reason)
+        activity.logger.warning("notify %s failed: %s", key, reason)
+        return outcome(claimed, "failed"), ""
 
     def _claim(
         self,
@@ -136,12 +230,11 @@ class Notifier:
         key: str,
         person: Person,
         channel: str,
-        locale: str,
-        subject: str,
-        body: str,
+        msg: _Rendered,
         known_channel: bool,
     ) -> int | None:
-        """The new row's id, or None when the key exists (an earlier attempt delivered it)."""
+        """The new row's id, or None when the key exists (an earlier attempt claimed it)."""
+        inapp = channel == INAPP
         row = Notification(
             key=key,
             workflow_id=inp.workflow_id,
@@ -151,14 +244,15 @@ class Notifier:
             subject_employee_id=inp.subject_employee_id,
             channel=channel,
             template=inp.template,
-            locale=locale,
-            subject=subject,
-            body=body,
+            locale=msg.locale,
+            subject=msg.subject,
+            body=msg.body,
             # The in-app row is the delivery itself; other channels confirm after sending.
-            status=("delivered" if channel == "inapp" else "pending")
-            if known_channel
-            else "failed",
-            error=None if known_channel else f"unknown channel {channel!r}",
+            status=("delivered" if inapp else "pending") if known_channel else "failed",
+            error=None if known_channel else (
+                f"unknown channel {channel!r} (not configured on this worker)"),
+            attempts=1 if inapp or not known_channel else 0,
+            sent_at=utcnow() if inapp and known_channel else None,
         )
         try:
             with transaction(self.session_factory) as session:
@@ -168,13 +262,19 @@ class Notifier:
         except IntegrityError:
             return None
 
-    def _existing_id(self, key: str) -> int:
+    def _existing(self, key: str) -> tuple[int, str]:
         with self.session_factory() as session:
-            return session.scalar(select(Notification.id).where(Notification.key == key)) or 0
+            row = session.execute(
+                select(Notification.id, Notification.status).where(Notification.key == key)
+            ).first()
+            return (row.id, row.status) if row is not None else (0, "delivered")
 
-    def _finish(self, notification_id: int, status: str, error: str | None) -> None:
+    def _record(self, notification_id: int, status: str, error: str | None) -> None:
         with transaction(self.session_factory) as session:
             row = session.get(Notification, notification_id)
             if row is not None:
                 row.status = status
                 row.error = error
+                row.attempts = (row.attempts or 0) + 1
+                if status == "delivered":
+                    row.sent_at = utcnow()

@@ -1,5 +1,10 @@
 """Message templates: `templates/<name>/<locale>.j2`, each with a `subject` and a `body` block.
 
+A channel that formats messages (WeCom markdown, e-mail HTML) may have its own variant,
+`<name>/<locale>.<channel>.j2`, whose `body` block it sends instead; the `<locale>.j2` text is
+what every channel falls back to and what the inbox shows. E-mail variants are HTML and are
+autoescaped, so an employee's name cannot inject markup.
+
 One sandboxed environment per templates folder and process: templates are compiled once and
 cached by Jinja2. StrictUndefined turns a misspelt name into an error instead of a blank in a
 message an employee reads.
@@ -33,7 +38,8 @@ class TemplateRenderer:
         # template renders here exactly as the compiler checked it. No autoescape: messages
         # are plain text; each channel escapes for its medium.
         self.env = make_environment(
-            loader=FileSystemLoader(str(self.templates_dir)), auto_reload=False
+            loader=FileSystemLoader(str(self.templates_dir)), auto_reload=False,
+            autoescape=_is_html,
         )
 
     def pick(self, template: str, locale: str | None) -> tuple[str, Template]:
@@ -68,6 +74,28 @@ class TemplateRenderer:
         if not subject and not body:
             raise TemplateProblem(f"template {template}/{used}.j2 defines no subject or body block")
         return used, subject, body
+
+
+    def variant(self, template: str, locale: str, channel: str, ctx: dict[str, Any]) -> str:
+        """The body of `<template>/<locale>.<channel>.j2` (locale as `render` chose it), or ""
+        when the template has no variant for that channel."""
+        name = f"{template}/{locale}.{channel}.j2"
+        try:
+            tmpl = self.env.get_template(name)
+        except TemplateNotFound:
+            return ""
+        try:
+            context = tmpl.new_context(ctx)
+            return "".join(tmpl.blocks["body"](context)).strip() if "body" in tmpl.blocks else ""
+        except Exception as err:
+            raise TemplateProblem(f"template {name}: {err}") from err
+
+
+def _is_html(name: str | None) -> bool:
+    return bool(name) and name.endswith(HTML_VARIANTS)
+
+
+HTML_VARIANTS = (".email.j2",)
 
 
 @lru_cache(maxsize=8)

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from temporalio.client import Client
 
 from wendu import __version__
-from wendu.api import events, notifications, rules, tasks, web_ui
+from wendu.api import events, notifications, rules, tasks, web_ui, wecom
 from wendu.api.rules import reload_rules
 from wendu.firing import Reconciler
 from wendu.settings import Settings, get_settings
@@ -67,7 +67,7 @@ def create_app(
         summary="HR automation: events in, rules fire durable workflows, managers act on tasks.",
         lifespan=lifespan,
     )
-    for module in (events, tasks, notifications, rules):
+    for module in (events, tasks, notifications, rules, wecom):
         app.include_router(module.router)
     web_ui.install(app)  # the web console: /console pages, their JSON routes, /static
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel
@@ -31,6 +31,10 @@ class NotificationOut(BaseModel):
     subject: str
     body: str
     status: str
+    # Why a delivery failed (or why it is still being retried), and how often it was tried.
+    error: str | None = None
+    attempts: int = 0
+    sent_at: datetime | None = None
     created_at: datetime
     read_at: datetime | None
 
@@ -44,16 +48,27 @@ def list_notifications(
     session: SessionDep,
     recipient: str | None = None,
     unread: bool | None = None,
-    channel: str | None = "inapp",
+    channel: str | None = None,
+    status_: Annotated[
+        Literal["pending", "delivered", "failed"] | None, Query(alias="status")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[NotificationOut]:
-    """Newest first; `recipient` is an employee id, `unread=true` hides those read."""
+    """Newest first; `recipient` is an employee id, `unread=true` hides those read.
+
+    Without `channel` this is the in-app inbox; with `status` (e.g. `failed`: deliveries given
+    up, with their reason) it covers every channel unless `channel` narrows it.
+    """
     q = select(Notification)
     if recipient:
         q = q.where(Notification.recipient_id == recipient)
+    if channel is None and status_ is None:
+        channel = "inapp"
     if channel:
         q = q.where(Notification.channel == channel)
+    if status_:
+        q = q.where(Notification.status == status_)
     if unread is True:
         q = q.where(Notification.read_at.is_(None))
     elif unread is False:

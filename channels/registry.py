@@ -1,14 +1,17 @@
 """Delivery channels by name: the notifier hands each rendered message to its channel here.
 
 A channel only transports. The notifier has already stored the message as a Notification row
-under its unique key before calling `send`, so a channel never has to guard against sending
-twice; it raises `ChannelError` when the message could not be delivered.
+under its unique key before calling `send`. When an earlier attempt's outcome is unknown (a
+timeout, a worker crash) the notifier sends again with the same `key`, and each external
+channel hands the key to its far end in a form that end deduplicates on (WeCom's duplicate
+check, the e-mail Message-ID, the webhook's Idempotency-Key). A channel raises `ChannelError`
+when the message could not be delivered, saying whether trying again later may help.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -22,10 +25,26 @@ class OutgoingMessage:
     subject: str
     body: str
     urgent: bool = False
+    # The channel's own rendering (`<locale>.<channel>.j2`: WeCom markdown, e-mail HTML), or "".
+    variant: str = ""
+    wecom_userid: str | None = None
+    # The task a task message is about ({id, title, due_at, url, ...}): WeCom sends a card
+    # whose button acknowledges it.
+    task: dict[str, Any] | None = None
 
 
 class ChannelError(Exception):
-    """The channel could not deliver the message (the error is stored on the notification)."""
+    """The channel could not deliver the message (the error is stored on the notification).
+
+    `retryable`: the far end may accept it later (busy, rate-limited, unreachable); the
+    delivery is retried with backoff. Otherwise (unknown user, no permission, bad address)
+    it is recorded as failed at once.
+    """
+
+    def __init__(self, reason: str, *, retryable: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
 
 
 class Channel(Protocol):
@@ -45,6 +64,25 @@ class ChannelRegistry:
         from wendu.channels.inapp import InAppChannel
 
         return cls([InAppChannel()])
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> ChannelRegistry:
+        """The in-app inbox plus every channel the settings configure (`WENDU_WECOM_*`,
+        `WENDU_SMTP_*`, `WENDU_WEBHOOK_*`); a rule naming another one records a failure."""
+        registry = cls.default()
+        if settings.wecom_configured:
+            from wendu.channels.wecom import WeComChannel
+
+            registry.register(WeComChannel.from_settings(settings))
+        if settings.smtp_configured:
+            from wendu.channels.email import EmailChannel
+
+            registry.register(EmailChannel.from_settings(settings))
+        if settings.webhook_configured:
+            from wendu.channels.webhook import WebhookChannel
+
+            registry.register(WebhookChannel.from_settings(settings))
+        return registry
 
     def register(self, channel: Channel) -> None:
         self._channels[channel.name] = channel

@@ -53,6 +53,10 @@ EVENT_TYPES: dict[str, EventType] = {
                 "locale": _f(str, "Preferred language: zh-CN or en"),
                 "timezone": _f(str, "IANA time zone, e.g. Asia/Shanghai"),
                 "groups": _f(list[str], "Named groups the employee belongs to"),
+                "wecom_userid": _f(str, "WeCom (企业微信) userid, for WeCom messages"),
+                "preferred_channels": _f(
+                    list[str], "Channels to reach the employee by, in order, e.g. [wecom, email]"
+                ),
             },
         ),
         EventType(
@@ -70,6 +74,8 @@ EVENT_TYPES: dict[str, EventType] = {
                 "locale": _f(str),
                 "timezone": _f(str),
                 "groups": _f(list[str]),
+                "wecom_userid": _f(str),
+                "preferred_channels": _f(list[str]),
             },
         ),
         EventType(
@@ -183,6 +189,8 @@ EMPLOYEE_FIELDS: dict[str, FieldSpec] = {
     "locale": _f(str),
     "timezone": _f(str),
     "groups": _f(list[str]),
+    "wecom_userid": _f(str),
+    "preferred_channels": _f(list[str]),
 }
 
 # The digital profile: facts folded from events, one row per employee. Every field has a
@@ -238,4 +246,8 @@ GROUP_PREFIX = "group:"
 
 CHANNELS: dict[str, str] = {
     "inapp": "The in-app inbox (GET /api/v1/notifications)",
+    "wecom": "WeCom (企业微信) app message to the recipient's wecom_userid",
+    "email": "E-mail over SMTP to the recipient's address",
+    "webhook": "A signed JSON POST to the configured webhook (Feishu/DingTalk/Slack bridges)",
+    "preferred": "The recipient's own preferred_channels (the in-app inbox when they have none)",
 }

@@ -4,6 +4,9 @@ A template is a folder `<templates>/<name>/` with one file per locale (`zh-CN.j2
 each defining `{% block subject %}` and `{% block body %}`. The compiler checks every template
 a rule uses against the names its step provides, so a typo surfaces at `wendu rules validate`
 and not in a manager's inbox.
+
+A template may add per-channel variants, `<locale>.<channel>.j2` (`zh-CN.wecom.j2` markdown,
+`en.email.j2` HTML), each with a `body` block; they are checked against the same names.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 from jinja2 import FileSystemLoader
 
 import wendu.templates
+from wendu.rules.catalog import CHANNELS
 from wendu.rules.errors import RuleError
 from wendu.rules.expressions import (
     Obj,
@@ -112,6 +116,25 @@ class TemplateCatalog:
             found = check_template(source, scope, BLOCKS)
             problems += [RuleError(str(file), p.line, p.col, f"template '{name}' ({locale}): "
                                    f"{p.message}") for p in found]
+        return problems + self._check_variants(name, scope)
+
+    def _check_variants(self, name: str, scope: Scope) -> list[RuleError]:
+        problems: list[RuleError] = []
+        folder = self.path / name
+        for file in sorted(folder.glob("*.*.j2")) if folder.is_dir() else []:
+            locale, _, channel = file.name[: -len(".j2")].rpartition(".")
+            if locale not in LOCALES or channel not in CHANNELS:
+                problems.append(RuleError(
+                    str(file), 0, 0,
+                    f"template '{name}': variant {file.name} should be named "
+                    f"<locale>.<channel>.j2 with locale in {', '.join(LOCALES)} and channel in "
+                    f"{', '.join(sorted(CHANNELS))}",
+                ))
+                continue
+            source = self._source(file) or ""
+            found = check_template(source, scope, ("body",))
+            problems += [RuleError(str(file), p.line, p.col, f"template '{name}' "
+                                   f"({locale}, {channel}): {p.message}") for p in found]
         return problems
 
     def _source(self, file: Path) -> str | None:

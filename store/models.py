@@ -69,6 +69,9 @@ class Employee(Base):
     locale: Mapped[str] = mapped_column(String(16), default="zh-CN")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     groups: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    wecom_userid: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Channel names in order of preference; a rule's `channels: [preferred]` means these.
+    preferred_channels: Mapped[list[Any] | None] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -155,9 +158,12 @@ class Notification(Base):
     locale: Mapped[str] = mapped_column(String(16))
     subject: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")
-    # delivered, failed
-    status: Mapped[str] = mapped_column(String(16), default="delivered")
+    # pending (claimed; not yet confirmed sent, or retrying), delivered, failed
+    status: Mapped[str] = mapped_column(String(16), default="delivered", index=True)
     error: Mapped[str | None] = mapped_column(Text)
+    # Send attempts made and when one succeeded: a retried delivery shows its history.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column()
 

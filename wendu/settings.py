@@ -39,13 +39,53 @@ class Settings(BaseSettings):
     # How long a fired rule may stay un-started before the reconciler retries it.
     firing_retry_seconds: float = 5.0
 
+    # Delivery channels. Each is offered to rules only when configured (see `*_configured`).
+    # WeCom (企业微信) self-built app: corp id, the app's secret and agent id; token and
+    # EncodingAESKey of its callback URL (button clicks on task cards).
+    wecom_corp_id: str = ""
+    wecom_secret: str = ""
+    wecom_agent_id: int | None = None
+    wecom_token: str = ""
+    wecom_aes_key: str = ""
+    wecom_base_url: str = "https://qyapi.weixin.qq.com"
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    smtp_from: str = ""
+    smtp_reply_to: str = ""
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    # Deliveries still failing after this many activity attempts are recorded as failed (the
+    # activity's own retry policy lowers it when it allows fewer).
+    delivery_max_attempts: int = 10
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if self.environment == "production" and self.secret_key == DEFAULT_SECRET:
             raise ValueError(
                 "WENDU_SECRET_KEY must be set to a secret of your own in production"
             )
+        if self.environment == "production" and self.webhook_url and not self.webhook_secret:
+            raise ValueError("WENDU_WEBHOOK_SECRET must be set when WENDU_WEBHOOK_URL is")
         return self
+
+    @property
+    def wecom_configured(self) -> bool:
+        return bool(self.wecom_corp_id and self.wecom_secret and self.wecom_agent_id)
+
+    @property
+    def wecom_callback_configured(self) -> bool:
+        return bool(self.wecom_corp_id and self.wecom_token and self.wecom_aes_key)
+
+    @property
+    def smtp_configured(self) -> bool:
+        return bool(self.smtp_host and self.smtp_from)
+
+    @property
+    def webhook_configured(self) -> bool:
+        return bool(self.webhook_url)
 
     @property
     def sqlalchemy_url(self) -> str:

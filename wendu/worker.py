@@ -37,11 +37,12 @@ def build_activities(
     notifier = Notifier(
         session_factory,
         get_renderer(str(settings.templates_path)),
-        channels or ChannelRegistry.default(),
+        channels or ChannelRegistry.from_settings(settings),
+        max_attempts=settings.delivery_max_attempts,
     )
     tasks = TaskActivities(session_factory)
     outcomes = OutcomeActivities(session_factory)
-    score = ScoreActivities(session_factory, scorers or ScorerRegistry.default())
+    score = ScoreActivities(session_factory, scorers or ScorerRegistry.default(settings.data_dir))
     return [
         Evaluator().evaluate,
         notifier.notify,

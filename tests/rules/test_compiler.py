@@ -63,7 +63,8 @@ def test_channels_must_exist(rule, problems):
     text = rule("- notify: {to: hrbp, channels: [inap, pigeon], template: overtime_manager}")
     assert problems(text) == [
         "r.yaml:9:35: error: unknown channel 'inap'; did you mean 'inapp'?",
-        "r.yaml:9:41: error: unknown channel 'pigeon'; channels: inapp",
+        "r.yaml:9:41: error: unknown channel 'pigeon'; channels: inapp, wecom, email, webhook, "
+        "preferred",
     ]
 
 
