@@ -283,6 +283,7 @@ def _banner(opts: UpOptions, data_dir: Path, rules: Path | None, dev: DevServer 
     url = f"http://{host}:{opts.port}"
     temporal = f"Temporal UI  {dev.ui_url}" if dev else f"Temporal     {address}"
     lines = ["", "Wendu is running. Press Ctrl-C to stop.",
+             f"  Console      {url}/console",
              f"  API          {url}   (docs: {url}/docs)", f"  {temporal}",
              f"  Data dir     {data_dir}",
              f"  Rules        {rules or '(as stored; pass --rules DIR to load a folder)'}"]
@@ -295,5 +296,7 @@ def _banner(opts: UpOptions, data_dir: Path, rules: Path | None, dev: DevServer 
         lines += ["", f"Demo token (all scopes; also in {data_dir / 'demo-token'}):",
                   f"  {token}", "",
                   "Fire the overtime rule for 张伟 (E1004) from another terminal:",
-                  f"  {command}"]
+                  f"  {command}", "",
+                  "Console demo accounts: sarah / wendu-demo-hr (HR admin), "
+                  "lina / wendu-demo-manager (张伟's manager)"]
     say("\n".join(lines) + "\n")
