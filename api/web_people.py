@@ -123,8 +123,8 @@ def dashboard_data(session: Session, weeks: int = 8) -> dict[str, Any]:
         y, w, _ = at.isocalendar()
         per_rule[rule_id][f"{y}-W{w:02d}"] += 1
     week_labels = sorted({w for counts in per_rule.values() for w in counts})
-    open_q = select(func.count()).select_from(Task).where(
-        Task.status.in_(("open", "acknowledged")))
+    # Any action (acknowledge included) ends a task's workflow: only "open" is still waiting.
+    open_q = select(func.count()).select_from(Task).where(Task.status == "open")
     open_tasks = session.scalar(open_q) or 0
     overdue = session.scalar(open_q.where(Task.due_at < now)) or 0
     ack_hours = [(acted - created).total_seconds() / 3600 for acted, created in session.execute(

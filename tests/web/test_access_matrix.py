@@ -123,3 +123,13 @@ async def test_a_task_shows_why_and_the_profile_and_dashboard_show_the_figures(c
     assert (board["open_tasks"], board["overdue_tasks"]) == (3, 0)
     assert list(board["firings"]) == ["x"] and sum(board["firings"]["x"]) == 1
     assert board["training_completion_rate"] == 0.0
+
+
+async def test_an_acknowledged_task_no_longer_counts_as_open(console, factory):
+    from wendu.store.models import Task
+
+    with factory.begin() as s:
+        s.get(Task, "T1").status = "acknowledged"
+    await login(console, "hr")
+    board = (await console.get("/console/api/dashboard")).json()
+    assert board["open_tasks"] == 2
