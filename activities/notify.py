@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -38,6 +39,7 @@ from temporalio.exceptions import ApplicationError
 from wendu.activities.people import Person, Resolution, resolve_ids, resolve_roles
 from wendu.activities.render import TemplateRenderer
 from wendu.channels.registry import ChannelError, ChannelRegistry, OutgoingMessage
+from wendu.rules.policy import local_date, parse_instant
 from wendu.store.db import transaction
 from wendu.store.models import Employee, Notification, utcnow
 from wendu.workflows.io import NOTIFY, NOTIFY_TASK, Delivery, NotifyInput, NotifyResult
@@ -64,6 +66,7 @@ def template_context(inp: NotifyInput, recipient: Person) -> dict[str, Any]:
 class Contact:
     wecom_userid: str | None = None
     preferred: tuple[str, ...] = ()
+    timezone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,16 +85,18 @@ class Notifier:
         *,
         task_url: str = "/tasks/{id}",
         max_attempts: int = 10,
+        daily_cap: int = 0,
     ) -> None:
         self.session_factory = session_factory
         self.renderer = renderer
         self.channels = channels or ChannelRegistry.default()
         self.task_url = task_url
         self.max_attempts = max_attempts
+        self.daily_cap = daily_cap
 
     @activity.defn(name=NOTIFY)
     async def notify(self, inp: NotifyInput) -> NotifyResult:
-        return await self._deliver_all(inp)
+        return await self._deliver_all(inp, capped=not inp.urgent)
 
     @activity.defn(name=NOTIFY_TASK)
     async def notify_task(self, inp: NotifyInput) -> NotifyResult:
@@ -102,6 +107,10 @@ class Notifier:
         return await self._deliver_all(
             inp.model_copy(update={"extra": {**inp.extra, "task": task}, "channels": channels})
         )
+
+    async def deliver(self, inp: NotifyInput) -> NotifyResult:
+        """A message that is not a rule step's (the daily digest): never capped or folded."""
+        return await self._deliver_all(inp)
 
     def channels_for(self, requested: list[str], contact: Contact) -> list[str]:
         """The channels to use for one recipient, each once, in the rule's order."""
@@ -114,8 +123,12 @@ class Notifier:
                 out.append(channel)
         return list(dict.fromkeys(out))
 
-    async def _deliver_all(self, inp: NotifyInput) -> NotifyResult:
+    async def _deliver_all(self, inp: NotifyInput, *, capped: bool = False) -> NotifyResult:
+        """`capped`: a non-urgent rule message, counted toward the recipient's daily cap (task
+        messages are not: a task is to be acted on, so it is never folded into a digest)."""
         found, contacts = await asyncio.to_thread(self._resolve, inp)
+        at = parse_instant(inp.at)
+        cap = self.daily_cap if inp.daily_cap is None else inp.daily_cap
         result = NotifyResult(unresolved=found.unresolved)
         final = self._final_attempt()
         retry_later: list[str] = []
@@ -125,11 +138,18 @@ class Notifier:
             locale, subject, body = self.renderer.render(inp.template, person.locale, ctx)
             rendered = _Rendered(locale, subject, body)
             contact = contacts.get(person.id, Contact())
+            day = local_date(at, contact.timezone).isoformat() if capped else None
+            fold = bool(day and cap) and await asyncio.to_thread(
+                self._over_cap, inp, person.id, day, cap)
             for channel in self.channels_for(inp.channels, contact):
+                if fold:
+                    result.deliveries.append(await asyncio.to_thread(
+                        self._fold, inp, person, channel, rendered, day, at))
+                    continue
                 variant = "" if channel == INAPP else self.renderer.variant(
                     inp.template, locale, channel, ctx)
                 delivery, error = await self._deliver(
-                    inp, person, contact, channel, rendered, variant, final
+                    inp, person, contact, channel, rendered, variant, final, day, at
                 )
                 result.deliveries.append(delivery)
                 if error:
@@ -160,14 +180,16 @@ class Notifier:
             seen = {p.id for p in found.people}
             found.people.extend(p for p in direct.people if p.id not in seen)
             found.unresolved.extend(direct.unresolved)
+            if inp.only_ids:
+                found.people = [p for p in found.people if p.id in inp.only_ids]
             ids = [p.id for p in found.people]
             rows = session.execute(
-                select(Employee.id, Employee.wecom_userid, Employee.preferred_channels).where(
-                    Employee.id.in_(ids)
-                )
+                select(Employee.id, Employee.wecom_userid, Employee.preferred_channels,
+                       Employee.timezone).where(Employee.id.in_(ids))
             ) if ids else []
             contacts = {
-                row.id: Contact(row.wecom_userid, tuple(row.preferred_channels or ()))
+                row.id: Contact(row.wecom_userid, tuple(row.preferred_channels or ()),
+                                row.timezone)
                 for row in rows
             }
         return found, contacts
@@ -181,6 +203,8 @@ class Notifier:
         msg: _Rendered,
         variant: str,
         final: bool,
+        day: str | None = None,
+        at: datetime | None = None,
     ) -> tuple[Delivery, str]:
         """The delivery, and the error when it is to be retried by the activity."""
         key = delivery_key(inp, person.id, channel)
@@ -191,7 +215,7 @@ class Notifier:
                             status=status)  # type: ignore[arg-type]
 
         claimed = await asyncio.to_thread(
-            self._claim, inp, key, person, channel, msg, transport is not None
+            self._claim, inp, key, person, channel, msg, transport is not None, day, at
         )
         if claimed is None:
             existing_id, status = await asyncio.to_thread(self._existing, key)
@@ -232,9 +256,17 @@ class Notifier:
         channel: str,
         msg: _Rendered,
         known_channel: bool,
+        day: str | None = None,
+        at: datetime | None = None,
+        folded: bool = False,
     ) -> int | None:
         """The new row's id, or None when the key exists (an earlier attempt claimed it)."""
-        inapp = channel == INAPP
+        inapp = channel == INAPP and not folded
+        if folded:
+            status = "digest"
+        else:
+            status = ("delivered" if inapp else "pending") if known_channel else "failed"
+        now = at or utcnow()
         row = Notification(
             key=key,
             workflow_id=inp.workflow_id,
@@ -248,11 +280,13 @@ class Notifier:
             subject=msg.subject,
             body=msg.body,
             # The in-app row is the delivery itself; other channels confirm after sending.
-            status=("delivered" if inapp else "pending") if known_channel else "failed",
-            error=None if known_channel else (
+            status=status,
+            error=None if known_channel or folded else (
                 f"unknown channel {channel!r} (not configured on this worker)"),
-            attempts=1 if inapp or not known_channel else 0,
-            sent_at=utcnow() if inapp and known_channel else None,
+            attempts=1 if not folded and (inapp or not known_channel) else 0,
+            sent_at=now if inapp and known_channel else None,
+            created_at=now,
+            local_date=day,
         )
         try:
             with transaction(self.session_factory) as session:
@@ -261,6 +295,39 @@ class Notifier:
                 return row.id
         except IntegrityError:
             return None
+
+    def _over_cap(self, inp: NotifyInput, recipient_id: str, day: str, cap: int) -> bool:
+        """Whether `cap` other messages already reached the recipient on their local `day`."""
+        with self.session_factory() as session:
+            # A retried attempt keeps the first one's decision, so a channel still pending
+            # from it is sent, not folded after the fact.
+            own = session.scalars(select(Notification.status).where(
+                Notification.recipient_id == recipient_id,
+                Notification.workflow_id == inp.workflow_id,
+                Notification.step_id == inp.step_id,
+            )).all()
+            if own:
+                return all(status == "digest" for status in own)
+            sent = session.execute(
+                select(Notification.workflow_id, Notification.step_id).where(
+                    Notification.recipient_id == recipient_id,
+                    Notification.local_date == day,
+                    Notification.status != "digest",
+                ).distinct()
+            ).all()
+        return len({tuple(r) for r in sent} - {(inp.workflow_id, inp.step_id)}) >= cap
+
+    def _fold(self, inp: NotifyInput, person: Person, channel: str, msg: _Rendered, day: str,
+              at: datetime) -> Delivery:
+        """Stores the message for the recipient's digest instead of sending it."""
+        key = delivery_key(inp, person.id, channel)
+        nid = self._claim(inp, key, person, channel, msg, True, day, at, folded=True)
+        status = "digest"
+        if nid is None:  # a retried attempt decided already
+            nid, _ = self._existing(key)
+            status = "duplicate"
+        return Delivery(recipient_id=person.id, channel=channel, notification_id=nid,
+                        status=status)  # type: ignore[arg-type]
 
     def _existing(self, key: str) -> tuple[int, str]:
         with self.session_factory() as session:

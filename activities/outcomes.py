@@ -6,6 +6,7 @@ All keyed by (workflow id, step id), so a retried attempt finds the first one's 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from wendu.activities.score_inputs import (
+    FEEDBACK_DAYS_ARG,
+    latest_profile,
+    recent_feedback,
+    store_score,
+    without_quotes,
+)
 from wendu.scorers.registry import ScorerRegistry
 from wendu.store.db import transaction
 from wendu.store.models import Outcome, ScoreRecord, Wait
@@ -89,15 +97,33 @@ class ScoreActivities:
         scorer = self.scorers.get(inp.scorer)
         stored = self._stored(inp)
         if stored is not None:
-            # A retry returns what was recorded, even if a newer model was deployed meanwhile.
-            return ScoreResult(
+            # A retry returns what was recorded, even if a newer model was deployed meanwhile;
+            # the label too, as the scorer gave it (its thresholds may have changed since, and
+            # a text scorer's label is a class, not a function of the value). Rows stored
+            # before labels were kept fall back to the scorer's current label for the value.
+            result = ScoreResult(
                 value=stored.value,
-                label=scorer.label(stored.value),
+                label=stored.label if stored.label is not None else scorer.label(stored.value),
                 factors=list(stored.factors or []),
                 model_version=stored.model_version,
             )
+            if inp.employee_id:
+                # The first attempt may have failed between recording the score and putting
+                # it in the profile; storing it again is idempotent.
+                store_score(self.session_factory, inp.employee_id, inp.scorer,
+                            result.model_dump(mode="json"))
+            return result
         try:
-            result = ScoreResult.model_validate(scorer.score(inp.context))
+            context, quoted = self._context(inp, scorer)
+            if quoted == []:
+                # Nothing written in the window: no mood to read, and nothing to guess from.
+                raw = {"value": 0.0, "label": "no_feedback", "factors": [],
+                       "model_version": scorer.model_version}
+            else:
+                raw = scorer.score(context)
+            if quoted:
+                raw = {**raw, "factors": without_quotes(raw.get("factors") or [], quoted)}
+            result = ScoreResult.model_validate(raw)
         except (ValueError, TypeError, KeyError) as err:
             raise ApplicationError(
                 f"scorer {inp.scorer!r} failed: {err}", type="ScorerError", non_retryable=True
@@ -109,11 +135,31 @@ class ScoreActivities:
             scorer=inp.scorer,
             model_version=result.model_version,
             value=result.value,
+            label=result.label,
             factors=result.factors,
         )
         if not _insert_once(self.session_factory, row):
-            return self._score(inp)
+            return self._score(inp)  # a concurrent attempt recorded first: its score stands
+        if inp.employee_id:
+            store_score(self.session_factory, inp.employee_id, inp.scorer,
+                        result.model_dump(mode="json"))
         return result
+
+    def _context(self, inp: ScoreInput, scorer: Any) -> tuple[dict[str, Any], list[str] | None]:
+        """The scorer's context, and the feedback texts it reads when `with:` asks for them."""
+        context = {**inp.context, "args": inp.args}
+        if inp.employee_id and getattr(scorer, "reads_latest_profile", False):
+            # Sent long after the firing (a check-in at day 60): the profile of now.
+            stored = latest_profile(self.session_factory, inp.employee_id)
+            if stored:
+                context["profile"] = {**(context.get("profile") or {}), **stored}
+        days = inp.args.get(FEEDBACK_DAYS_ARG)
+        if days is None or not inp.employee_id:
+            return context, None
+        as_of = (context.get("profile") or {}).get("last_event_at")
+        texts = recent_feedback(self.session_factory, inp.employee_id, float(days), as_of)
+        event = {**(context.get("event") or {}), "text": None}
+        return {**context, "event": event, "text": "\n".join(texts)}, texts
 
     def _stored(self, inp: ScoreInput) -> ScoreRecord | None:
         with self.session_factory() as session:

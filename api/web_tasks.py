@@ -2,7 +2,9 @@
 
 A task action from the console takes the same path as POST /api/v1/tasks/{id}/actions (the
 task workflow's `act` update), as the signed-in user's employee id; the workflow remains the
-judge of whether that person may act, the console only decides what they may see.
+judge of whether that person may act, the console only decides what they may see. A snooze
+hides the task from the assignee's list and, through the workflow's `snooze` update, holds
+its reminders and escalation until the snooze ends.
 """
 
 from __future__ import annotations
@@ -10,21 +12,23 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from wendu.api.deps import SessionDep
-from wendu.api.tasks import apply_action
+from wendu.api.tasks import UPDATE_TIMEOUT, _refused, apply_action
 from wendu.api.web_access import check_notification, check_task, forbidden, mine, task_scope
 from wendu.api.web_accounts import SessionUser, audit
 from wendu.api.web_auth import ApiPostingUser, ApiUser, CurrentUser, client_ip
 from wendu.api.web_ui import page
 from wendu.store.models import Firing, Notification, ScoreRecord, Task, utcnow
 from wendu.store.models_accounts import TaskSnooze
-from wendu.workflows.io import TaskAction
+from wendu.workflows.io import TASK_SNOOZE_UPDATE, SnoozeRequest, TaskAction, TaskView
 
 router = APIRouter(tags=["console"])
 MAX_SNOOZE_HOURS = 24 * 14
@@ -132,17 +136,24 @@ async def act(task_id: str, body: ConsoleAction, request: Request, user: ApiPost
     if body.action == "snooze":
         if task.assignee_id != user.employee_id:
             raise forbidden("only the assignee snoozes a task")
+        if task.status != "open":
+            raise HTTPException(status.HTTP_409_CONFLICT,
+                                detail=f"task {task_id} is already {task.status}")
         until = utcnow() + timedelta(hours=body.hours)
+        postponed = await _snooze_workflow(request.app.state.temporal, task, user.employee_id,
+                                           until.isoformat())
         row = session.get(TaskSnooze, (task_id, user.id))
         if row is None:
             session.add(TaskSnooze(task_id=task_id, user_id=user.id, until=until))
         else:
             row.until = until
         audit(session, user.username, "task.snooze", "task", task_id, before=before,
-              after={"status": task.status, "snoozed_until": until.isoformat()},
+              after={"status": task.status, "snoozed_until": until.isoformat(),
+                     "reminders_postponed": postponed},
               ip=client_ip(request))
         session.commit()
-        return {**task_dict(task), "snoozed_until": until.isoformat()}
+        return {**task_dict(task), "snoozed_until": until.isoformat(),
+                "reminders_postponed": postponed}
     session.rollback()  # release the read before the workflow writes the same rows
     view = await apply_action(
         request.app.state.session_factory, request.app.state.temporal, task_id,
@@ -152,6 +163,29 @@ async def act(task_id: str, body: ConsoleAction, request: Request, user: ApiPost
           after={"status": view.status, "comment": body.comment}, ip=client_ip(request))
     session.commit()
     return view.model_dump()
+
+
+async def _snooze_workflow(temporal: Client | None, task: Task, actor_id: str,
+                           until: str) -> bool:
+    """Holds the task workflow's reminders and escalation until `until`. False when no
+    workflow runs for the task (nothing would remind anyway); a refusal is an HTTP error."""
+    if temporal is None:
+        return False
+    handle = temporal.get_workflow_handle(task.workflow_id or f"task/{task.id}")
+    try:
+        await handle.execute_update(TASK_SNOOZE_UPDATE,
+                                    SnoozeRequest(actor_id=actor_id, until=until),
+                                    result_type=TaskView, rpc_timeout=UPDATE_TIMEOUT)
+    except WorkflowUpdateFailedError as exc:
+        raise _refused(task.id, exc) from None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return False
+        if exc.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE):
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                                detail="the workflow engine did not answer; try again") from None
+        raise
+    return True
 
 
 @router.get("/console/api/notifications")

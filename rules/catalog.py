@@ -221,6 +221,10 @@ PROFILE_FIELDS: dict[str, tuple[Any, Any, str]] = {
     "project_name": (str, None, "Its name"),
     "project_percent_done": (float, None, "Its completion, 0-100"),
     "last_event_at": (datetime, None, "When the latest event occurred"),
+    "scores": (
+        dict[str, dict], {},
+        "Latest result of each scorer: scores.<scorer>.value, label, model_version, at",
+    ),
 }
 
 

@@ -31,6 +31,7 @@ from wendu.rules.durations import DurationError, cron_problem, parse_duration, t
 from wendu.rules.errors import RuleError, RuleErrors, sorted_problems, suggest
 from wendu.rules.expressions import Obj, Scope, check_expression, check_template, template_names
 from wendu.rules.loader import LoadedDoc, Loc, load
+from wendu.rules.policy import compile_policy
 from wendu.rules.templates_catalog import (
     TASK_ESCALATED,
     TASK_REMINDER,
@@ -43,7 +44,8 @@ from wendu.rules.templates_catalog import (
 # The scorers the worker can run (scorers.registry); a test keeps the two in step, so a rule
 # never compiles against a scorer that would fail at run time.
 DEFAULT_SCORERS = frozenset(
-    {"attrition", "burnout", "sentiment", "topics", "intent", "course_recommendation"}
+    {"attrition", "burnout", "sentiment", "topics", "intent", "course_recommendation",
+     "scorecard", "training_progress"}
 )
 # Names every expression may use; a bound name must not hide them.
 RESERVED_NAMES = frozenset(
@@ -176,7 +178,7 @@ class _Compiler:
             rule_id=doc.id, version=doc.version,
             title=p.LocalizedText(zh=doc.title.zh, en=doc.title.en),
             description=doc.description, owner=doc.owner, enabled=doc.enabled,
-            trigger=trigger, when=when, dedupe=dedupe, steps=steps,
+            trigger=trigger, when=when, dedupe=dedupe, steps=steps, policy=self.policy(doc),
         )
         return plan.model_copy(update={"digest": plan_digest(plan), "source": self.loaded.text})
 
@@ -200,6 +202,14 @@ class _Compiler:
         scope = Scope({**base, "schedule": SCHEDULE}).without(
             "event", reason="a schedule rule has no triggering event; use schedule.fire_time")
         return p.ScheduleTrigger(cron=trigger.schedule, timezone=trigger.timezone), scope
+
+    def policy(self, doc: RuleDoc) -> p.Policy | None:
+        if doc.policy is None:
+            return None
+        policy, problems = compile_policy(doc.policy.quiet_hours, doc.policy.daily_cap)
+        for key, message in problems:
+            self.error(("policy", key), message)
+        return policy
 
     # --- building blocks -----------------------------------------------------------------
 
@@ -283,7 +293,13 @@ class _Compiler:
             self.error((*loc, "score"), f"unknown scorer '{doc.score}'"
                        + suggest(doc.score, self.scorers, "scorers"))
         bind = doc.as_ or doc.score
-        step = p.ScoreStep(scorer=doc.score, bind=bind, **common)
+        args = {}
+        for key, src in doc.with_.items():
+            if not _IDENTIFIER.match(key):
+                self.error((*loc, "with", key), f"a scorer argument is a simple name (letters, "
+                           f"digits, _), got '{key}'", value=False)
+            args[key] = self.expr((*loc, "with", key), src, scope)
+        step = p.ScoreStep(scorer=doc.score, bind=bind, args=args, **common)
         return step, self.bound(scope, (*loc, "as"), bind, Obj(bind, _SCORE_FIELDS))
 
     def _set(self, doc: Any, loc: Loc, ident: str, scope: Scope, common: dict) -> Any:

@@ -101,8 +101,36 @@ TriggerDoc = Annotated[
 ]
 
 
+def _literal(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_literal(str(k))}: {_literal(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    if isinstance(value, str):
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    if value is None:
+        return "none"
+    return str(_scalar_text(value))
+
+
+def _arg_text(value: Any) -> Any:
+    # A mapping or list (weights by stage) is data, written as YAML: it becomes the Jinja
+    # literal of the same value; a scalar stays an expression.
+    return _literal(value) if isinstance(value, dict | list) else _scalar_text(value)
+
+
+ArgText = Annotated[
+    str,
+    BeforeValidator(_arg_text, json_schema_input_type=str | int | float | bool | dict | list),
+    Field(description="An expression, or a mapping/list of literal values (weights)"),
+]
+
+
 class ScoreStepDoc(AuthoringModel):
     score: str = Field(description="Scorer name, e.g. attrition or burnout")
+    with_: dict[str, ArgText] = Field(
+        {}, alias="with", description="Arguments the scorer gets as `args`, name: expression"
+    )
     as_: BindName
 
 
@@ -209,6 +237,24 @@ StepDoc = Annotated[
 ]
 
 
+def _off(value: Any) -> Any:
+    # YAML reads a bare `off` as false; `true` has no meaning for either setting.
+    if value is False:
+        return "off"
+    if value is True:
+        raise ValueError("write a value or off, not true")
+    return value
+
+
+class PolicyDoc(AuthoringModel):
+    quiet_hours: Annotated[str | None, BeforeValidator(_off)] = Field(
+        None, description='Local quiet hours, e.g. "22:00-07:00", or off; default: the setting'
+    )
+    daily_cap: Annotated[int | str | None, BeforeValidator(_off)] = Field(
+        None, description="Non-urgent messages per recipient per day, or off; default: the setting"
+    )
+
+
 class RuleDoc(AuthoringModel):
     id: str = Field(pattern=RULE_ID_PATTERN, description="Unique id, e.g. overtime-care")
     version: int = Field(ge=1, description="Raise it with every change")
@@ -224,6 +270,9 @@ class RuleDoc(AuthoringModel):
     ] = []
     dedupe: str = Field(description="Template of the key that lets the rule fire once per key")
     steps: list[StepDoc] = Field(min_length=1)
+    policy: PolicyDoc | None = Field(
+        None, description="Quiet hours and daily cap for this rule's messages"
+    )
 
 
 for _model in (WaitForBody, IfStepDoc, RuleDoc):

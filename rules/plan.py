@@ -60,6 +60,9 @@ class ScoreStep(_Step):
     kind: Literal["score"] = "score"
     scorer: str
     bind: str
+    # Evaluated when the step runs and given to the scorer as `args` (weights, a dimension).
+    # Left out of dumps when empty, so rules without it keep their digest and history shape.
+    args: dict[str, Expr] = Field(default={}, exclude_if=lambda v: not v)
 
 
 class SetStep(_Step):
@@ -140,6 +143,15 @@ class LocalizedText(_Model):
     en: str = ""
 
 
+class Policy(_Model):
+    """A rule's own notification policy; None in a field means the worker's setting."""
+
+    # "21:00-08:00" in the recipient's local time; "" means no quiet hours for this rule.
+    quiet_hours: str | None = None
+    # Non-urgent messages per recipient per local day; 0 means no cap for this rule.
+    daily_cap: int | None = None
+
+
 class Plan(_Model):
     rule_id: str
     version: int
@@ -151,6 +163,8 @@ class Plan(_Model):
     when: list[Expr] = []
     dedupe: Text
     steps: list[Step]
+    # Left out of dumps when unset, so rules without a policy keep their digest and history.
+    policy: Policy | None = Field(default=None, exclude_if=lambda v: v is None)
     source: str = ""
     # sha256 of the canonical JSON of everything above but `source`: identifies the version.
     digest: str = ""

@@ -146,6 +146,10 @@ class CourseRecommender:
         weak = weaknesses(profile)
         role = role_of(employee.get("title"))
         weakest = profile.get("performance_weakest") or (max(weak, key=weak.get) if weak else None)
+        # `with: {dimension: ...}`: the rule names the area (e.g. from feedback topics).
+        focus = (context.get("args") or {}).get("dimension")
+        if isinstance(focus, str) and focus:
+            weak, weakest = {**weak, focus: 1.0}, focus
         rows = self._rows()
         me = employee.get("id") or profile.get("employee_id")
         done = {r["course_id"] for r in rows if r["employee_id"] == me}

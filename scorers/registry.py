@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from temporalio.exceptions import ApplicationError
 
 from wendu.scorers.baseline import BASELINE_SCORERS
+from wendu.scorers.scorecard import FORMULA_SCORERS
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,8 @@ class ScorerRegistry:
     def default(cls, data_dir: Path | str | None = None) -> ScorerRegistry:
         """The baseline formulas, each replaced by its trained model if `data_dir` has one."""
         registry = cls(BASELINE_SCORERS)
+        for formula in FORMULA_SCORERS:
+            registry.register(formula)
         for learned in _text_and_course_scorers(data_dir):
             registry.register(learned)
         if data_dir is not None:

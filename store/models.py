@@ -158,8 +158,13 @@ class Notification(Base):
     locale: Mapped[str] = mapped_column(String(16))
     subject: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")
-    # pending (claimed; not yet confirmed sent, or retrying), delivered, failed
+    # pending (claimed; not yet confirmed sent, or retrying), delivered, failed, or digest
+    # (over the recipient's daily cap: not sent alone, listed in a later digest message)
     status: Mapped[str] = mapped_column(String(16), default="delivered", index=True)
+    # The recipient's local day a non-urgent rule message counts toward the daily cap in.
+    local_date: Mapped[str | None] = mapped_column(String(10))
+    # For a folded message: the digest that lists it, "digest/<recipient>/<local date sent>".
+    digest_key: Mapped[str | None] = mapped_column(String(200), index=True)
     error: Mapped[str | None] = mapped_column(Text)
     # Send attempts made and when one succeeded: a retried delivery shows its history.
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -269,6 +274,8 @@ class ScoreRecord(Base):
     scorer: Mapped[str] = mapped_column(String(64))
     model_version: Mapped[str] = mapped_column(String(64))
     value: Mapped[float] = mapped_column(Float)
+    # The scorer's own label: a retry returns it as given, even if thresholds changed since.
+    label: Mapped[str | None] = mapped_column(String(64))
     factors: Mapped[list[Any]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -75,6 +75,8 @@ def derive(state: dict[str, Any], employee: dict[str, Any]) -> dict[str, Any]:
     _derive_attendance(facts, state)
     _derive_satisfaction(facts, state)
     _derive_counts(facts, state, last_event)
+    # Written by score steps (activities.score_inputs), not folded from events.
+    facts["scores"] = copy.deepcopy(state.get("scores") or {})
     for name in ("performance_last", "performance_overall", "performance_weakest"):
         if name in state.get("performance", {}):
             facts[name] = copy.deepcopy(state["performance"][name])

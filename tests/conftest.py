@@ -34,6 +34,12 @@ def sc():
     return load_scenarios()
 
 
+# The notification policy holds messages at night and caps them per day. Tests that are not
+# about it must not depend on the hour they run at (subprocesses inherit this too); the policy
+# tests give their own settings.
+os.environ.setdefault("WENDU_QUIET_HOURS", "")
+os.environ.setdefault("WENDU_DAILY_CAP", "0")
+
 PG_URL = os.environ.get(
     "WENDU_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

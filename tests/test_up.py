@@ -1,9 +1,11 @@
 """`wendu up --demo` end to end, as a user runs it: a separate process with its own Temporal
-dev server, the demo rule fired over HTTP, Ctrl-C, and a restart on the same data dir."""
+dev server, WeCom sandbox and SMTP sink, the demo rule fired over HTTP, what reached the inbox,
+WeCom and e-mail, Ctrl-C, and a restart on the same data dir."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -56,7 +58,9 @@ class Up:
         self.port = free_port()
         self.temporal_port = free_port_pair(None)
         self.log = data_dir.parent / f"up-{self.port}.log"
-        env = clean_env(home)
+        # The suite runs at any hour; quiet hours (tested on the time-skipping server) would
+        # rightly hold a week posted at night until 08:00 in Shanghai.
+        env = {**clean_env(home), "WENDU_QUIET_HOURS": "off"}
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(
                 [wendu_bin(), "up", "--demo", "--data-dir", str(data_dir), "--port", str(self.port),
@@ -114,11 +118,42 @@ def accepts_connections(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def overtime_messages(up: Up, token: str, recipient: str) -> list[dict]:
-    response = httpx.get(f"{up.url}/api/v1/notifications", params={"recipient": recipient},
+def overtime_messages(up: Up, token: str, recipient: str, channel: str = "inapp") -> list[dict]:
+    response = httpx.get(f"{up.url}/api/v1/notifications",
+                         params={"recipient": recipient, "channel": channel},
                          headers={"Authorization": f"Bearer {token}"}, timeout=10)
     assert response.status_code == 200, response.text
     return [n for n in response.json() if n["rule_id"] == RULE]
+
+
+# The demo's 李娜 (E1002) prefers WeCom, 张伟 (E1004) e-mail.
+MANAGER_WECOM, EMPLOYEE_EMAIL = "lina", "zhang.wei@wendu-demo.example"
+
+
+def outbox(data_dir: Path, home: Path) -> tuple[list[dict], str]:
+    """What `wendu demo outbox` lists: (its JSON records, its human-readable listing)."""
+    raw = run("demo", "outbox", "--json", "--data-dir", str(data_dir), home=home)
+    listing = run("demo", "outbox", "--data-dir", str(data_dir), home=home)
+    assert raw.returncode == 0 and listing.returncode == 0, raw.stderr + listing.stderr
+    return [json.loads(line) for line in raw.stdout.splitlines()], listing.stdout
+
+
+def outside_messages(data_dir: Path, home: Path) -> tuple[list[dict], list[dict], str]:
+    records, listing = outbox(data_dir, home)
+    wecom = [r for r in records if r["channel"] == "wecom" and r["to"] == [MANAGER_WECOM]]
+    email = [r for r in records if r["channel"] == "email" and r["to"] == [EMPLOYEE_EMAIL]]
+    return wecom, email, listing
+
+
+def wait_for_outside_messages(up: Up, timeout: float = 60) -> tuple[list[dict], list[dict], str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        wecom, email, listing = outside_messages(up.data_dir, up.home)
+        if wecom and email:
+            return wecom, email, listing
+        time.sleep(0.5)
+    pytest.fail(f"the WeCom sandbox or SMTP sink got nothing within {timeout}s:\n"
+                f"{listing}\n{up.output()}")
 
 
 def wait_for_messages(up: Up, token: str, timeout: float = 90) -> None:
@@ -167,6 +202,7 @@ def test_up_demo_fires_the_overtime_rule_once_and_survives_a_restart(tmp_path: P
     banner = up.output()
     assert up.url in banner and f"http://127.0.0.1:{up.temporal_port + 1000}" in banner
     assert str(data_dir) in banner and "wendu demo overtime-week E1004" in banner
+    assert f"wendu demo outbox --data-dir {data_dir}" in banner
     token = (data_dir / "demo-token").read_text().strip()
     assert token in banner
 
@@ -181,12 +217,23 @@ def test_up_demo_fires_the_overtime_rule_once_and_survives_a_restart(tmp_path: P
     assert "6 new" in first.stdout and f"fired: {RULE}" in first.stdout
     workflow_id = re.search(r"workflow (rule/\S+)\)", first.stdout).group(1)
     wait_for_messages(up, token)
+    # Beyond the inbox, each is reached where they prefer: the manager over the local WeCom
+    # sandbox, the employee over SMTP, and `wendu demo outbox` shows what arrived there.
+    wecom, email, listing = wait_for_outside_messages(up)
+    assert "wecom" in listing and MANAGER_WECOM in listing
+    assert "email" in listing and EMPLOYEE_EMAIL in listing
+    assert "张伟" in wecom[0]["text"] and email[0]["from"] == "wendu@wendu-demo.example"
+    assert [n["status"] for n in overtime_messages(up, token, MANAGER, "wecom")] == ["delivered"]
+    assert [n["status"] for n in overtime_messages(up, token, EMPLOYEE, "email")] == ["delivered"]
+    assert overtime_messages(up, token, MANAGER, "email") == []  # not a channel 李娜 chose
 
     again = run(*week, home=home)
     assert again.returncode == 0, again.stderr
     assert "0 new, 6 already known" in again.stdout and "no rule fired" in again.stdout
     time.sleep(3)  # give a wrongly started second workflow the time to deliver
     assert [len(overtime_messages(up, token, p)) for p in (EMPLOYEE, MANAGER)] == [1, 1]
+    wecom, email, _ = outside_messages(data_dir, home)
+    assert (len(wecom), len(email)) == (1, 1)
 
     assert up.interrupt() == 0, up.output()
     assert "Wendu stopped." in up.output()
@@ -198,6 +245,8 @@ def test_up_demo_fires_the_overtime_rule_once_and_survives_a_restart(tmp_path: P
     restarted.wait_healthy()
     assert (data_dir / "demo-token").read_text().strip() == token  # the token is reused
     assert [len(overtime_messages(restarted, token, p)) for p in (EMPLOYEE, MANAGER)] == [1, 1]
+    wecom, email, _ = outside_messages(data_dir, home)  # the outbox is kept in the data dir
+    assert (len(wecom), len(email)) == (1, 1)
     # The workflow's history lives in the dev server's SQLite file, so Temporal still has it.
     status = asyncio.run(workflow_status(restarted.temporal_port, workflow_id))
     assert status in (WorkflowExecutionStatus.COMPLETED, WorkflowExecutionStatus.RUNNING)

@@ -293,6 +293,17 @@ def demo_overtime_week(
     overtime_week(base, token, settings.data_dir, employee_id, wait, end.date() if end else None)
 
 
+@demo_app.command("outbox")
+def demo_outbox(
+    data_dir: DataDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """What `wendu up --demo` delivered over its local WeCom sandbox and SMTP sink."""
+    from wendu.demo import show_outbox
+
+    show_outbox(load_settings(data_dir=data_dir).data_dir, as_json)
+
+
 @demo_app.command("generate")
 def demo_generate(
     out: Annotated[Path, typer.Option(help="Folder for the CSV files.")] = Path("demo-company"),

@@ -69,6 +69,23 @@ COMPANY: list[Person] = [
 ]
 
 
+# How each demo employee likes to be reached. Everyone has a WeCom account, as in a company that
+# runs on WeCom; some read their e-mail first. Rules that say `preferred` follow this.
+PREFERRED_CHANNELS: dict[str, list[str]] = {
+    "E1001": ["wecom"], "E1002": ["wecom"], "E1003": ["email"], "E1004": ["email"],
+    "E1005": ["wecom"], "E1006": ["email"], "E1007": ["wecom"], "E1008": ["email"],
+    "E1009": ["wecom"], "E1010": ["email"], "E1011": ["wecom"], "E1012": ["wecom"],
+}
+
+
+def wecom_userid(person: Person) -> str:
+    return person.email_name.replace(".", "")
+
+
+def wecom_userids() -> set[str]:
+    return {wecom_userid(p) for p in COMPANY}
+
+
 def hire_events() -> list[dict[str, Any]]:
     """One `employee.hired` event per person, with ids fixed so a reload is a no-op."""
     tz = ZoneInfo(TIMEZONE)
@@ -85,6 +102,8 @@ def hire_events() -> list[dict[str, Any]]:
             "locale": p.locale,
             "timezone": TIMEZONE,
             "groups": list(p.groups),
+            "wecom_userid": wecom_userid(p),
+            "preferred_channels": list(PREFERRED_CHANNELS.get(p.id, [])),
         }
         if p.manager_id:
             data["manager_id"] = p.manager_id
@@ -230,6 +249,26 @@ def load(factory: sessionmaker[Session], data_dir: Path) -> Demo:
     token = ensure_token(factory, data_dir)
     ensure_demo_users(factory)
     return Demo(company=company, token=token, token_file=token_path(data_dir))
+
+
+def show_outbox(data_dir: Path, as_json: bool = False) -> None:
+    """What the demo's WeCom sandbox and SMTP sink received (`wendu demo outbox`)."""
+    import json
+
+    import typer
+
+    from wendu.demo_channels import format_record, outbox_path, read_outbox
+
+    records = read_outbox(data_dir)
+    if as_json:
+        for record in records:
+            typer.echo(json.dumps(record, ensure_ascii=False, sort_keys=True))
+        return
+    if not records:
+        typer.echo(f"nothing delivered over WeCom or e-mail yet ({outbox_path(data_dir)})")
+        return
+    for record in records:
+        typer.echo(format_record(record))
 
 
 # --- `wendu demo overtime-week`: a producer's view, through the HTTP API --------------------

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "change-me-in-production"
@@ -60,6 +60,19 @@ class Settings(BaseSettings):
     # Deliveries still failing after this many activity attempts are recorded as failed (the
     # activity's own retry policy lowers it when it allows fewer).
     delivery_max_attempts: int = 10
+    # Notification policy (a rule's `policy:` overrides it). Quiet hours are in each
+    # recipient's own time zone; "" means none. The daily cap counts non-urgent rule messages
+    # per recipient per local day; what exceeds it goes into the next day's digest; 0: no cap.
+    quiet_hours: str = "21:00-08:00"
+    daily_cap: int = Field(5, ge=0)
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours_window(cls, value: str) -> str:
+        from wendu.rules.policy import parse_quiet_hours
+
+        parse_quiet_hours(value)  # its PolicyError names the bad value
+        return value
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

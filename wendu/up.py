@@ -261,20 +261,36 @@ def run_up(settings: Settings, opts: UpOptions) -> None:
             await _unless_stopped(dev.start(), stop)
             address = dev.address
             say(f"  Temporal dev server ready at {address} (log: {dev.log_path})")
-        run_settings = settings.model_copy(
-            update={"data_dir": data_dir, "temporal_address": address, "rules_dir": rules}
-        )
-        services = _Services(run_settings, (opts.host, opts.port), worker=True, quiet=True)
-        say("  starting the API and the worker ...")
+        update: dict[str, Any] = {
+            "data_dir": data_dir, "temporal_address": address, "rules_dir": rules}
+        channels = None
         try:
+            if opts.demo:
+                channels = _demo_channels(data_dir)
+                update.update(channels.settings())
+            run_settings = settings.model_copy(update=update)
+            services = _Services(run_settings, (opts.host, opts.port), worker=True, quiet=True)
+            say("  starting the API and the worker ...")
             await services.run(stop, lambda: _banner(opts, data_dir, rules, dev, address, token))
             say("Stopping ...")
         finally:
+            if channels is not None:
+                channels.stop()
             if dev is not None:
                 await dev.astop()
         say("Wendu stopped.")
 
     _run(main)
+
+
+def _demo_channels(data_dir: Path) -> Any:
+    """The demo's WeCom sandbox and SMTP sink, so its messages really go out over both."""
+    from wendu import demo
+    from wendu.demo_channels import DemoChannels
+
+    channels = DemoChannels.start(data_dir, demo.wecom_userids())
+    say(f"  WeCom sandbox at {channels.wecom.url}, SMTP sink at {channels.smtp_address}")
+    return channels
 
 
 def _banner(opts: UpOptions, data_dir: Path, rules: Path | None, dev: DevServer | None,
@@ -289,14 +305,18 @@ def _banner(opts: UpOptions, data_dir: Path, rules: Path | None, dev: DevServer 
              f"  Rules        {rules or '(as stored; pass --rules DIR to load a folder)'}"]
     if token:
         command = "wendu demo overtime-week E1004"
+        outbox = "wendu demo outbox"
         if url != "http://127.0.0.1:8000":
             command += f" --url {url}"
         if data_dir != default_home().expanduser().resolve():
             command += f" --data-dir {data_dir}"
+            outbox += f" --data-dir {data_dir}"
         lines += ["", f"Demo token (all scopes; also in {data_dir / 'demo-token'}):",
                   f"  {token}", "",
                   "Fire the overtime rule for 张伟 (E1004) from another terminal:",
                   f"  {command}", "",
                   "Console demo accounts: sarah / wendu-demo-hr (HR admin), "
-                  "lina / wendu-demo-manager (张伟's manager)"]
+                  "lina / wendu-demo-manager (张伟's manager)", "",
+                  "What went out over the local WeCom sandbox and SMTP sink "
+                  f"(also {data_dir / 'outbox.jsonl'}):", f"  {outbox}"]
     say("\n".join(lines) + "\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -14,10 +15,12 @@ from temporalio.worker import Worker
 from wendu.activities.evaluate import Evaluator
 from wendu.activities.notify import Notifier
 from wendu.activities.outcomes import OutcomeActivities, ScoreActivities
+from wendu.activities.policy import PolicyActivities
 from wendu.activities.render import get_renderer
 from wendu.activities.scan import ScanActivities
 from wendu.activities.tasks import TaskActivities
 from wendu.channels.registry import ChannelRegistry
+from wendu.digests import ensure_digest_schedule
 from wendu.scorers.registry import ScorerRegistry
 from wendu.settings import Settings
 from wendu.temporal import connect
@@ -39,7 +42,9 @@ def build_activities(
         get_renderer(str(settings.templates_path)),
         channels or ChannelRegistry.from_settings(settings),
         max_attempts=settings.delivery_max_attempts,
+        daily_cap=settings.daily_cap,
     )
+    policy = PolicyActivities(session_factory, notifier, quiet_hours=settings.quiet_hours)
     tasks = TaskActivities(session_factory)
     outcomes = OutcomeActivities(session_factory)
     score = ScoreActivities(session_factory, scorers or ScorerRegistry.default(settings.data_dir))
@@ -54,6 +59,8 @@ def build_activities(
         outcomes.register_wait,
         outcomes.clear_wait,
         score.score,
+        policy.reach,
+        policy.send_digests,
     ]
 
 
@@ -79,6 +86,28 @@ def build_worker(
     )
 
 
+def warm_up_scorers(scorers: ScorerRegistry) -> threading.Thread:
+    """Loads every scorer's model in a background thread, and returns the thread.
+
+    A text scorer without an active artifact trains in-process on first use (seconds); done
+    here at start, a rule's first `score` step finds it ready instead of waiting. Reading
+    `model_version` is what loads a scorer; the SCORE activity reuses the same instances.
+    """
+
+    def load_all() -> None:
+        ready = []
+        for name in scorers.names():
+            try:
+                ready.append(f"{name} {scorers.get(name).model_version}")
+            except Exception:  # a broken model must not stop the others, nor the worker
+                log.warning("scorer %s could not be loaded at start", name, exc_info=True)
+        log.info("scorers ready: %s", ", ".join(ready))
+
+    thread = threading.Thread(target=load_all, name="wendu-scorer-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def _activity_name(fn: Callable[..., Any]) -> str | None:
     definition = getattr(fn, "__temporal_activity_definition", None)
     return getattr(definition, "name", None)
@@ -101,9 +130,13 @@ async def run_worker(
     try:
         await asyncio.to_thread(upgrade, engine)
         client = await connect(settings.temporal_address, settings.temporal_namespace)
+        scorers = ScorerRegistry.default(settings.data_dir)
+        warm_up_scorers(scorers)
         worker = build_worker(
-            client, settings, make_session_factory(engine), extra_activities=extra_activities
+            client, settings, make_session_factory(engine), extra_activities=extra_activities,
+            scorers=scorers,
         )
+        await ensure_digest_schedule(client, settings.task_queue)
         log.info("worker polling task queue %r", settings.task_queue)
         if stop is None:
             await worker.run()

@@ -26,10 +26,13 @@ REGISTER_WAIT = "wendu.register_wait"
 CLEAR_WAIT = "wendu.clear_wait"
 SCAN_SCHEDULE = "wendu.scan_schedule"
 FINISH_FIRING = "wendu.finish_firing"
+REACH = "wendu.reach"  # local activity: when each recipient may be reached (quiet hours)
+SEND_DIGESTS = "wendu.send_digests"
 
 # Signals, updates and queries.
 EVENT_SIGNAL = "event"  # RuleWorkflow: an event a `wait_for` step registered for
 TASK_ACT_UPDATE = "act"  # TaskWorkflow: an assignee's action
+TASK_SNOOZE_UPDATE = "snooze"  # TaskWorkflow: the assignee puts reminders and escalation off
 TASK_STATE_QUERY = "state"
 
 
@@ -88,13 +91,50 @@ class NotifyInput(BaseModel):
     # Appended to each delivery key when one step notifies the same person more than once
     # (task reminders and escalations: "reminder/0/1", "escalated/1").
     purpose: str = ""
+    # Only these of the people the roles name (recipients held by quiet hours come later).
+    only_ids: list[str] = []
+    # The workflow's time when the message was due (ISO): the local day the cap counts in.
+    at: str | None = None
+    # The rule's daily cap (None: the worker's setting, 0: none).
+    daily_cap: int | None = None
+
+
+class ReachInput(BaseModel):
+    roles: list[str] = []
+    recipient_ids: list[str] = []
+    subject_employee_id: str | None = None
+    # The rule's quiet hours (None: the worker's setting, "": none).
+    quiet_hours: str | None = None
+    # workflow.now(), ISO: the answer is a function of it, recorded in history.
+    now: str
+
+
+class ReachGroup(BaseModel):
+    at: str
+    recipient_ids: list[str]
+
+
+class ReachResult(BaseModel):
+    # Reachable at once; then those in quiet hours, grouped by when theirs end, earliest first.
+    now_ids: list[str] = []
+    held: list[ReachGroup] = []
+
+
+class DigestInput(BaseModel):
+    # The digest workflow's time (ISO): whose local day has rolled over is judged by it.
+    now: str
+
+
+class DigestResult(BaseModel):
+    sent: list[str] = []
 
 
 class Delivery(BaseModel):
     recipient_id: str
     channel: str
     notification_id: int
-    status: Literal["delivered", "failed", "duplicate"]
+    # digest: over the recipient's daily cap, stored for their next digest message
+    status: Literal["delivered", "failed", "duplicate", "digest"]
 
 
 class NotifyResult(BaseModel):
@@ -109,6 +149,8 @@ class ScoreInput(BaseModel):
     scorer: str
     employee_id: str | None
     context: dict[str, Any]
+    # The step's evaluated `with:` arguments; the scorer sees them as context["args"].
+    args: dict[str, Any] = Field(default={}, exclude_if=lambda v: not v)
 
 
 class ScoreResult(BaseModel):
@@ -139,6 +181,8 @@ class TaskInput(BaseModel):
     context: dict[str, Any]
     # Why the rule fired (rule version, matched conditions): the assignment message shows it.
     why: str = ""
+    # The rule's quiet hours for the assignment message (None: the worker's setting).
+    quiet_hours: str | None = None
 
 
 class TaskView(BaseModel):
@@ -152,6 +196,8 @@ class TaskView(BaseModel):
     rule_id: str | None = None
     subject_employee_id: str | None = None
     comment: str | None = None
+    # Set by the workflow (not stored): reminders and escalation wait until then (ISO).
+    snoozed_until: str | None = None
 
 
 class CreateTaskInput(BaseModel):
@@ -173,6 +219,12 @@ class TaskAction(BaseModel):
     action: Literal["acknowledge", "complete", "dismiss"]
     actor_id: str
     comment: str | None = Field(default=None, max_length=5000)
+
+
+class SnoozeRequest(BaseModel):
+    actor_id: str
+    # ISO datetime with offset: reminders and escalation due before it wait until then.
+    until: str
 
 
 class ApplyActionInput(BaseModel):

@@ -46,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         Firing,
         NotifyInput,
         NotifyResult,
+        ReachInput,
         RecordInput,
         RuleInput,
         RuleResult,
@@ -55,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
         TaskInput,
         WaitRegistration,
     )
+    from wendu.workflows.policy import POLICY_PATCH, deliver_when_reachable
     from wendu.workflows.task_workflow import (
         NOTIFY_RETRY,
         NOTIFY_TIMEOUT,
@@ -190,6 +192,10 @@ class RuleWorkflow:
             ) from err
 
     async def _score(self, step: ScoreStep) -> None:
+        # Only steps with `with:` evaluate anything: plans without it replay as before.
+        args: dict[str, Any] = {}
+        if step.args:
+            args = (await self._evaluate(step, {k: e.source for k, e in step.args.items()})).values
         result = await workflow.execute_activity(
             SCORE,
             ScoreInput(
@@ -198,6 +204,7 @@ class RuleWorkflow:
                 scorer=step.scorer,
                 employee_id=self._inp.firing.employee_id,
                 context=self._ctx,
+                args=args,
             ),
             result_type=ScoreResult,
             start_to_close_timeout=SCORE_TIMEOUT,
@@ -206,20 +213,44 @@ class RuleWorkflow:
         self._vars[step.bind] = result.model_dump(mode="json")
 
     async def _notify(self, step: NotifyStep) -> None:
+        inp = NotifyInput(
+            workflow_id=self._id,
+            step_id=step.id,
+            rule_id=self._inp.plan.rule_id,
+            template=step.template,
+            channels=step.channels,
+            roles=[r.role for r in step.to],
+            subject_employee_id=self._inp.firing.employee_id,
+            context=self._ctx,
+            urgent=step.urgent,
+            extra={"why": self._why},
+        )
+        if not workflow.patched(POLICY_PATCH):  # recorded before the notification policy
+            await self._send(step, inp)
+            return
+        policy = self._inp.plan.policy
+
+        async def send(only_ids: list[str]) -> None:
+            await self._send(step, inp.model_copy(update={
+                "only_ids": only_ids,
+                "at": workflow.now().isoformat(),
+                "daily_cap": policy.daily_cap if policy else None,
+            }))
+
+        if step.urgent:  # bypasses quiet hours here and the daily cap in the activity
+            await send([])
+            return
+        await deliver_when_reachable(send, ReachInput(
+            roles=inp.roles,
+            subject_employee_id=inp.subject_employee_id,
+            quiet_hours=policy.quiet_hours if policy else None,
+            now=workflow.now().isoformat(),
+        ))
+
+    async def _send(self, step: NotifyStep, inp: NotifyInput) -> None:
         result = await workflow.execute_activity(
             NOTIFY,
-            NotifyInput(
-                workflow_id=self._id,
-                step_id=step.id,
-                rule_id=self._inp.plan.rule_id,
-                template=step.template,
-                channels=step.channels,
-                roles=[r.role for r in step.to],
-                subject_employee_id=self._inp.firing.employee_id,
-                context=self._ctx,
-                urgent=step.urgent,
-                extra={"why": self._why},
-            ),
+            inp,
             result_type=NotifyResult,
             start_to_close_timeout=NOTIFY_TIMEOUT,
             retry_policy=NOTIFY_RETRY,
@@ -240,6 +271,7 @@ class RuleWorkflow:
             subject_employee_id=self._inp.firing.employee_id,
             context=self._ctx,
             why=self._why,
+            quiet_hours=self._inp.plan.policy.quiet_hours if self._inp.plan.policy else None,
         )
         if not step.wait:
             # The task outlives the rule: it has its own timers and its own assignee.

@@ -3,6 +3,11 @@
 The assignee (or anyone it was assigned to before an escalation) acts through the `act` update;
 the validator refuses a bad action before anything is written to history, so a refused action
 changes nothing. Every timer waits on the outcome too, so an action ends the wait at once.
+
+The assignee may `snooze` the task until a time: a reminder or an escalation that falls due
+before then waits for it (the task stays open and theirs). Workflows that never received a
+snooze run exactly as before, which keeps the recorded histories replaying; the first snooze
+is marked with the `task-snooze` patch.
 """
 
 from __future__ import annotations
@@ -21,17 +26,21 @@ with workflow.unsafe.imports_passed_through():
         ESCALATE_TASK,
         NOTIFY_TASK,
         TASK_ACT_UPDATE,
+        TASK_SNOOZE_UPDATE,
         TASK_STATE_QUERY,
         ApplyActionInput,
         CreateTaskInput,
         EscalateInput,
         NotifyInput,
         NotifyResult,
+        ReachInput,
+        SnoozeRequest,
         TaskAction,
         TaskInput,
         TaskOutcome,
         TaskView,
     )
+    from wendu.workflows.policy import POLICY_PATCH, reach
 
 # Store writes: quick, retried through a database restart, then given up (the workflow task
 # fails visibly rather than the task silently never existing).
@@ -53,6 +62,7 @@ NOTIFY_RETRY = RetryPolicy(
 # Task messages go to the in-app inbox; other channels need a field on the assign_task step.
 TASK_CHANNELS = ["inapp"]
 NEEDS_COMMENT = {"complete": "a comment", "dismiss": "a reason"}
+SNOOZE_PATCH = "task-snooze"
 
 
 @workflow.defn(name="TaskWorkflow")
@@ -65,6 +75,10 @@ class TaskWorkflow:
         self._acting = False
         # Everyone the task was assigned to, in order; any of them may act.
         self._assignees: list[str] = []
+        # Reminders and escalation due before this wait for it; bumped on each snooze so a
+        # sleeping timer re-reads it.
+        self._snoozed_until: datetime | None = None
+        self._snoozes = 0
 
     @workflow.run
     async def run(self, inp: TaskInput) -> TaskOutcome:
@@ -81,7 +95,10 @@ class TaskWorkflow:
             retry_policy=STORE_RETRY,
         )
         self._assigned(view)
-        await self._notify(step.template, "assigned")
+        if workflow.patched(POLICY_PATCH):
+            await self._notify_when_reachable(step.template, "assigned")
+        else:  # recorded before the notification policy
+            await self._notify(step.template, "assigned")
 
         chain = [recipient.role for recipient in step.escalate_to]
         next_role = 0
@@ -150,9 +167,53 @@ class TaskWorkflow:
         if needed and not (action.comment or "").strip():
             raise ApplicationError(f"{action.action} needs {needed}", type="InvalidAction")
 
+    @workflow.update(name=TASK_SNOOZE_UPDATE)
+    def snooze(self, request: SnoozeRequest) -> TaskView:
+        assert self._view is not None
+        if not workflow.patched(SNOOZE_PATCH):
+            raise ApplicationError("this task cannot be snoozed", type="InvalidAction")
+        self._snoozed_until = datetime.fromisoformat(request.until)
+        self._snoozes += 1
+        return self._shown(self._view)
+
+    @snooze.validator
+    def _validate_snooze(self, request: SnoozeRequest) -> None:
+        if self._view is None:
+            raise ApplicationError(
+                "the task is being created; try again in a moment", type="TaskNotReady"
+            )
+        if self._outcome is not None or self._acting:
+            raise ApplicationError(
+                f"task {self._view.id} is already {self._view.status}", type="TaskFinished"
+            )
+        if request.actor_id != self._view.assignee_id:
+            raise ApplicationError(
+                f"only {self._view.assignee_id}, the assignee, snoozes task {self._view.id}",
+                type="NotAssignee",
+            )
+        try:
+            until = datetime.fromisoformat(request.until)
+        except ValueError:
+            raise ApplicationError(
+                f"until: {request.until!r} is not an ISO date and time", type="InvalidAction"
+            ) from None
+        if until.tzinfo is None:
+            raise ApplicationError(
+                f"until: {request.until!r} needs a time zone offset", type="InvalidAction"
+            )
+        if until <= workflow.now():
+            raise ApplicationError(f"until: {request.until} has passed", type="InvalidAction")
+
     @workflow.query(name=TASK_STATE_QUERY)
     def state(self) -> TaskView | None:
-        return self._view
+        return None if self._view is None else self._shown(self._view)
+
+    def _shown(self, view: TaskView) -> TaskView:
+        """The view with the snooze, while it lasts and the task is open."""
+        until = self._snoozed_until
+        if until is None or self._outcome is not None or until <= workflow.now():
+            return view
+        return view.model_copy(update={"snoozed_until": until.isoformat()})
 
     def _assigned(self, view: TaskView) -> None:
         self._view = view
@@ -202,19 +263,40 @@ class TaskWorkflow:
         return True
 
     async def _until(self, at: datetime) -> bool:
-        """Sleeps until `at`; True as soon as the task is finished."""
+        """Sleeps until `at` (or the snooze's end, if later); True as soon as the task is
+        finished."""
         while self._outcome is None:
             if self._acting:
                 await workflow.wait_condition(lambda: not self._acting)
                 continue
-            remaining = (at - workflow.now()).total_seconds()
+            target = at
+            if self._snoozed_until is not None and self._snoozed_until > at:
+                target = self._snoozed_until
+            remaining = (target - workflow.now()).total_seconds()
             if remaining < 0.001:  # timers are whole milliseconds
                 return False
+            snoozes = self._snoozes
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
-                    lambda: self._outcome is not None or self._acting, timeout=remaining
+                    lambda seen=snoozes: (  # type: ignore[misc]
+                        self._outcome is not None or self._acting or self._snoozes != seen
+                    ),
+                    timeout=remaining,
                 )
         return True
+
+    async def _notify_when_reachable(self, template: str, purpose: str) -> None:
+        """The assignment message waits out the assignee's quiet hours (the task itself is
+        open at once); an action meanwhile ends the wait and the message is not sent."""
+        assert self._view is not None and self._input is not None
+        found = await reach(ReachInput(
+            recipient_ids=[self._view.assignee_id],
+            quiet_hours=self._input.quiet_hours,
+            now=workflow.now().isoformat(),
+        ))
+        if found.held and await self._until(datetime.fromisoformat(found.held[0].at)):
+            return
+        await self._notify(template, purpose)
 
     async def _notify(self, template: str, purpose: str) -> None:
         assert self._view is not None and self._input is not None
@@ -233,6 +315,7 @@ class TaskWorkflow:
                 context=self._input.context,
                 extra={"task": self._view.model_dump(mode="json"), "why": self._input.why},
                 purpose=purpose,
+                at=workflow.now().isoformat(),
             ),
             result_type=NotifyResult,
             start_to_close_timeout=NOTIFY_TIMEOUT,

@@ -73,7 +73,7 @@ def test_registry_names_replacement_and_unknown():
     registry = ScorerRegistry.default()
     registry.register(Trained())
     assert registry.names() == ["attrition", "burnout", "course_recommendation", "intent",
-                                "sentiment", "topics"]
+                                "scorecard", "sentiment", "topics", "training_progress"]
     assert registry.score("burnout", {})["model_version"] == "gbm-2026-11"
     with pytest.raises(ApplicationError) as raised:
         registry.score("flight_risk", {})

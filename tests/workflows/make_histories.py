@@ -1,6 +1,9 @@
 """Record the histories that `test_replay.py` replays against the current workflow code.
 
-    python tests/workflows/make_histories.py
+    python tests/workflows/make_histories.py          # all
+    python tests/workflows/make_histories.py policy   # only the notification-policy ones
+    python tests/workflows/make_histories.py task_snoozed  # only the snoozed task
+    python tests/workflows/make_histories.py score_args    # only the score step's `with:`
 
 Runs representative workflows on the time-skipping test server with a throwaway SQLite store
 and saves each history to histories/<name>.json. Re-record only when a change is *meant* to
@@ -17,6 +20,7 @@ import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import scenarios as sc  # this folder is sys.path[0] when run as a script
 from temporalio import activity
@@ -24,6 +28,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from wendu.rules.plan import Policy
 from wendu.store.db import make_engine, make_session_factory, upgrade
 from wendu.worker import build_worker
 from wendu.workflows import RuleWorkflow, ScanWorkflow, TaskWorkflow
@@ -31,13 +36,17 @@ from wendu.workflows.io import (
     EVENT_SIGNAL,
     SCAN_SCHEDULE,
     TASK_ACT_UPDATE,
+    TASK_SNOOZE_UPDATE,
     TASK_STATE_QUERY,
     EventArrived,
     ScanInput,
+    SnoozeRequest,
     TaskAction,
     TaskView,
 )
 from wendu.workflows.rule_workflow import task_id_for
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @activity.defn(name=SCAN_SCHEDULE)
@@ -137,23 +146,86 @@ async def record(env: WorkflowEnvironment, queue: str) -> None:
     )
     await _save("scan", client.get_workflow_handle(wid))
     assert TaskWorkflow  # recorded as the children above
+    await record_task_snoozed(env, queue)
+
+
+async def record_task_snoozed(env: WorkflowEnvironment, queue: str) -> None:
+    """Snoozed past its due time: the reminder and the escalation come when the snooze ends."""
+    wid = "rule/overtime-checkin/E1-snoozed"
+    rule = await env.client.start_workflow(
+        RuleWorkflow.run, sc.rule_input(sc.task_plan()), id=wid, task_queue=queue
+    )
+    task = await _task_started(env.client, wid)
+    until = await env.get_current_time() + timedelta(days=3)
+    await task.execute_update(
+        TASK_SNOOZE_UPDATE, SnoozeRequest(actor_id="M1", until=until.isoformat()),
+        result_type=TaskView,
+    )
+    await env.sleep(timedelta(days=3, hours=1))
+    await task.execute_update(
+        TASK_ACT_UPDATE, TaskAction(action="complete", actor_id="S1", comment="talked"),
+        result_type=TaskView,
+    )
+    await rule.result()
+    await _save("task_snoozed", task)
+
+
+async def record_policy(env: WorkflowEnvironment, queue: str) -> None:
+    """A message due at 23:00 in Shanghai, held by quiet hours and delivered at 08:00."""
+    now = (await env.get_current_time()).astimezone(SHANGHAI)
+    night = now.replace(hour=23, minute=0, second=0, microsecond=0)
+    await env.sleep(night - now if night > now else night + timedelta(days=1) - now)
+    wid = "rule/overtime-notice/E1-quiet-hours"
+    plan = sc.notify_plan(wait_seconds=60).model_copy(
+        update={"policy": Policy(quiet_hours="21:00-08:00")})
+    await env.client.execute_workflow(
+        RuleWorkflow.run, sc.rule_input(plan), id=wid, task_queue=queue
+    )
+    await _save("rule_notify_quiet_hours", env.client.get_workflow_handle(wid))
+
+
+async def record_score_args(env: WorkflowEnvironment, queue: str) -> None:
+    """A score step with `with:` arguments, evaluated before the scorer runs."""
+    wid = "rule/scorecard/E1"
+    plan = sc.plan("scorecard", [
+        {"kind": "score", "id": "steps[0]", "scorer": "scorecard", "bind": "card",
+         "args": {"stage": {"source": "'senior'"},
+                  "weights": {"source": "{'senior': {'training_completion': 1}}"}}},
+        {"kind": "record", "id": "steps[1]", "metric": "scorecard",
+         "value": {"source": "card.value"}},
+    ])
+    await env.client.execute_workflow(
+        RuleWorkflow.run, sc.rule_input(plan), id=wid, task_queue=queue
+    )
+    await _save("rule_score_args", env.client.get_workflow_handle(wid))
 
 
 async def main() -> None:
+    only_policy = sys.argv[1:] == ["policy"]
     sc.HISTORIES_DIR.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{tmp}/wendu.db")
         upgrade(engine)
         factory = make_session_factory(engine)
         sc.seed(factory)
-        settings = sc.settings("histories")
+        # No policy by default: the other histories must not depend on the hour they are
+        # recorded at. The policy history brings its own, in its plan.
+        settings = sc.settings("histories").model_copy(
+            update={"quiet_hours": "", "daily_cap": 0})
         async with (
             await WorkflowEnvironment.start_time_skipping(
                 data_converter=pydantic_data_converter, test_server_existing_path=_test_server()
             ) as env,
             build_worker(env.client, settings, factory, extra_activities=[scan_schedule]),
         ):
-            await record(env, settings.task_queue)
+            if sys.argv[1:] == ["task_snoozed"]:
+                await record_task_snoozed(env, settings.task_queue)
+            elif sys.argv[1:] == ["score_args"]:
+                await record_score_args(env, settings.task_queue)
+            else:
+                if not only_policy:
+                    await record(env, settings.task_queue)
+                await record_policy(env, settings.task_queue)
         engine.dispose()
 
 

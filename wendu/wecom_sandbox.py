@@ -1,4 +1,9 @@
-"""A local WeCom (企业微信) server: the endpoints Wendu calls, their error codes, their crypto.
+"""A local WeCom (企业微信) sandbox: the endpoints Wendu calls, their error codes, their crypto.
+
+WeCom cannot be reached from a laptop or CI, so `wendu up --demo` runs this sandbox and points
+the WeCom channel at it, and the channel tests run the production client against it. With an
+`outbox` file, every message it accepts is appended there as one JSON line, so a newcomer sees
+what was delivered (`wendu demo outbox`) and the record survives a restart.
 
 It is a real HTTP server (Starlette under uvicorn, on a free port, in a thread), so the
 production client is exercised over the wire exactly as it talks to qyapi.weixin.qq.com:
@@ -17,6 +22,8 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -28,7 +35,8 @@ from starlette.routing import Route
 from wendu.channels.wecom_crypto import WeComCrypto
 
 CORP_ID = "ww0123456789abcdef"
-SECRET = "app-secret-for-tests"
+# Credentials of the sandbox's one app; they protect nothing outside this process.
+SECRET = "wendu-sandbox-app-secret"
 AGENT_ID = 1000002
 TOKEN = "callbackToken"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters, as WeCom issues
@@ -58,9 +66,31 @@ class WeComState:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+def append_json_line(path: Path, record: dict[str, Any]) -> None:
+    """One JSON line, written with a single append so concurrent writers do not interleave."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
+    with path.open("a", encoding="utf-8") as out:
+        out.write(line)
+
+
+def _summary(body: dict[str, Any]) -> tuple[str, str]:
+    """(title, text) of a WeCom message of any type, for the outbox."""
+    kind = body.get("msgtype")
+    part = body.get(kind) if isinstance(kind, str) else None
+    part = part if isinstance(part, dict) else {}
+    if kind == "template_card":
+        return (part.get("main_title") or {}).get("title", ""), part.get("sub_title_text", "")
+    if kind == "textcard":
+        return part.get("title", ""), part.get("description", "")
+    text = str(part.get("content", ""))
+    return text.split("\n", 1)[0].lstrip("# "), text
+
+
 class WeComServer:
-    def __init__(self, users: set[str] | None = None) -> None:
+    def __init__(self, users: set[str] | None = None, outbox: Path | None = None) -> None:
         self.state = WeComState(users=set(users or ()))
+        self.outbox = outbox
         self.app = Starlette(routes=[
             Route("/cgi-bin/gettoken", self.gettoken, methods=["GET"]),
             Route("/cgi-bin/message/send", self.message_send, methods=["POST"]),
@@ -149,6 +179,7 @@ class WeComServer:
                 self.state.seen[fingerprint] = now + interval
             if valid:
                 self.state.messages.append({**body, "delivered_to": valid})
+                self._record("app", body, valid)
         return JSONResponse({"errcode": 0, "errmsg": "ok", "invaliduser": "|".join(invalid),
                              "msgid": secrets.token_hex(8)})
 
@@ -179,13 +210,23 @@ class WeComServer:
             if problem:
                 return _err(problem[0], problem[1])
             self.state.robot_messages.append(body)
+            self._record("robot", body, [str(request.query_params.get("key"))])
         return JSONResponse({"errcode": 0, "errmsg": "ok"})
+
+    def _record(self, via: str, body: dict[str, Any], to: list[str]) -> None:
+        if self.outbox is None:
+            return
+        title, text = _summary(body)
+        append_json_line(self.outbox, {
+            "channel": "wecom", "via": via, "received_at": datetime.now(UTC).isoformat(),
+            "to": to, "msgtype": body.get("msgtype"), "subject": title, "text": text,
+        })
 
     # --- serving -----------------------------------------------------------------------------
 
-    def start(self) -> WeComServer:
+    def start(self, port: int = 0) -> WeComServer:
         sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", port))
         port = sock.getsockname()[1]
         config = uvicorn.Config(self.app, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
@@ -196,7 +237,7 @@ class WeComServer:
         deadline = time.monotonic() + 10
         while not self._server.started:
             if time.monotonic() > deadline:
-                raise RuntimeError("the local WeCom server did not start")
+                raise RuntimeError("the local WeCom sandbox did not start")
             time.sleep(0.01)
         self.url = f"http://127.0.0.1:{port}"
         return self

@@ -1,0 +1,102 @@
+"""What a `score` step's scorer sees beyond the rule context, and what it leaves in the profile.
+
+Feedback text is sensitive: a rule that scores "the employee's recent feedback" never carries
+the text in its workflow history. The SCORE activity reads it from the store here, and the
+phrases the text models quote back are dropped from the result, so only labels and topic names
+reach the workflow, the firing record and the manager.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from wendu.store.db import transaction
+from wendu.store.models import Event, Profile
+
+# `with: {feedback_days: 30}` on a text scorer: score the feedback of the last N days.
+FEEDBACK_DAYS_ARG = "feedback_days"
+FEEDBACK_KEPT = 20  # the latest items are enough to read the mood; older ones are history
+
+
+def _aware(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def recent_feedback(
+    factory: sessionmaker[Session], employee_id: str, days: float, as_of: Any
+) -> list[str]:
+    """The employee's feedback texts of the `days` before `as_of` (the firing event's time)."""
+    end = _aware(as_of) or datetime.now(UTC)
+    start = end - timedelta(days=days)
+    with factory() as session:
+        rows = session.execute(
+            select(Event.occurred_at, Event.data)
+            .where(Event.employee_id == employee_id, Event.type == "feedback.submitted")
+            .order_by(Event.occurred_at.desc())
+            .limit(FEEDBACK_KEPT)
+        ).all()
+    texts = []
+    for occurred, data in rows:
+        at = _aware(occurred)
+        text = (data or {}).get("text")
+        if at is not None and start <= at <= end + timedelta(minutes=5) and isinstance(text, str):
+            texts.append(text)
+    return list(reversed(texts))
+
+
+def without_quotes(factors: list[dict[str, Any]], texts: list[str]) -> list[dict[str, Any]]:
+    """Factors with every quoted phrase of `texts` removed (topic names and numbers stay)."""
+    joined = "\n".join(texts).lower()
+    kept = []
+    for factor in factors:
+        name = str(factor.get("name", ""))
+        if name and name.lower() in joined:
+            continue  # the factor is itself a phrase of the text
+        kept.append({k: v for k, v in factor.items() if k != "phrases"})
+    return kept
+
+
+def latest_profile(factory: sessionmaker[Session], employee_id: str) -> dict[str, Any] | None:
+    with factory() as session:
+        row = session.get(Profile, employee_id)
+        return dict(row.facts) if row is not None and row.facts else None
+
+
+def store_score(
+    factory: sessionmaker[Session], employee_id: str, scorer: str, result: dict[str, Any]
+) -> None:
+    """profile.scores[scorer] = the latest result, kept in the state so a fold keeps it too."""
+    entry = {
+        "value": result["value"],
+        "label": result.get("label", ""),
+        "model_version": result.get("model_version", ""),
+        "at": datetime.now(UTC).isoformat(),
+    }
+    with transaction(factory) as session:
+        # Take the row's write lock before reading it: SQLite ignores FOR UPDATE, and two score
+        # steps for one employee would otherwise both read, and the second write drop the first.
+        session.execute(
+            update(Profile)
+            .where(Profile.employee_id == employee_id)
+            .values(employee_id=Profile.employee_id)
+        )
+        row = session.get(Profile, employee_id, with_for_update=True, populate_existing=True)
+        if row is None:
+            return  # an employee the store does not know has no profile to keep it in
+        state = copy.deepcopy(row.state or {})
+        facts = copy.deepcopy(row.facts or {})
+        state["scores"] = {**(state.get("scores") or {}), scorer: entry}
+        facts["scores"] = copy.deepcopy(state["scores"])
+        row.state, row.facts = state, facts

@@ -1,0 +1,106 @@
+"""Daily cap and digest in the activities, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from wendu.activities.notify import Notifier
+from wendu.activities.policy import PolicyActivities
+from wendu.activities.render import TemplateRenderer
+from wendu.channels.inapp import InAppChannel
+from wendu.channels.registry import ChannelError, ChannelRegistry, OutgoingMessage
+from wendu.store.db import transaction
+from wendu.store.models import Employee, Notification
+from wendu.workflows.io import DigestInput, NotifyInput, ReachInput
+
+WHY = {"why": "rule overtime-notice v3"}
+
+
+def message(sc, n: int, at: str, **changes) -> NotifyInput:
+    base = dict(
+        workflow_id=f"rule/overtime-notice/E1-{n}", step_id="steps[0]", rule_id="overtime-notice",
+        template="notice", channels=["inapp"], roles=["manager"], subject_employee_id="E1",
+        context=sc.rule_input(sc.notify_plan()).context, extra=WHY, at=at,
+    )
+    return NotifyInput(**{**base, **changes})
+
+
+def rows(store) -> list[Notification]:
+    with store() as session:
+        return list(session.scalars(select(Notification).order_by(Notification.id)))
+
+
+async def test_over_the_cap_is_folded_and_sent_once_in_the_next_days_digest(store, sc):
+    notifier = Notifier(store, TemplateRenderer(sc.TEMPLATES_DIR), daily_cap=2)
+    policy = PolicyActivities(store, notifier, quiet_hours="21:00-08:00")
+    env = ActivityEnvironment()
+    # 10:00 to 10:03 in Shanghai; the urgent one neither counts nor is folded.
+    for n in range(3):
+        await env.run(notifier.notify, message(sc, n, f"2026-11-26T02:0{n}:00+00:00"))
+    await env.run(notifier.notify, message(sc, 9, "2026-11-26T02:05:00+00:00", urgent=True))
+    # A retried attempt of the folded message decides the same and sends nothing.
+    again = await env.run(notifier.notify, message(sc, 2, "2026-11-26T02:02:00+00:00"))
+    assert [d.status for d in again.deliveries] == ["duplicate"]
+    assert [r.status for r in rows(store)] == ["delivered", "delivered", "digest", "delivered"]
+
+    # 07:00 the next day is still quiet; 09:00 sends the digest, and only once.
+    assert (await env.run(policy.send_digests, DigestInput(now="2026-11-26T23:00:00+00:00"))
+            ).sent == []
+    first = await env.run(policy.send_digests, DigestInput(now="2026-11-27T01:00:00+00:00"))
+    second = await env.run(policy.send_digests, DigestInput(now="2026-11-27T02:00:00+00:00"))
+    assert first.sent == ["digest/M1/2026-11-27"] and second.sent == []
+    digests = [r for r in rows(store) if r.template == "digest"]
+    assert len(digests) == 1
+    assert (digests[0].recipient_id, digests[0].status, digests[0].locale) == (
+        "M1", "delivered", "en")
+    assert digests[0].body.count("Heads-up: 李雷") == 1
+
+
+async def test_reach_groups_recipients_by_the_end_of_their_own_night(store, sc):
+    with transaction(store) as session:
+        session.get(Employee, "M1").timezone = "Europe/Berlin"
+    notifier = Notifier(store, TemplateRenderer(sc.TEMPLATES_DIR))
+    policy = PolicyActivities(store, notifier, quiet_hours="21:00-08:00")
+    env = ActivityEnvironment()
+    # 23:00 in Shanghai, 16:00 in Berlin.
+    found = await env.run(policy.reach, ReachInput(
+        roles=["employee", "manager", "hrbp"], subject_employee_id="E1",
+        now="2026-11-26T15:00:00+00:00"))
+    assert found.now_ids == ["M1"]
+    assert [(g.at, g.recipient_ids) for g in found.held] == [
+        ("2026-11-27T00:00:00+00:00", ["E1", "H1"])]
+    # The rule's own "off" wins over the setting.
+    found = await env.run(policy.reach, ReachInput(
+        roles=["employee"], subject_employee_id="E1", quiet_hours="",
+        now="2026-11-26T15:00:00+00:00"))
+    assert found.now_ids == ["E1"] and found.held == []
+
+
+async def test_a_retried_message_keeps_its_first_decision_under_the_cap(store, sc):
+    class Flaky:
+        name = "wecom"
+        up = False
+
+        async def send(self, message: OutgoingMessage) -> None:
+            if not Flaky.up:
+                raise ChannelError("errcode -1: system busy", retryable=True)
+
+    notifier = Notifier(store, TemplateRenderer(sc.TEMPLATES_DIR),
+                        ChannelRegistry([InAppChannel(), Flaky()]), daily_cap=1)
+    env = ActivityEnvironment()
+    first = message(sc, 1, "2026-11-26T02:00:00+00:00", channels=["inapp", "wecom"])
+    with pytest.raises(ApplicationError, match="system busy"):
+        await env.run(notifier.notify, first)
+    # Another message the same day is over the cap of one...
+    await env.run(notifier.notify, message(sc, 2, "2026-11-26T03:00:00+00:00"))
+    # ...but the first, retried, is still sent on the channel that was busy.
+    Flaky.up = True
+    retried = await env.run(notifier.notify, first)
+    assert [(d.channel, d.status) for d in retried.deliveries] == [
+        ("inapp", "duplicate"), ("wecom", "delivered")]
+    assert [(r.workflow_id[-4:], r.channel, r.status) for r in rows(store)] == [
+        ("E1-1", "inapp", "delivered"), ("E1-1", "wecom", "delivered"),
+        ("E1-2", "inapp", "digest")]
