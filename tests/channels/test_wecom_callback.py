@@ -21,7 +21,6 @@ from temporalio.testing import WorkflowEnvironment
 from wendu.api.app import create_app
 from wendu.rules.ruleset import EXAMPLES_DIR
 from wendu.settings import Settings
-from wendu.store.db import make_engine, make_session_factory
 from wendu.store.models import Task, TaskAction
 from wendu.tokens import create_token
 from wendu.worker import build_worker
@@ -36,13 +35,6 @@ async def dev_env(temporal_dev_server_path: str) -> AsyncIterator[WorkflowEnviro
     )
     yield env
     await env.shutdown()
-
-
-@pytest.fixture
-def factory(db_url: str):
-    engine = make_engine(db_url)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture

@@ -16,8 +16,6 @@ import httpx
 import pytest
 import pytest_asyncio
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from wendu.api.app import create_app
 from wendu.api.web_accounts import create_user
@@ -25,7 +23,6 @@ from wendu.ingest import ingest
 from wendu.rules.matcher import RuleIndex
 from wendu.rules.ruleset import EXAMPLES_DIR
 from wendu.settings import Settings
-from wendu.store.db import make_engine, make_session_factory
 from wendu.store.models import Firing, Notification, ScoreRecord, Task, utcnow
 
 PASSWORD = "correct horse battery"
@@ -40,28 +37,6 @@ ACCOUNTS = {
 }
 # employee -> manager
 COMPANY = {"B": None, "H": "B", "M1": "B", "M2": "B", "A1": "M1", "A2": "M1", "C1": "M2"}
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def dev_env(temporal_dev_server_path: str) -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_dev_server_path,
-        data_converter=pydantic_data_converter,
-    )
-    yield env
-    await env.shutdown()
-
-
-@pytest.fixture
-def temporal(dev_env: WorkflowEnvironment) -> Client:
-    return dev_env.client
-
-
-@pytest.fixture
-def factory(db_url: str):
-    engine = make_engine(db_url)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture
