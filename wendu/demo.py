@@ -322,6 +322,25 @@ def overtime_week(base_url: str, token: str | None, data_dir: Path, employee_id:
                         shown.add(n["id"])
                         typer.echo(f"  -> {n['recipient_id']} [{n['channel']}] {n['subject']}")
             clock.sleep(0.5)
+        if fired and not shown:
+            typer.echo(_held_hint())
+
+
+def _held_hint() -> str:
+    """Why a rule fired and nobody got a message yet: most often, quiet hours."""
+    from datetime import UTC, datetime
+
+    from wendu.rules.policy import parse_quiet_hours, zone_of
+    from wendu.settings import Settings
+
+    window = Settings().quiet_hours
+    quiet = parse_quiet_hours(window)
+    local = datetime.now(UTC).astimezone(zone_of("Asia/Shanghai"))
+    if quiet is not None and quiet.contains(local.time()):
+        return (f"  messages held: it is {local:%H:%M} in Asia/Shanghai, inside quiet hours "
+                f"({window}); they go out when quiet hours end. To see them now, start "
+                "`wendu up --demo` with WENDU_QUIET_HOURS=off.")
+    return "  no message yet: see `wendu demo outbox` and the inbox in the console shortly."
 
 
 def _notifications(http: Any, recipient: str) -> list[dict[str, Any]]:
