@@ -25,7 +25,6 @@ APPLY_TASK_ACTION = "wendu.apply_task_action"
 REGISTER_WAIT = "wendu.register_wait"
 CLEAR_WAIT = "wendu.clear_wait"
 SCAN_SCHEDULE = "wendu.scan_schedule"
-FINISH_FIRING = "wendu.finish_firing"
 REACH = "wendu.reach"  # local activity: when each recipient may be reached (quiet hours)
 SEND_DIGESTS = "wendu.send_digests"
 

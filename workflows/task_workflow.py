@@ -148,9 +148,8 @@ class TaskWorkflow:
         finally:
             self._acting = False
 
-    @act.validator
-    def _validate_act(self, action: TaskAction) -> None:
-        # Typed refusals: the API maps each type to its HTTP status.
+    def _refuse_unless_open(self) -> None:
+        """The refusals every action shares; typed, as the API maps each type to a status."""
         if self._view is None:
             raise ApplicationError(
                 "the task is being created; try again in a moment", type="TaskNotReady"
@@ -159,6 +158,10 @@ class TaskWorkflow:
             raise ApplicationError(
                 f"task {self._view.id} is already {self._view.status}", type="TaskFinished"
             )
+
+    @act.validator
+    def _validate_act(self, action: TaskAction) -> None:
+        self._refuse_unless_open()
         if action.actor_id not in self._assignees:
             raise ApplicationError(
                 f"{action.actor_id} is not assigned task {self._view.id}", type="NotAssignee"
@@ -178,14 +181,7 @@ class TaskWorkflow:
 
     @snooze.validator
     def _validate_snooze(self, request: SnoozeRequest) -> None:
-        if self._view is None:
-            raise ApplicationError(
-                "the task is being created; try again in a moment", type="TaskNotReady"
-            )
-        if self._outcome is not None or self._acting:
-            raise ApplicationError(
-                f"task {self._view.id} is already {self._view.status}", type="TaskFinished"
-            )
+        self._refuse_unless_open()
         if request.actor_id != self._view.assignee_id:
             raise ApplicationError(
                 f"only {self._view.assignee_id}, the assignee, snoozes task {self._view.id}",
