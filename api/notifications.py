@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel
 from sqlalchemy import select
 
 from wendu.api.deps import SessionDep, require_scope
-from wendu.store.models import Notification, utcnow
+from wendu.store.models import Notification, NotificationStatus, utcnow
 
 router = APIRouter(
     prefix="/api/v1/notifications",
@@ -49,16 +49,16 @@ def list_notifications(
     recipient: str | None = None,
     unread: bool | None = None,
     channel: str | None = None,
-    status_: Annotated[
-        Literal["pending", "delivered", "failed"] | None, Query(alias="status")
-    ] = None,
+    # Every status a row can have; FastAPI answers any other with a 422 that lists them.
+    status_: Annotated[NotificationStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[NotificationOut]:
     """Newest first; `recipient` is an employee id, `unread=true` hides those read.
 
     Without `channel` this is the in-app inbox; with `status` (e.g. `failed`: deliveries given
-    up, with their reason) it covers every channel unless `channel` narrows it.
+    up, with their reason; `digest`: messages over the daily cap, waiting for the recipient's
+    digest) it covers every channel unless `channel` narrows it.
     """
     q = select(Notification)
     if recipient:

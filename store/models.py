@@ -7,7 +7,7 @@ events by id, firings by (rule, dedupe key), notifications by key, tasks by key.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     JSON,
@@ -24,6 +24,10 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+# What a notification row's `status` can be (see Notification.status); the API filters by these.
+NotificationStatus = Literal["pending", "delivered", "failed", "digest"]
 
 
 def utcnow() -> datetime:
@@ -158,8 +162,9 @@ class Notification(Base):
     locale: Mapped[str] = mapped_column(String(16))
     subject: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")
-    # pending (claimed; not yet confirmed sent, or retrying), delivered, failed, or digest
-    # (over the recipient's daily cap: not sent alone, listed in a later digest message)
+    # A NotificationStatus: pending (claimed; not yet confirmed sent, or retrying), delivered,
+    # failed, or digest (over the recipient's daily cap: not sent alone, listed in a later
+    # digest message)
     status: Mapped[str] = mapped_column(String(16), default="delivered", index=True)
     # The recipient's local day a non-urgent rule message counts toward the daily cap in.
     local_date: Mapped[str | None] = mapped_column(String(10))

@@ -49,3 +49,21 @@ async def test_inbox_lists_marks_read_and_filters_unread(api, factory):
 
 async def test_marking_an_unknown_notification_is_404(api):
     assert (await api.post("/api/v1/notifications/999999/read")).status_code == 404
+
+
+async def test_the_status_filter_takes_every_status_a_notification_can_have(api, factory):
+    ids = seed(factory)
+    statuses = ["pending", "delivered", "failed", "digest"]
+    with factory.begin() as s:
+        for nid, status in zip(ids, statuses, strict=True):
+            s.get(Notification, nid).status = status
+    for nid, status in zip(ids, statuses, strict=True):
+        r = await api.get("/api/v1/notifications", params={"status": status})
+        assert r.status_code == 200, r.text
+        assert [n["id"] for n in r.json()] == [nid]  # every channel: the e-mail one too
+
+    r = await api.get("/api/v1/notifications", params={"status": "sent"})
+    assert r.status_code == 422
+    [error] = r.json()["detail"]
+    assert error["loc"] == ["query", "status"]
+    assert all(f"'{status}'" in error["msg"] for status in statuses)
