@@ -41,7 +41,7 @@ from wendu.activities.render import TemplateRenderer
 from wendu.channels.registry import ChannelError, ChannelRegistry, OutgoingMessage
 from wendu.rules.policy import local_date, parse_instant
 from wendu.store.db import transaction
-from wendu.store.models import Employee, Notification, utcnow
+from wendu.store.models import Employee, Notification, Task, utcnow
 from wendu.workflows.io import NOTIFY, NOTIFY_TASK, Delivery, NotifyInput, NotifyResult
 
 PREFERRED = "preferred"
@@ -100,8 +100,13 @@ class Notifier:
 
     @activity.defn(name=NOTIFY_TASK)
     async def notify_task(self, inp: NotifyInput) -> NotifyResult:
+        """A task message; nothing when the task was finished before it went out (a reminder
+        held through the night for a task completed meanwhile asks for nothing)."""
         task = dict(inp.extra.get("task") or {})
         if task.get("id"):
+            if not await asyncio.to_thread(self._task_open, task["id"]):
+                activity.logger.info("task %s is finished: %s not sent", task["id"], inp.purpose)
+                return NotifyResult()
             task.setdefault("url", self.task_url.format(id=task["id"]))
         channels = [*inp.channels, PREFERRED]
         return await self._deliver_all(
@@ -165,6 +170,12 @@ class Notifier:
                 type="DeliveryRetry",
             )
         return result
+
+    def _task_open(self, task_id: str) -> bool:
+        """Whether the stored task is still open (one not stored is taken as open)."""
+        with self.session_factory() as session:
+            status = session.scalar(select(Task.status).where(Task.id == task_id))
+        return status in (None, "open")
 
     def _final_attempt(self) -> bool:
         info = activity.info()

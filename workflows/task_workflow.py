@@ -8,10 +8,17 @@ The assignee may `snooze` the task until a time: a reminder or an escalation tha
 before then waits for it (the task stays open and theirs). Workflows that never received a
 snooze run exactly as before, which keeps the recorded histories replaying; the first snooze
 is marked with the `task-snooze` patch.
+
+Quiet hours hold every task message (the assignment, reminders, escalations) until the
+recipient's night ends, but never the task itself: a held message waits on a timer of its own
+while the due time and the escalation run on at their hour. A message still held when the task
+is finished, or has moved on to someone else, is dropped. Workflows started before this
+(`task-quiet-hours` patch) hold only the assignment message, as they were recorded.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from datetime import datetime, timedelta
 
@@ -63,6 +70,8 @@ NOTIFY_RETRY = RetryPolicy(
 TASK_CHANNELS = ["inapp"]
 NEEDS_COMMENT = {"complete": "a comment", "dismiss": "a reason"}
 SNOOZE_PATCH = "task-snooze"
+# Reminders and escalation messages wait out quiet hours too, without holding the task up.
+QUIET_HOURS_PATCH = "task-quiet-hours"
 
 
 @workflow.defn(name="TaskWorkflow")
@@ -79,6 +88,8 @@ class TaskWorkflow:
         # sleeping timer re-reads it.
         self._snoozed_until: datetime | None = None
         self._snoozes = 0
+        # Messages waiting for the end of their recipient's quiet hours (see `_message`).
+        self._held: list[asyncio.Task[None]] = []
 
     @workflow.run
     async def run(self, inp: TaskInput) -> TaskOutcome:
@@ -95,7 +106,9 @@ class TaskWorkflow:
             retry_policy=STORE_RETRY,
         )
         self._assigned(view)
-        if workflow.patched(POLICY_PATCH):
+        if workflow.patched(QUIET_HOURS_PATCH):
+            await self._message(step.template, "assigned")
+        elif workflow.patched(POLICY_PATCH):  # recorded before reminders waited out the night
             await self._notify_when_reachable(step.template, "assigned")
         else:  # recorded before the notification policy
             await self._notify(step.template, "assigned")
@@ -114,6 +127,8 @@ class TaskWorkflow:
                 await workflow.wait_condition(lambda: self._outcome is not None)
 
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._held:  # they end with the task; this surfaces a failed send
+            await asyncio.gather(*self._held)
         assert self._outcome is not None
         return self._outcome
 
@@ -228,7 +243,7 @@ class TaskWorkflow:
                 continue  # its moment passed (a reminder longer than the due period)
             if await self._until(at):
                 return True
-            await self._notify("task_reminder", f"reminder/{level}/{index}")
+            await self._message("task_reminder", f"reminder/{level}/{index}")
         return await self._until(due)
 
     async def _escalate(self, role: str) -> bool:
@@ -255,7 +270,7 @@ class TaskWorkflow:
             workflow.logger.warning("task %s: %s names nobody, not escalated", view.id, role)
             return False
         self._assigned(view)
-        await self._notify("task_escalated", f"escalated/{view.escalation_level}")
+        await self._message("task_escalated", f"escalated/{view.escalation_level}")
         return True
 
     async def _until(self, at: datetime) -> bool:
@@ -281,16 +296,58 @@ class TaskWorkflow:
                 )
         return True
 
-    async def _notify_when_reachable(self, template: str, purpose: str) -> None:
-        """The assignment message waits out the assignee's quiet hours (the task itself is
-        open at once); an action meanwhile ends the wait and the message is not sent."""
+    async def _message(self, template: str, purpose: str) -> None:
+        """Sends a task message now, or holds it until the assignee's quiet hours end.
+
+        A held message waits in a coroutine of its own, so the caller goes straight on: the
+        task's reminders, due time and escalation keep their hours. Recorded before the
+        `task-quiet-hours` patch, a message is sent at once, as it was.
+        """
+        if not workflow.patched(QUIET_HOURS_PATCH):
+            await self._notify(template, purpose)
+            return
+        at = await self._quiet_until()
+        if at is None:
+            await self._notify(template, purpose)
+            return
+        self._held.append(asyncio.create_task(self._send_held(template, purpose, at)))
+
+    async def _send_held(self, template: str, purpose: str, at: datetime) -> None:
+        """Sends a held message at `at`, if the task is still open and still the same person's.
+
+        A snooze that ends later holds the message on until then, and its end may fall in the
+        next night: the recipient's quiet hours are asked again in that case.
+        """
+        assert self._view is not None
+        owner = (self._view.assignee_id, self._view.escalation_level)
+        while True:
+            if await self._until(at):
+                return  # acted on meanwhile: the message has nothing left to ask
+            if (self._view.assignee_id, self._view.escalation_level) != owner:
+                return  # escalated meanwhile: the new assignee has a message of their own
+            snoozed_past = self._snoozed_until is not None and self._snoozed_until > at
+            later = await self._quiet_until() if snoozed_past else None
+            if later is None:
+                break
+            at = later
+        await self._notify(template, purpose)
+
+    async def _quiet_until(self) -> datetime | None:
+        """When the assignee's quiet hours end, or None if they may be reached now."""
         assert self._view is not None and self._input is not None
         found = await reach(ReachInput(
             recipient_ids=[self._view.assignee_id],
             quiet_hours=self._input.quiet_hours,
             now=workflow.now().isoformat(),
         ))
-        if found.held and await self._until(datetime.fromisoformat(found.held[0].at)):
+        return datetime.fromisoformat(found.held[0].at) if found.held else None
+
+    async def _notify_when_reachable(self, template: str, purpose: str) -> None:
+        """The assignment message, as recorded before the `task-quiet-hours` patch: it waits
+        out the assignee's quiet hours and holds up the reminders meanwhile; an action ends
+        the wait and the message is not sent."""
+        at = await self._quiet_until()
+        if at is not None and await self._until(at):
             return
         await self._notify(template, purpose)
 

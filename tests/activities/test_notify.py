@@ -161,3 +161,24 @@ async def test_task_notifications_are_keyed_by_purpose_and_link_the_task(store, 
         "task/T-1/steps[1]/M1/inapp/reminder/0/0",
     ]
     assert rows[0].body == "Mary Ma, please handle by 2026-11-29T09:00:00+00:00: /tasks/T-1"
+
+
+async def test_a_message_for_a_task_finished_meanwhile_is_not_sent(store, sc):
+    from datetime import UTC, datetime
+
+    from wendu.store.db import transaction
+    from wendu.store.models import Task
+
+    with transaction(store) as session:
+        session.add(Task(id="T-2", key="rule/x/E1/steps[1]", workflow_id="task/T-2",
+                         parent_workflow_id="rule/x/E1", assignee_id="M1",
+                         assignee_role="manager", title="Check in", status="completed",
+                         due_at=datetime(2026, 11, 29, tzinfo=UTC)))
+    notifier = Notifier(store, TemplateRenderer(sc.TEMPLATES_DIR))
+    held = _input(sc, workflow_id="task/T-2", roles=[], recipient_ids=["M1"],
+                  template="task_reminder", purpose="reminder/0/0",
+                  extra={"task": {"id": "T-2", "title": "Check in", "status": "open",
+                                  "due_at": "2026-11-29T00:00:00+00:00"}})
+    result = await ActivityEnvironment().run(notifier.notify_task, held)
+    assert result.deliveries == []
+    assert _rows(store) == []

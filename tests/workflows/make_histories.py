@@ -4,6 +4,7 @@
     python tests/workflows/make_histories.py policy   # only the notification-policy ones
     python tests/workflows/make_histories.py task_snoozed  # only the snoozed task
     python tests/workflows/make_histories.py score_args    # only the score step's `with:`
+    python tests/workflows/make_histories.py task_quiet_hours  # only the task held by night
 
 Runs representative workflows on the time-skipping test server with a throwaway SQLite store
 and saves each history to histories/<name>.json. Re-record only when a change is *meant* to
@@ -170,11 +171,16 @@ async def record_task_snoozed(env: WorkflowEnvironment, queue: str) -> None:
     await _save("task_snoozed", task)
 
 
-async def record_policy(env: WorkflowEnvironment, queue: str) -> None:
-    """A message due at 23:00 in Shanghai, held by quiet hours and delivered at 08:00."""
+async def _until_23(env: WorkflowEnvironment) -> None:
+    """Skips the server's clock to the next 23:00 in Shanghai."""
     now = (await env.get_current_time()).astimezone(SHANGHAI)
     night = now.replace(hour=23, minute=0, second=0, microsecond=0)
     await env.sleep(night - now if night > now else night + timedelta(days=1) - now)
+
+
+async def record_policy(env: WorkflowEnvironment, queue: str) -> None:
+    """A message due at 23:00 in Shanghai, held by quiet hours and delivered at 08:00."""
+    await _until_23(env)
     wid = "rule/overtime-notice/E1-quiet-hours"
     plan = sc.notify_plan(wait_seconds=60).model_copy(
         update={"policy": Policy(quiet_hours="21:00-08:00")})
@@ -182,6 +188,27 @@ async def record_policy(env: WorkflowEnvironment, queue: str) -> None:
         RuleWorkflow.run, sc.rule_input(plan), id=wid, task_queue=queue
     )
     await _save("rule_notify_quiet_hours", env.client.get_workflow_handle(wid))
+
+
+async def record_task_quiet_hours(env: WorkflowEnvironment, queue: str) -> None:
+    """A task assigned at 23:00: its assignment, its reminder (23:00 the next day), its
+    escalation message (23:00 the day after, when the task moves at once) and the skip
+    manager's reminder each arrive at 08:00; the skip manager completes it at 09:00."""
+    await _until_23(env)
+    wid = "rule/overtime-checkin/E1-quiet-hours"
+    plan = sc.task_plan().model_copy(update={"policy": Policy(quiet_hours="21:00-08:00")})
+    rule = await env.client.start_workflow(
+        RuleWorkflow.run, sc.rule_input(plan), id=wid, task_queue=queue
+    )
+    task = await _task_started(env.client, wid)
+    await env.sleep(timedelta(days=3, hours=10))
+    await task.execute_update(
+        TASK_ACT_UPDATE, TaskAction(action="complete", actor_id="S1", comment="talked"),
+        result_type=TaskView,
+    )
+    await task.result()
+    await rule.terminate()  # its own `done` message is the rule's history, not this one
+    await _save("task_quiet_hours", task)
 
 
 async def record_score_args(env: WorkflowEnvironment, queue: str) -> None:
@@ -222,10 +249,13 @@ async def main() -> None:
                 await record_task_snoozed(env, settings.task_queue)
             elif sys.argv[1:] == ["score_args"]:
                 await record_score_args(env, settings.task_queue)
+            elif sys.argv[1:] == ["task_quiet_hours"]:
+                await record_task_quiet_hours(env, settings.task_queue)
             else:
                 if not only_policy:
                     await record(env, settings.task_queue)
                 await record_policy(env, settings.task_queue)
+                await record_task_quiet_hours(env, settings.task_queue)
         engine.dispose()
 
 
