@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 # Python types a field may take; the API builds pydantic models from them.
 FieldType = type | Any
@@ -34,6 +36,25 @@ def _f(type_: Any, doc: str = "", required: bool = False) -> FieldSpec:
     return FieldSpec(type_, required, doc)
 
 
+# Bounded numbers: a negative distance or a zero pay would score silently wrong, so the API
+# refuses them and names the field instead.
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
+Level = Annotated[int, Field(ge=1)]
+DayPart = Annotated[float, Field(ge=0, le=1)]
+
+# What the HRIS knows about pay, commute, level and promotions. Not columns of the employee
+# record: the profile folds them (store/profile.py) and the tabular scorers read them there.
+# Pay itself stays in the profile's state; rules and the console see only `pay_ratio`.
+EMPLOYMENT_FIELDS: dict[str, FieldSpec] = {
+    "monthly_pay": _f(Positive, "Monthly base pay, in the currency of pay_band_median"),
+    "pay_band_median": _f(Positive, "Median monthly base pay of the employee's pay band"),
+    "commute_km": _f(NonNegative, "One-way distance from home to the workplace, km"),
+    "level": _f(Level, "Job level, 1 for entry level"),
+    "last_promoted_on": _f(date, "Date of the latest promotion"),
+}
+
+
 EVENT_TYPES: dict[str, EventType] = {
     e.name: e
     for e in [
@@ -57,6 +78,7 @@ EVENT_TYPES: dict[str, EventType] = {
                 "preferred_channels": _f(
                     list[str], "Channels to reach the employee by, in order, e.g. [wecom, email]"
                 ),
+                **EMPLOYMENT_FIELDS,
             },
         ),
         EventType(
@@ -76,6 +98,7 @@ EVENT_TYPES: dict[str, EventType] = {
                 "groups": _f(list[str]),
                 "wecom_userid": _f(str),
                 "preferred_channels": _f(list[str]),
+                **EMPLOYMENT_FIELDS,
             },
         ),
         EventType(
@@ -95,6 +118,16 @@ EVENT_TYPES: dict[str, EventType] = {
                 "clock_out": _f(datetime, "Clock-out time (with offset, or local time)", True),
                 "overtime_hours": _f(float, "Overtime hours booked that day", True),
                 "weekend": _f(bool, "Whether the day was a rest day"),
+            },
+        ),
+        EventType(
+            "leave.taken",
+            "One day (or part of a day) of leave, from the leave or attendance system.",
+            {
+                "day": _f(date, "The day of leave", True),
+                "days": _f(DayPart, "Part of the day taken: 1 (the default) or 0.5; 0 withdraws "
+                                    "a day reported before"),
+                "kind": _f(str, "annual, sick, personal, ..."),
             },
         ),
         EventType(
@@ -220,6 +253,31 @@ PROFILE_FIELDS: dict[str, tuple[Any, Any, str]] = {
     "project_id": (str, None, "Latest project reported for the employee"),
     "project_name": (str, None, "Its name"),
     "project_percent_done": (float, None, "Its completion, 0-100"),
+    # From employee.hired / employee.updated; None until an event has carried them.
+    "pay_ratio": (float, None, "Monthly pay over the pay band's median"),
+    "commute_km": (float, None, "One-way commute, km"),
+    "level": (int, None, "Job level"),
+    "last_promoted_on": (date, None, "Date of the latest promotion"),
+    "manager_changes_1y": (
+        int, None,
+        "Manager changes in the 365 days before the latest event; None until an employee "
+        "event was seen",
+    ),
+    # Weekly attendance: blocks of 7 days ending at the latest attendance day, so the last 4
+    # weeks are the 28-day window.
+    "overtime_vs_own_baseline": (
+        float, None,
+        "Mean weekly overtime of the last 4 weeks minus that of the weeks before them (up to "
+        "22); None until 4 such weeks are known",
+    ),
+    "overtime_streak_weeks": (
+        int, None,
+        "Weeks in a row, ending with the latest, over 8 h and over 1.5x the own baseline",
+    ),
+    "leave_days_90d": (
+        float, None,
+        "Leave days in the 13 weeks ending at the latest event; None until a leave was reported",
+    ),
     "last_event_at": (datetime, None, "When the latest event occurred"),
     "scores": (
         dict[str, dict], {},

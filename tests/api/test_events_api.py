@@ -125,3 +125,46 @@ async def test_a_batch_over_1000_events_is_refused(api, factory, emp):
 async def test_a_body_that_is_not_an_event_is_refused(api):
     r = await api.post("/api/v1/events", json=[1, 2])
     assert r.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("event", "field", "message"),
+    [
+        (lambda emp: hire(emp, commute_km=-3), "events[1].data.commute_km",
+         "greater than or equal to 0"),
+        (lambda emp: hire(emp, monthly_pay=0, pay_band_median=12000),
+         "events[1].data.monthly_pay", "greater than 0"),
+        (lambda emp: hire(emp, level=0), "events[1].data.level", "greater than or equal to 1"),
+        (lambda emp: {"id": f"leave-{emp}", "type": "leave.taken", "employee_id": emp,
+                      "occurred_at": "2026-01-05T09:00:00+08:00",
+                      "data": {"day": "2026-01-05", "days": 2}},
+         "events[1].data.days", "less than or equal to 1"),
+    ],
+)
+async def test_an_impossible_employment_or_leave_value_is_refused_by_name(
+    api, factory, emp, event, field, message
+):
+    r = await api.post("/api/v1/events", json={"events": [hire("M1"), event(emp)]})
+    assert r.status_code == 422
+    detail = r.json()["detail"]
+    assert [d["field"] for d in detail] == [field]
+    assert message in detail[0]["msg"]
+    assert count(factory, Event) == 0
+
+
+async def test_employment_facts_and_leave_reach_the_profile(api, factory, emp):
+    events = [
+        hire("M1"),
+        hire(emp, manager_id="M1", monthly_pay=9000, pay_band_median=10000, commute_km=12.5,
+             level=2, last_promoted_on="2024-07-01"),
+        {"id": f"leave-{emp}", "type": "leave.taken", "employee_id": emp,
+         "occurred_at": "2025-01-20T09:00:00+08:00",
+         "data": {"day": "2025-01-20", "days": 0.5, "kind": "annual"}},
+    ]
+    r = await api.post("/api/v1/events", json={"events": events})
+    assert r.status_code == 200, r.text
+    with factory() as s:
+        facts = s.get(Profile, emp).facts
+    assert (facts["pay_ratio"], facts["commute_km"], facts["level"]) == (0.9, 12.5, 2)
+    assert facts["last_promoted_on"] == "2024-07-01"
+    assert (facts["manager_changes_1y"], facts["leave_days_90d"]) == (0, 0.5)
