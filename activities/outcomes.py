@@ -19,6 +19,7 @@ from wendu.activities.score_inputs import (
     latest_profile,
     recent_feedback,
     store_score,
+    with_team_overtime,
     without_quotes,
 )
 from wendu.scorers.registry import ScorerRegistry
@@ -153,6 +154,8 @@ class ScoreActivities:
             stored = latest_profile(self.session_factory, inp.employee_id)
             if stored:
                 context["profile"] = {**(context.get("profile") or {}), **stored}
+        if inp.employee_id and "overtime_vs_team" in getattr(scorer, "features", ()):
+            context = with_team_overtime(self.session_factory, inp.employee_id, context)
         days = inp.args.get(FEEDBACK_DAYS_ARG)
         if days is None or not inp.employee_id:
             return context, None

@@ -4,23 +4,29 @@ Feedback text is sensitive: a rule that scores "the employee's recent feedback" 
 the text in its workflow history. The SCORE activity reads it from the store here, and the
 phrases the text models quote back are dropped from the result, so only labels and topic names
 reach the workflow, the firing record and the manager.
+
+A burnout score compares the employee's load with their team's: no single profile carries that,
+so the SCORE activity reads the team's profiles here too (`with_team_overtime`).
 """
 
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from wendu.store.db import transaction
-from wendu.store.models import Event, Profile
+from wendu.store.models import Employee, Event, Profile
 
 # `with: {feedback_days: 30}` on a text scorer: score the feedback of the last N days.
 FEEDBACK_DAYS_ARG = "feedback_days"
 FEEDBACK_KEPT = 20  # the latest items are enough to read the mood; older ones are history
+# Fewer colleagues with attendance make one person's month the "team culture": no baseline.
+TEAM_MIN_MEMBERS = 3
+RECENT_DAYS = 28  # the 4 recent weeks of profile.overtime_hours_28d
 
 
 def _aware(value: Any) -> datetime | None:
@@ -66,6 +72,49 @@ def without_quotes(factors: list[dict[str, Any]], texts: list[str]) -> list[dict
             continue  # the factor is itself a phrase of the text
         kept.append({k: v for k, v in factor.items() if k != "phrases"})
     return kept
+
+
+def team_overtime(
+    factory: sessionmaker[Session], employee_id: str, latest_day: str
+) -> tuple[float, int]:
+    """(mean overtime_hours_28d, members) of the employee's team, in one query.
+
+    The team is the active employees who share the employee's manager, the employee included
+    (as in the training data). A colleague counts if their latest attendance day falls in the
+    employee's 4 recent weeks: an old month of someone on long leave is not today's load."""
+    since = (date.fromisoformat(latest_day[:10]) - timedelta(days=RECENT_DAYS)).isoformat()
+    manager = select(Employee.manager_id).where(Employee.id == employee_id).scalar_subquery()
+    day = Profile.facts["last_attendance_day"].as_string()
+    query = (
+        select(func.avg(Profile.facts["overtime_hours_28d"].as_float()), func.count())
+        .select_from(Profile)
+        .join(Employee, Employee.id == Profile.employee_id)
+        .where(Employee.manager_id == manager, Employee.active.is_(True),
+               day.is_not(None), day > since)
+    )
+    with factory() as session:
+        mean, members = session.execute(query).one()
+    return float(mean or 0.0), int(members or 0)
+
+
+def with_team_overtime(
+    factory: sessionmaker[Session], employee_id: str, context: dict[str, Any]
+) -> dict[str, Any]:
+    """The context with `features.overtime_vs_team`: the employee's mean weekly overtime of the
+    last 4 weeks minus their team's, as scorers/features.py defines it for training.
+
+    Left out (so the scorer imputes it and says so) without the employee's own attendance or
+    with fewer than TEAM_MIN_MEMBERS in the team."""
+    profile = context.get("profile") or {}
+    features = dict(context.get("features") or {})
+    own, latest_day = profile.get("overtime_hours_28d"), profile.get("last_attendance_day")
+    if features.get("overtime_vs_team") is not None or own is None or not latest_day:
+        return context
+    mean, members = team_overtime(factory, employee_id, str(latest_day))
+    if members < TEAM_MIN_MEMBERS:
+        return context
+    features["overtime_vs_team"] = round((float(own) - mean) / 4, 4)
+    return {**context, "features": features}
 
 
 def latest_profile(factory: sessionmaker[Session], employee_id: str) -> dict[str, Any] | None:

@@ -164,10 +164,12 @@ def train(options: TrainOptions) -> Artifact:
         "target": "leaves within 6 months",
         "intended_use": "Rank employees for a retention conversation by their manager or "
                         "HRBP. A prompt to talk, never a decision about a person.",
-        "limits": "Trained on the data named in 'source'. A live profile lacks some "
-                  "features (pay against band median, commute, promotions, manager changes); "
-                  "they are imputed with training medians and each score names them. Gender "
-                  "is not a feature; check the fairness section before use.",
+        "limits": "Trained on the data named in 'source'. Pay against band median, "
+                  "commute, level, promotion date and manager changes come from employee "
+                  "events (monthly_pay, pay_band_median, commute_km, level, last_promoted_on, "
+                  "manager_id); a fact no event has carried yet is imputed with the training "
+                  "median and each score names it. Manager changes count only those Wendu "
+                  "saw. Gender is not a feature; check the fairness section before use.",
     })
 
 
@@ -180,6 +182,11 @@ class TabularScorer:
         self.model_version = artifact.version
         self.threshold = float(artifact.card.get("flag_threshold", FLAG_THRESHOLD))
         self.top_factors = top_factors
+
+    @property
+    def features(self) -> list[str]:
+        """What the model reads, so the SCORE activity fetches only inputs it will use."""
+        return self.model.encoder.features
 
     def label(self, value: float) -> str:
         return label_for(value)

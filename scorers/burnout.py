@@ -2,8 +2,11 @@
 
 Load is read against the employee's own baseline (the weeks before the last four) and their
 team's current load, next to late clock-outs, weekend work, weeks in a row of heavy overtime and
-leave not taken. Same model and explanation machinery as attrition (see attrition.py); a live
-profile carries the 7- and 28-day facts, the rest are imputed and named in the explanation.
+leave not taken. Same model and explanation machinery as attrition (see attrition.py). A live
+profile carries the 7- and 28-day facts, the own baseline and the streak once it has 8 weeks
+of attendance, and leave days once `leave.taken` events arrive; the SCORE activity adds the team
+baseline from the profiles of the employee's team. What is still missing is imputed with the
+training median and named in the explanation.
 """
 
 from __future__ import annotations
@@ -30,8 +33,9 @@ def train(options: TrainOptions) -> Artifact:
             "target": "burns out within 8 weeks",
             "intended_use": "Prompt a manager to look at an employee's workload and leave "
                             "before it becomes a health problem.",
-            "limits": "Trained on the synthetic company only. Baselines against the "
-                      "employee's own history and their team's need weekly attendance; a live "
-                      "profile without them is scored on the 7/28-day facts with the rest "
-                      "imputed (named in each score).",
+            "limits": "Trained on the synthetic company only. The own baseline and the "
+                      "streak need 8 weeks of attendance, the team baseline 3 colleagues under "
+                      "the same manager with recent attendance, leave days leave.taken events; "
+                      "until then they are imputed with training medians (named in each "
+                      "score).",
         })

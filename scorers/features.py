@@ -1,12 +1,20 @@
 """Features of the tabular scorers: one definition, read from two places.
 
 Training reads them from a generated company (`company_columns`); scoring reads them from a
-rule's context (`context_record`: the profile facts, then the employee record, then any
+rule's context (`context_record`: the employee record, then the profile facts, then any
 `features` mapping the caller adds). The windowed facts follow the profile's own definitions
 (store/profile.py): 7 days = the last week, 28 days = the last 4 weeks, satisfaction trend =
 least-squares slope of the last 5 surveys, drop = mean of the 5 before the last minus the last.
-A fact a live profile does not carry (pay against band median, commute, ...) is imputed with
-the training median by `Encoder`, and the scorer says so in its explanation.
+The weekly ones too: the profile cuts its 26 weeks of daily overtime into 7-day blocks ending
+at the latest day, and computes the own baseline and the streak as `company_columns` does.
+Pay ratio, commute, level, promotion date and manager changes come from employee events;
+`years_since_promotion` is counted to the scoring time (`as_of` in the context, else now).
+The team baseline (`overtime_vs_team`) is no fact of one profile: the SCORE activity reads the
+team's profiles and passes it under `features` (activities/score_inputs.py).
+
+A fact the context does not carry (no employee event with pay yet, fewer than 8 weeks of
+attendance, no team to compare with) is imputed with the training median by `Encoder`, and
+the scorer says so in its explanation.
 
 `read_ibm_csv` reads a user's file in the IBM HR Analytics attrition layout.
 """
@@ -17,6 +25,7 @@ import csv
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +46,7 @@ BURNOUT_FEATURES = (
     "overtime_vs_own_baseline", "overtime_vs_team", "overtime_streak_weeks", "leave_days_90d",
 )
 FAIRNESS_GROUPS = ("gender", "age_band", "department")
+DAYS_PER_YEAR = 365.25
 
 
 def _slope(y: np.ndarray) -> np.ndarray:
@@ -99,13 +109,44 @@ def _number(value: Any) -> float | None:
     return None if math.isnan(number) else number
 
 
+def _as_of(context: Mapping[str, Any]) -> date:
+    """The scoring time's date: a context's `as_of` (a date or ISO time), else today (UTC)."""
+    value = context.get("as_of")
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and value:
+        return date.fromisoformat(value[:10])
+    return datetime.now(UTC).date()
+
+
+def _years_since(day: Any, as_of: date) -> float | None:
+    try:
+        since = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
+    except ValueError:
+        return None
+    return round(max((as_of - since).days, 0) / DAYS_PER_YEAR, 2)
+
+
 def context_record(context: Mapping[str, Any]) -> dict[str, Any]:
-    """The features a rule context carries; absent ones are simply not in the result."""
+    """The features a rule context carries; absent ones are simply not in the result.
+
+    `years_since_promotion` is derived from the profile's `last_promoted_on` here rather than
+    folded: a profile's facts date from its latest event, and a weekly scan of a quiet
+    employee should still see the years pass."""
     record: dict[str, Any] = {}
-    for source in ("employee", "profile", "features"):
+    for source in ("employee", "profile"):
         for key, value in (context.get(source) or {}).items():
             if value is not None:
                 record[key] = value
+    if record.get("last_promoted_on") is not None:
+        years = _years_since(record["last_promoted_on"], _as_of(context))
+        if years is not None:
+            record["years_since_promotion"] = years
+    for key, value in (context.get("features") or {}).items():
+        if value is not None:
+            record[key] = value
     return record
 
 
