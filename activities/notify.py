@@ -17,6 +17,11 @@ with the reason instead and the activity succeeds: the rule goes on, and the fai
 in `GET /api/v1/notifications?status=failed`. A permanent failure (unknown user, bad address)
 is marked `failed` at once. Nothing is dropped silently.
 
+The daily cap counts a recipient's non-urgent rule messages per local day in a counter row of
+their own (`notification_counts`). Whether a message is over the cap is decided, and its rows
+claimed, in one transaction that writes that row first: deliveries to the same recipient at the
+same instant take turns on it (SQLite's write lock, PostgreSQL's row lock), others do not.
+
 Which channels: those the rule names. `preferred` (or no channel at all) means the recipient's
 own `preferred_channels`, keeping those this worker has configured, and the in-app inbox when
 none is left. Task messages go to the in-app inbox and the assignee's preferred channels, so a
@@ -30,7 +35,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
@@ -41,11 +48,13 @@ from wendu.activities.render import TemplateRenderer
 from wendu.channels.registry import ChannelError, ChannelRegistry, OutgoingMessage
 from wendu.rules.policy import local_date, parse_instant
 from wendu.store.db import transaction
-from wendu.store.models import Employee, Notification, Task, utcnow
+from wendu.store.models import Employee, Notification, NotificationCount, Task, utcnow
 from wendu.workflows.io import NOTIFY, NOTIFY_TASK, Delivery, NotifyInput, NotifyResult
 
 PREFERRED = "preferred"
 INAPP = "inapp"
+# Rounds of the daily cap's decision when an overlapping attempt of the same message races it.
+CLAIM_ATTEMPTS = 3
 
 
 def delivery_key(inp: NotifyInput, recipient_id: str, channel: str) -> str:
@@ -144,17 +153,20 @@ class Notifier:
             rendered = _Rendered(locale, subject, body)
             contact = contacts.get(person.id, Contact())
             day = local_date(at, contact.timezone).isoformat() if capped else None
-            fold = bool(day and cap) and await asyncio.to_thread(
-                self._over_cap, inp, person.id, day, cap)
-            for channel in self.channels_for(inp.channels, contact):
+            channels = self.channels_for(inp.channels, contact)
+            fold, claims = False, None
+            if day and cap:
+                fold, claims = await asyncio.to_thread(
+                    self._claim_within_cap, inp, person, channels, rendered, day, at, cap)
+            for channel in channels:
                 if fold:
                     result.deliveries.append(await asyncio.to_thread(
-                        self._fold, inp, person, channel, rendered, day, at))
+                        self._folded, inp, person, channel, claims))
                     continue
                 variant = "" if channel == INAPP else self.renderer.variant(
                     inp.template, locale, channel, ctx)
                 delivery, error = await self._deliver(
-                    inp, person, contact, channel, rendered, variant, final, day, at
+                    inp, person, contact, channel, rendered, variant, final, day, at, claims
                 )
                 result.deliveries.append(delivery)
                 if error:
@@ -216,8 +228,12 @@ class Notifier:
         final: bool,
         day: str | None = None,
         at: datetime | None = None,
+        claims: dict[str, int | None] | None = None,
     ) -> tuple[Delivery, str]:
-        """The delivery, and the error when it is to be retried by the activity."""
+        """The delivery, and the error when it is to be retried by the activity.
+
+        `claims`: the rows `_claim_within_cap` stored already (None: the key existed).
+        """
         key = delivery_key(inp, person.id, channel)
         transport = self.channels.get(channel)
 
@@ -225,9 +241,12 @@ class Notifier:
             return Delivery(recipient_id=person.id, channel=channel, notification_id=nid,
                             status=status)  # type: ignore[arg-type]
 
-        claimed = await asyncio.to_thread(
-            self._claim, inp, key, person, channel, msg, transport is not None, day, at
-        )
+        if claims is not None and channel in claims:
+            claimed = claims[channel]
+        else:
+            claimed = await asyncio.to_thread(
+                self._claim, inp, key, person, channel, msg, transport is not None, day, at
+            )
         if claimed is None:
             existing_id, status = await asyncio.to_thread(self._existing, key)
             if status != "pending" or transport is None:
@@ -272,6 +291,28 @@ class Notifier:
         folded: bool = False,
     ) -> int | None:
         """The new row's id, or None when the key exists (an earlier attempt claimed it)."""
+        row = self._row(inp, key, person, channel, msg, known_channel, day, at, folded)
+        try:
+            with transaction(self.session_factory) as session:
+                session.add(row)
+                session.flush()
+                return row.id
+        except IntegrityError:
+            return None
+
+    def _row(
+        self,
+        inp: NotifyInput,
+        key: str,
+        person: Person,
+        channel: str,
+        msg: _Rendered,
+        known_channel: bool,
+        day: str | None,
+        at: datetime | None,
+        folded: bool,
+    ) -> Notification:
+        """The row that claims a delivery: `digest` when folded, the in-app one delivered."""
         inapp = channel == INAPP and not folded
         if folded:
             status = "digest"
@@ -299,43 +340,116 @@ class Notifier:
             created_at=now,
             local_date=day,
         )
-        try:
-            with transaction(self.session_factory) as session:
-                session.add(row)
-                session.flush()
-                return row.id
-        except IntegrityError:
-            return None
+        return row
 
-    def _over_cap(self, inp: NotifyInput, recipient_id: str, day: str, cap: int) -> bool:
-        """Whether `cap` other messages already reached the recipient on their local `day`."""
-        with self.session_factory() as session:
-            # A retried attempt keeps the first one's decision, so a channel still pending
-            # from it is sent, not folded after the fact.
-            own = session.scalars(select(Notification.status).where(
+    def _claim_within_cap(
+        self,
+        inp: NotifyInput,
+        person: Person,
+        channels: list[str],
+        msg: _Rendered,
+        day: str,
+        at: datetime,
+        cap: int,
+    ) -> tuple[bool, dict[str, int | None]]:
+        """Whether the message is over the recipient's daily cap (folded), and its rows.
+
+        The decision and the rows are one transaction: two deliveries to the same recipient at
+        the same instant cannot both take the last place, and a worker dying in between
+        neither counts a message it did not store nor stores one it did not count.
+        """
+        keys = {channel: delivery_key(inp, person.id, channel) for channel in channels}
+        for attempt in range(CLAIM_ATTEMPTS):
+            try:
+                with transaction(self.session_factory) as session:
+                    return self._decide(session, inp, person, keys, msg, day, at, cap)
+            except IntegrityError:
+                # An overlapping attempt of this message stored a key first; the next round
+                # finds its rows and follows its decision.
+                if attempt + 1 == CLAIM_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _decide(
+        self,
+        session: Session,
+        inp: NotifyInput,
+        person: Person,
+        keys: dict[str, str],
+        msg: _Rendered,
+        day: str,
+        at: datetime,
+        cap: int,
+    ) -> tuple[bool, dict[str, int | None]]:
+        # Written first: on SQLite this takes the write lock before anything is read.
+        self._open_count(session, person.id, day)
+        taken = set(session.scalars(
+            select(Notification.key).where(Notification.key.in_(list(keys.values())))))
+        # A retried attempt keeps the first one's decision, so a channel still pending from it
+        # is sent, not folded after the fact.
+        own = session.scalars(select(Notification.status).where(
+            Notification.recipient_id == person.id,
+            Notification.workflow_id == inp.workflow_id,
+            Notification.step_id == inp.step_id,
+        )).all()
+        fresh = [channel for channel, key in keys.items() if key not in taken]
+        if own:
+            fold = all(status == "digest" for status in own)
+        else:  # nothing fresh: every key is taken already, and nothing is sent or counted
+            fold = bool(fresh) and not self._count_one(session, person.id, day, cap)
+        rows: dict[str, Notification] = {
+            channel: self._row(inp, keys[channel], person, channel, msg,
+                               fold or self.channels.get(channel) is not None, day, at, fold)
+            for channel in fresh
+        }
+        session.add_all(rows.values())
+        session.flush()
+        claims: dict[str, int | None] = dict.fromkeys(keys)
+        claims.update({channel: row.id for channel, row in rows.items()})
+        return fold, claims
+
+    def _open_count(self, session: Session, recipient_id: str, day: str) -> None:
+        """Creates the recipient's counter for `day` unless it exists, starting from the
+        messages stored for that day before it (sent before this worker kept counters)."""
+        stored = select(func.count()).select_from(
+            select(Notification.workflow_id, Notification.step_id).where(
                 Notification.recipient_id == recipient_id,
-                Notification.workflow_id == inp.workflow_id,
-                Notification.step_id == inp.step_id,
-            )).all()
-            if own:
-                return all(status == "digest" for status in own)
-            sent = session.execute(
-                select(Notification.workflow_id, Notification.step_id).where(
-                    Notification.recipient_id == recipient_id,
-                    Notification.local_date == day,
-                    Notification.status != "digest",
-                ).distinct()
-            ).all()
-        return len({tuple(r) for r in sent} - {(inp.workflow_id, inp.step_id)}) >= cap
+                Notification.local_date == day,
+                Notification.status != "digest",
+            ).distinct().subquery()
+        ).scalar_subquery()
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(
+            insert(NotificationCount)
+            .values(recipient_id=recipient_id, local_date=day, sent=stored)
+            .on_conflict_do_nothing(index_elements=["recipient_id", "local_date"])
+        )
 
-    def _fold(self, inp: NotifyInput, person: Person, channel: str, msg: _Rendered, day: str,
-              at: datetime) -> Delivery:
-        """Stores the message for the recipient's digest instead of sending it."""
-        key = delivery_key(inp, person.id, channel)
-        nid = self._claim(inp, key, person, channel, msg, True, day, at, folded=True)
+    def _count_one(self, session: Session, recipient_id: str, day: str, cap: int) -> bool:
+        """Counts a message if fewer than `cap` were sent that day; False if it is over.
+
+        The conditional UPDATE holds the counter's row (on PostgreSQL) until the transaction
+        ends: a concurrent delivery to this recipient waits and then sees the new count, while
+        other recipients' rows are untouched.
+        """
+        counted = session.scalar(
+            update(NotificationCount)
+            .where(NotificationCount.recipient_id == recipient_id,
+                   NotificationCount.local_date == day,
+                   NotificationCount.sent < cap)
+            .values(sent=NotificationCount.sent + 1)
+            .returning(NotificationCount.sent)
+            .execution_options(synchronize_session=False)
+        )
+        return counted is not None
+
+    def _folded(self, inp: NotifyInput, person: Person, channel: str,
+                claims: dict[str, int | None] | None) -> Delivery:
+        """A message stored for the recipient's digest instead of being sent."""
+        nid = (claims or {}).get(channel)
         status = "digest"
         if nid is None:  # a retried attempt decided already
-            nid, _ = self._existing(key)
+            nid, _ = self._existing(delivery_key(inp, person.id, channel))
             status = "duplicate"
         return Delivery(recipient_id=person.id, channel=channel, notification_id=nid,
                         status=status)  # type: ignore[arg-type]

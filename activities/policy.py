@@ -11,16 +11,17 @@ over and they are outside quiet hours, they get ONE message listing those subjec
 is keyed by recipient and the local date it is sent on: marking the folded rows with that key
 and delivering under it (the notifier's exactly-once keys) means a retried or overlapping run
 neither loses a folded message nor sends a digest twice. A message folded after that day's
-digest went out waits for the next day's.
+digest went out waits for the next day's. The run also forgets the daily cap's counters of days
+that are over in every time zone.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
@@ -34,7 +35,7 @@ from wendu.rules.policy import (
     zone_of,
 )
 from wendu.store.db import transaction
-from wendu.store.models import Employee, Notification
+from wendu.store.models import Employee, Notification, NotificationCount
 from wendu.workflows.io import (
     REACH,
     SEND_DIGESTS,
@@ -48,6 +49,8 @@ from wendu.workflows.io import (
 
 DIGEST_TEMPLATE = "digest"
 DIGEST_PREFIX = "digest/"
+# A local date before UTC's date this long ago is over in every zone (none is a day behind).
+COUNTS_KEPT = timedelta(days=1)
 
 
 def digest_key(recipient_id: str, day: str) -> str:
@@ -97,12 +100,19 @@ class PolicyActivities:
     @activity.defn(name=SEND_DIGESTS)
     async def send_digests(self, inp: DigestInput) -> DigestResult:
         now = parse_instant(inp.now)
+        await asyncio.to_thread(self._forget_counts, now)
         await asyncio.to_thread(self._mark, now)
         result = DigestResult()
         for key, recipient_id, channels in await asyncio.to_thread(self._owed):
             await self._deliver(key, recipient_id, channels, now)
             result.sent.append(key)
         return result
+
+    def _forget_counts(self, now: datetime) -> None:
+        """Drops the daily cap's counters of past days: no message counts toward them again."""
+        before = (now - COUNTS_KEPT).date().isoformat()
+        with transaction(self.session_factory) as session:
+            session.execute(delete(NotificationCount).where(NotificationCount.local_date < before))
 
     def _mark(self, now: datetime) -> None:
         """Assigns folded messages of past local days to today's digest of each recipient."""

@@ -25,7 +25,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-
 # What a notification row's `status` can be (see Notification.status); the API filters by these.
 NotificationStatus = Literal["pending", "delivered", "failed", "digest"]
 
@@ -176,6 +175,23 @@ class Notification(Base):
     sent_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column()
+
+
+class NotificationCount(Base):
+    """Non-urgent rule messages sent to one recipient on one of their local days: the daily
+    cap's counter.
+
+    Deciding whether a message is over the cap takes this one row (a conditional UPDATE, in
+    the transaction that stores the message's rows), so two deliveries to the same recipient
+    at the same instant take turns, and deliveries to anyone else do not wait for them.
+    """
+
+    __tablename__ = "notification_counts"
+
+    recipient_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # The recipient's local date, as Notification.local_date.
+    local_date: Mapped[str] = mapped_column(String(10), primary_key=True)
+    sent: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Task(Base):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select, text
+from sqlalchemy.exc import OperationalError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
@@ -13,7 +16,7 @@ from wendu.activities.render import TemplateRenderer
 from wendu.channels.inapp import InAppChannel
 from wendu.channels.registry import ChannelError, ChannelRegistry, OutgoingMessage
 from wendu.store.db import transaction
-from wendu.store.models import Employee, Notification
+from wendu.store.models import Employee, Notification, NotificationCount
 from wendu.workflows.io import DigestInput, NotifyInput, ReachInput
 
 WHY = {"why": "rule overtime-notice v3"}
@@ -104,3 +107,65 @@ async def test_a_retried_message_keeps_its_first_decision_under_the_cap(store, s
     assert [(r.workflow_id[-4:], r.channel, r.status) for r in rows(store)] == [
         ("E1-1", "inapp", "delivered"), ("E1-1", "wecom", "delivered"),
         ("E1-2", "inapp", "digest")]
+
+
+async def test_deliveries_at_the_same_instant_never_pass_the_cap(store, sc):
+    notifier = Notifier(store, TemplateRenderer(sc.TEMPLATES_DIR), daily_cap=3)
+    # Twelve rule messages to M1 at 10:00 in Shanghai, decided at once in worker threads.
+    results = await asyncio.gather(*(
+        ActivityEnvironment().run(notifier.notify, message(sc, n, "2026-11-26T02:00:00+00:00"))
+        for n in range(12)))
+    statuses = [d.status for result in results for d in result.deliveries]
+    assert sorted(statuses) == ["delivered"] * 3 + ["digest"] * 9
+    assert sorted(r.status for r in rows(store)) == ["delivered"] * 3 + ["digest"] * 9
+    with store() as session:
+        [count] = session.scalars(select(NotificationCount)).all()
+    assert (count.recipient_id, count.local_date, count.sent) == ("M1", "2026-11-26", 3)
+
+
+async def test_the_count_starts_from_the_messages_stored_before_it(store, sc):
+    notifier = Notifier(store, TemplateRenderer(sc.TEMPLATES_DIR), daily_cap=2)
+    env = ActivityEnvironment()
+    await env.run(notifier.notify, message(sc, 1, "2026-11-26T02:00:00+00:00"))
+    with transaction(store) as session:  # as if sent before counters were kept
+        session.execute(delete(NotificationCount))
+    for n in (2, 3):
+        await env.run(notifier.notify, message(sc, n, "2026-11-26T03:00:00+00:00"))
+    assert [r.status for r in rows(store)] == ["delivered", "delivered", "digest"]
+
+
+def test_deciding_for_one_recipient_does_not_hold_up_another(store, sc, engine):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time anyway")
+    notifier = Notifier(store, TemplateRenderer(sc.TEMPLATES_DIR), daily_cap=5)
+    day = "2026-11-26"
+
+    def count(session, recipient_id: str) -> bool:
+        session.execute(text("SET LOCAL lock_timeout = '300ms'"))
+        notifier._open_count(session, recipient_id, day)
+        return notifier._count_one(session, recipient_id, day, 5)
+
+    with transaction(store) as deciding:  # a delivery to M1, not yet committed
+        assert count(deciding, "M1")
+        with transaction(store) as other:
+            assert count(other, "E1")  # another recipient goes straight on
+        with pytest.raises(OperationalError, match="lock timeout"), transaction(store) as same:
+            count(same, "M1")  # the same recipient waits for the first to finish
+    with transaction(store) as after:
+        assert count(after, "M1")
+    with store() as session:
+        sent = dict(session.execute(
+            select(NotificationCount.recipient_id, NotificationCount.sent)).all())
+    assert sent == {"M1": 2, "E1": 1}
+
+
+async def test_the_digest_run_forgets_the_counts_of_past_days(store, sc):
+    notifier = Notifier(store, TemplateRenderer(sc.TEMPLATES_DIR), daily_cap=2)
+    policy = PolicyActivities(store, notifier, quiet_hours="21:00-08:00")
+    env = ActivityEnvironment()
+    for n, at in enumerate(["2026-11-24T02:00:00+00:00", "2026-11-26T02:00:00+00:00"]):
+        await env.run(notifier.notify, message(sc, n, at))
+    await env.run(policy.send_digests, DigestInput(now="2026-11-26T03:00:00+00:00"))
+    with store() as session:
+        kept = session.scalars(select(NotificationCount.local_date)).all()
+    assert kept == ["2026-11-26"]
