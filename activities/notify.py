@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -57,9 +57,25 @@ INAPP = "inapp"
 CLAIM_ATTEMPTS = 3
 
 
-def delivery_key(inp: NotifyInput, recipient_id: str, channel: str) -> str:
+def delivery_key(inp: NotifyInput, recipient_id: str, channel: str, period: str = "") -> str:
+    """`period` (a `once_per` step's day, week or month): the key is the template's, so any
+    firing of any rule sending that template to this person in the period finds it taken."""
+    if period:
+        return f"once/{inp.template}/{recipient_id}/{channel}/{period}"
     key = f"{inp.workflow_id}/{inp.step_id}/{recipient_id}/{channel}"
     return f"{key}/{inp.purpose}" if inp.purpose else key
+
+
+def once_period(once_per: str | None, day: date) -> str:
+    """The period a `once_per` message counts in, e.g. "2026-W48"; "" without `once_per`."""
+    if once_per == "day":
+        return day.isoformat()
+    if once_per == "week":
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    if once_per == "month":
+        return f"{day.year}-{day.month:02d}"
+    return ""
 
 
 def template_context(inp: NotifyInput, recipient: Person) -> dict[str, Any]:
@@ -153,20 +169,22 @@ class Notifier:
             rendered = _Rendered(locale, subject, body)
             contact = contacts.get(person.id, Contact())
             day = local_date(at, contact.timezone).isoformat() if capped else None
+            period = once_period(inp.once_per, local_date(at, contact.timezone))
             channels = self.channels_for(inp.channels, contact)
             fold, claims = False, None
             if day and cap:
                 fold, claims = await asyncio.to_thread(
-                    self._claim_within_cap, inp, person, channels, rendered, day, at, cap)
+                    self._claim_within_cap, inp, person, channels, rendered, day, at, cap, period)
             for channel in channels:
                 if fold:
                     result.deliveries.append(await asyncio.to_thread(
-                        self._folded, inp, person, channel, claims))
+                        self._folded, inp, person, channel, claims, period))
                     continue
                 variant = "" if channel == INAPP else self.renderer.variant(
                     inp.template, locale, channel, ctx)
                 delivery, error = await self._deliver(
-                    inp, person, contact, channel, rendered, variant, final, day, at, claims
+                    inp, person, contact, channel, rendered, variant, final, day, at, period,
+                    claims,
                 )
                 result.deliveries.append(delivery)
                 if error:
@@ -228,13 +246,14 @@ class Notifier:
         final: bool,
         day: str | None = None,
         at: datetime | None = None,
+        period: str = "",
         claims: dict[str, int | None] | None = None,
     ) -> tuple[Delivery, str]:
         """The delivery, and the error when it is to be retried by the activity.
 
         `claims`: the rows `_claim_within_cap` stored already (None: the key existed).
         """
-        key = delivery_key(inp, person.id, channel)
+        key = delivery_key(inp, person.id, channel, period)
         transport = self.channels.get(channel)
 
         def outcome(nid: int, status: str) -> Delivery:
@@ -351,6 +370,7 @@ class Notifier:
         day: str,
         at: datetime,
         cap: int,
+        period: str = "",
     ) -> tuple[bool, dict[str, int | None]]:
         """Whether the message is over the recipient's daily cap (folded), and its rows.
 
@@ -358,7 +378,7 @@ class Notifier:
         the same instant cannot both take the last place, and a worker dying in between
         neither counts a message it did not store nor stores one it did not count.
         """
-        keys = {channel: delivery_key(inp, person.id, channel) for channel in channels}
+        keys = {channel: delivery_key(inp, person.id, channel, period) for channel in channels}
         for attempt in range(CLAIM_ATTEMPTS):
             try:
                 with transaction(self.session_factory) as session:
@@ -444,12 +464,12 @@ class Notifier:
         return counted is not None
 
     def _folded(self, inp: NotifyInput, person: Person, channel: str,
-                claims: dict[str, int | None] | None) -> Delivery:
+                claims: dict[str, int | None] | None, period: str = "") -> Delivery:
         """A message stored for the recipient's digest instead of being sent."""
         nid = (claims or {}).get(channel)
         status = "digest"
         if nid is None:  # a retried attempt decided already
-            nid, _ = self._existing(delivery_key(inp, person.id, channel))
+            nid, _ = self._existing(delivery_key(inp, person.id, channel, period))
             status = "duplicate"
         return Delivery(recipient_id=person.id, channel=channel, notification_id=nid,
                         status=status)  # type: ignore[arg-type]

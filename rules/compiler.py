@@ -331,7 +331,7 @@ class _Compiler:
                            + suggest(channel, list(self.channels), "channels"))
         template = self.template((*at, "template"), body.template, notify_scope(scope))
         step = p.NotifyStep(to=to, channels=list(body.channels), template=template,
-                            urgent=body.urgent, **common)
+                            urgent=body.urgent, once_per=body.once_per, **common)
         return step, scope
 
     def _assign_task(self, doc: Any, loc: Loc, ident: str, scope: Scope, common: dict) -> Any:

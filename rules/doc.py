@@ -8,7 +8,7 @@ positions here so an author never sees a `loc` tuple.
 from __future__ import annotations
 
 import difflib
-from typing import Annotated, Any, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -143,6 +143,11 @@ class NotifyBody(AuthoringModel):
     channels: list[str] = Field(["inapp"], description="Delivery channels, e.g. [inapp]")
     template: str = Field(description="Template folder name under templates/")
     urgent: bool = False
+    once_per: Literal["day", "week", "month"] | None = Field(
+        None,
+        description="Send this template to a person at most once per day, week or month (in "
+        "their time zone), whichever rule or firing sends it",
+    )
 
 
 class NotifyStepDoc(AuthoringModel):

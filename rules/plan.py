@@ -76,6 +76,8 @@ class NotifyStep(_Step):
     channels: list[str]
     template: str
     urgent: bool = False
+    # At most one message of this template per person per period ("day", "week", "month").
+    once_per: str | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class AssignTaskStep(_Step):

@@ -96,6 +96,9 @@ class NotifyInput(BaseModel):
     at: str | None = None
     # The rule's daily cap (None: the worker's setting, 0: none).
     daily_cap: int | None = None
+    # The step's `once_per` period: the delivery key is then the template's, per person and
+    # period, so another firing (or rule) sending it in the same period reaches nobody twice.
+    once_per: str | None = None
 
 
 class ReachInput(BaseModel):

@@ -224,6 +224,7 @@ class RuleWorkflow:
             context=self._ctx,
             urgent=step.urgent,
             extra={"why": self._why},
+            once_per=step.once_per,
         )
         if not workflow.patched(POLICY_PATCH):  # recorded before the notification policy
             await self._send(step, inp)

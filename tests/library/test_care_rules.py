@@ -112,23 +112,33 @@ async def test_a_completed_course_ends_the_follow_up(world):
 
 async def test_a_hangzhou_housing_fund_question_gets_the_hangzhou_guide_once_a_week(world):
     await world.post(*(world.hire(p) for p in ("M1", "H1", "E1")))
-    ask = world.event("chat-1", "chat.message", "E1", "2026-11-24T10:00:00",
-                text="杭州的公积金怎么提取？", channel="wecom")
-    outcomes = await world.post(ask)
-    fired = {f.rule_id: f.workflow_id for f in outcomes[0].fired}
-    assert set(fired) == {"needs-guide-chat", "resignation-signal"}
-    for wid in fired.values():
-        await world.finished(wid)
+
+    async def ask(eid: str, etype: str, at: str, text: str) -> None:
+        extra = {"channel": "wecom"} if etype == "chat.message" else {}
+        outcomes = await world.post(world.event(eid, etype, "E1", at, text=text, **extra))
+        for f in outcomes[0].fired:
+            await world.finished(f.workflow_id)
+
+    # Small talk first: it asks nothing of HR, and does not use up the week.
+    await ask("chat-0", "chat.message", "2026-11-23T09:00:00", "今天下午的站会改到三点了")
+    assert world.notes("E1") == []
+    await ask("chat-1", "chat.message", "2026-11-24T10:00:00", "杭州的公积金怎么提取？")
     guide, = world.notes("E1")
     assert guide.template == "guide_housing_fund"
     assert "杭州" in guide.body and "浙里办" in guide.body
     assert "https://hr.example.com/service/housing-fund" in guide.body
     assert "上海" not in guide.body and "北京" not in guide.body
 
-    again = await world.post({**ask, "id": "chat-2", "occurred_at": "2026-11-26T15:00:00+08:00"})
-    assert again[0].fired == []
-    assert "needs-guide-chat" in [f.rule_id for f in again[0].already_fired]
+    # Asked again the same week, in chat or in the portal search: the guide is not pushed again.
+    await ask("chat-2", "chat.message", "2026-11-26T15:00:00", "公积金提取需要什么材料")
+    await ask("q-2", "search.query", "2026-11-27T11:00:00", "公积金提取")
     assert len(world.notes("E1")) == 1
+    # Another need the same week gets its own guide; a week later the housing fund guide again.
+    await ask("chat-3", "chat.message", "2026-11-27T16:00:00", "怎么开在职证明")
+    await world.env.sleep(timedelta(days=7))
+    await ask("chat-4", "chat.message", "2026-12-01T10:00:00", "杭州的公积金怎么提取？")
+    assert [n.template for n in world.notes("E1")] == [
+        "guide_housing_fund", "guide_certificate", "guide_housing_fund"]
 
 
 async def test_other_cities_and_no_city_get_their_own_guide(world):
