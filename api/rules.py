@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from wendu.api.deps import LoadedRules, SessionDep, SettingsDep, require_scope
+from wendu.api.deps import LoadedRules, SessionDep, SettingsDep, TemporalDep, require_scope
 from wendu.rules.plan import ScheduleTrigger
-from wendu.rulestore import load_enabled_plans, sync_rules, sync_schedules
+from wendu.rulestore import load_enabled_plans, schedule_id, sync_rules, sync_schedules
 from wendu.settings import Settings
 from wendu.store.models import Firing, Rule, RuleVersion, utcnow
 
@@ -27,6 +27,7 @@ router = APIRouter(
     prefix="/api/v1/rules", tags=["rules"], dependencies=[Depends(require_scope("rules:admin"))]
 )
 RECENT = timedelta(days=7)
+RUN_TIMEOUT = timedelta(seconds=10)
 
 
 class RuleOut(BaseModel):
@@ -150,3 +151,33 @@ async def reload(request: Request, settings: SettingsDep) -> dict[str, Any]:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=body)
     return body
 
+
+
+@router.post(
+    "/{rule_id}/run",
+    responses={
+        404: {"description": "No such rule"},
+        409: {"description": "Not a scheduled rule, or disabled"},
+        503: {"description": "Temporal did not take the request; nothing ran"},
+    },
+)
+async def run_now(rule_id: str, session: SessionDep, temporal: TemporalDep) -> dict[str, Any]:
+    """Run a scheduled rule now, as if its schedule had come due (say, after HR changed its
+    threshold). Its dedupe key still holds: people it already reached this period are not
+    reached again."""
+    rule = session.get(Rule, rule_id)
+    if rule is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no rule {rule_id!r}")
+    if rule.trigger_kind != "schedule":
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=(
+            f"{rule_id} runs on events ({rule.trigger_kind}), not on a schedule; post the "
+            "events instead"))
+    if not rule.enabled:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=f"{rule_id} is disabled")
+    sid = schedule_id(rule_id)
+    try:
+        await temporal.get_schedule_handle(sid).trigger(rpc_timeout=RUN_TIMEOUT)
+    except RPCError as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                            detail=f"schedule {sid} not triggered: {exc}") from None
+    return {"rule_id": rule_id, "schedule_id": sid, "triggered_at": utcnow().isoformat()}

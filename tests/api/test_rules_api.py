@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import shutil
 
@@ -118,6 +119,42 @@ async def test_schedule_rules_become_temporal_schedules(api, rules_dir, temporal
     finally:
         with contextlib.suppress(RPCError):
             await handle.delete()
+
+
+async def test_a_scheduled_rule_runs_now_on_request(api, rules_dir, temporal):
+    shutil.copy(EXAMPLES_DIR / "weekly_attrition_scan.yaml", rules_dir)
+    assert (await api.post("/api/v1/rules/reload")).status_code == 200
+    handle = temporal.get_schedule_handle("rule-schedule/weekly-attrition-scan")
+    try:
+        r = await api.post("/api/v1/rules/weekly-attrition-scan/run")
+        assert r.status_code == 200, r.text
+        assert r.json()["schedule_id"] == "rule-schedule/weekly-attrition-scan"
+        for _ in range(50):  # the schedule starts its scan asynchronously
+            desc = await handle.describe()
+            if desc.info.recent_actions:
+                break
+            await asyncio.sleep(0.1)
+        [started] = desc.info.recent_actions
+        assert started.action.workflow_id.startswith("scan/weekly-attrition-scan")
+        # No worker here: end the scan, so a run within the same second can start again.
+        await temporal.get_workflow_handle(started.action.workflow_id).terminate()
+    finally:
+        with contextlib.suppress(RPCError):
+            await handle.delete()
+
+
+async def test_only_a_known_enabled_scheduled_rule_runs_on_request(api, rules_dir):
+    r = await api.post("/api/v1/rules/no-such-rule/run")
+    assert r.status_code == 404 and "no-such-rule" in r.json()["detail"]
+    r = await api.post("/api/v1/rules/overtime-care/run")
+    assert r.status_code == 409 and "runs on events" in r.json()["detail"]
+    shutil.copy(EXAMPLES_DIR / "weekly_attrition_scan.yaml", rules_dir)
+    path = rules_dir / "weekly_attrition_scan.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("version: 1", "version: 1\nenabled: false", 1), encoding="utf-8")
+    assert (await api.post("/api/v1/rules/reload")).status_code == 200
+    r = await api.post("/api/v1/rules/weekly-attrition-scan/run")
+    assert r.status_code == 409 and "disabled" in r.json()["detail"]
 
 
 async def test_reload_without_a_rule_folder_is_a_conflict(settings, temporal, factory):
