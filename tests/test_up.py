@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from wendu.devserver import free_port_pair
 
-RULE = "overtime-care"
+RULE = "overtime-care-week"
 EMPLOYEE, MANAGER = "E1004", "E1002"
 
 
@@ -53,14 +53,14 @@ def free_port() -> int:
 class Up:
     """One `wendu up --demo` process and what it prints."""
 
-    def __init__(self, data_dir: Path, home: Path) -> None:
+    def __init__(self, data_dir: Path, home: Path, env: dict[str, str] | None = None) -> None:
         self.data_dir, self.home = data_dir, home
         self.port = free_port()
         self.temporal_port = free_port_pair(None)
         self.log = data_dir.parent / f"up-{self.port}.log"
         # The suite runs at any hour; quiet hours (tested on the time-skipping server) would
         # rightly hold a week posted at night until 08:00 in Shanghai.
-        env = {**clean_env(home), "WENDU_QUIET_HOURS": "off"}
+        env = {**clean_env(home), "WENDU_QUIET_HOURS": "off", **(env or {})}
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(
                 [wendu_bin(), "up", "--demo", "--data-dir", str(data_dir), "--port", str(self.port),
@@ -118,7 +118,9 @@ def accepts_connections(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def overtime_messages(up: Up, token: str, recipient: str, channel: str = "inapp") -> list[dict]:
+def overtime_messages(up: Up, token: str, recipient: str, channel: str | None = None) -> list[dict]:
+    """The overtime rule's messages to `recipient` on `channel` (default: the one they prefer)."""
+    channel = channel or PREFERS[recipient]
     response = httpx.get(f"{up.url}/api/v1/notifications",
                          params={"recipient": recipient, "channel": channel},
                          headers={"Authorization": f"Bearer {token}"}, timeout=10)
@@ -128,6 +130,7 @@ def overtime_messages(up: Up, token: str, recipient: str, channel: str = "inapp"
 
 # The demo's 李娜 (E1002) prefers WeCom, 张伟 (E1004) e-mail.
 MANAGER_WECOM, EMPLOYEE_EMAIL = "lina", "zhang.wei@wendu-demo.example"
+PREFERS = {MANAGER: "wecom", EMPLOYEE: "email"}
 
 
 def outbox(data_dir: Path, home: Path) -> tuple[list[dict], str]:
@@ -168,13 +171,6 @@ def wait_for_messages(up: Up, token: str, timeout: float = 90) -> None:
                 f"{up.output()}")
 
 
-def week_end() -> str:
-    # The rule fires once per employee per ISO week; on a Monday the six days straddle two
-    # weeks and it would rightly fire twice, so the week then ends on Sunday.
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
-    return (today - timedelta(days=1) if today.weekday() == 0 else today).isoformat()
-
-
 async def workflow_status(port: int, workflow_id: str) -> WorkflowExecutionStatus | None:
     client = await Client.connect(f"127.0.0.1:{port}")
     description = await client.get_workflow_handle(workflow_id).describe()
@@ -211,7 +207,7 @@ def test_up_demo_fires_the_overtime_rule_once_and_survives_a_restart(tmp_path: P
     assert f"{data_dir} is in use by another `wendu up`" in second.stderr
 
     week = ["demo", "overtime-week", EMPLOYEE, "--url", up.url, "--data-dir", str(data_dir),
-            "--end", week_end(), "--wait", "0"]
+            "--wait", "0"]
     first = run(*week, home=home)
     assert first.returncode == 0, first.stderr
     assert "6 new" in first.stdout and f"fired: {RULE}" in first.stdout
@@ -252,3 +248,171 @@ def test_up_demo_fires_the_overtime_rule_once_and_survives_a_restart(tmp_path: P
     assert status in (WorkflowExecutionStatus.COMPLETED, WorkflowExecutionStatus.RUNNING)
     assert restarted.interrupt() == 0, restarted.output()
     assert dev_servers_using(data_dir) == []
+
+
+# --- the rule library through the running demo --------------------------------------------
+
+
+class Api:
+    """The running demo's API with the demo token."""
+
+    def __init__(self, up: Up) -> None:
+        self.url = up.url
+        token = (up.data_dir / "demo-token").read_text().strip()
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def get(self, path: str, **params: str) -> list[dict]:
+        r = httpx.get(f"{self.url}{path}", params=params, headers=self.headers, timeout=10)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def post_events(self, *events: dict) -> dict:
+        r = httpx.post(f"{self.url}/api/v1/events", json={"events": list(events)},
+                       headers=self.headers, timeout=30)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def messages(self, recipient: str, channel: str, template: str | None = None) -> list[dict]:
+        found = self.get("/api/v1/notifications", recipient=recipient, channel=channel)
+        return [n for n in found if template is None or n["template"] == template]
+
+    def tasks(self, assignee: str) -> list[dict]:
+        return self.get("/api/v1/tasks", assignee=assignee)
+
+
+def until(check, what: str, up: Up, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.5)
+    pytest.fail(f"timed out waiting for {what}:\n{up.output()[-3000:]}")
+
+
+def scenario(up: Up, name: str, *extra: str) -> str:
+    done = run("demo", "scenario", name, *extra, "--url", up.url, "--data-dir", str(up.data_dir),
+               "--wait", "0", home=up.home)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def quiet_window_in_utc(minutes_from_now: int) -> tuple[str, datetime]:
+    """Quiet hours that hold a recipient on UTC now and end soon; on Shanghai's clock (UTC+8)
+    the same window is hours away, so the demo's Shanghai people are reached at once."""
+    now = datetime.now(UTC)
+    end = (now + timedelta(minutes=minutes_from_now)).replace(second=0, microsecond=0)
+    start = now - timedelta(hours=1)
+    return f"{start:%H:%M}-{end:%H:%M}", end
+
+
+@pytest.mark.timeout(900)
+def test_the_rule_library_reaches_people_through_the_running_demo(tmp_path: Path, ups):
+    window, quiet_end = quiet_window_in_utc(3)
+    up = Up(tmp_path / "data", tmp_path / "home",
+            env={"WENDU_QUIET_HOURS": window, "WENDU_DELIVERY_MAX_ATTEMPTS": "3"})
+    ups.append(up)
+    up.wait_healthy()
+    assert "rules/library" in up.output()
+    api = Api(up)
+
+    # A colleague whose night it is (time zone UTC, inside quiet hours): their care message is
+    # held by a durable timer until quiet hours end; their manager in Shanghai hears at once.
+    from wendu.demo_scenarios import overtime
+
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    night = {"id": "e2e-hire-E1020", "type": "employee.hired", "employee_id": "E1020",
+             "occurred_at": "2024-03-01T09:00:00+00:00",
+             "data": {"name": "Tom Night", "hired_on": "2024-03-01", "manager_id": MANAGER,
+                      "locale": "en", "timezone": "UTC", "email": "tom.night@wendu-demo.example",
+                      "preferred_channels": ["email"]}}
+    api.post_events(night, *overtime("E1020", today))
+    until(lambda: api.messages(MANAGER, "wecom", "care_overtime_manager"), "the manager", up)
+    assert api.messages("E1020", "email") == []  # held, not dropped: checked at the end
+
+    # 1. Overtime care: the manager over WeCom with the project's progress, 张伟 by e-mail.
+    out = scenario(up, "overtime")
+    assert "fired: overtime-care-week" in out
+    manager_note = until(lambda: [n for n in api.messages(MANAGER, "wecom", "care_overtime_manager")
+                                  if "张伟" in n["subject"]], "the overtime note", up)
+    assert "支付网关重构" in manager_note[0]["body"] and "65%" in manager_note[0]["body"]
+    care = until(lambda: api.messages(EMPLOYEE, "email", "care_overtime_employee"), "care", up)
+    assert care[0]["locale"] == "zh-CN" and "comp-time" in care[0]["body"]
+
+    # 2. Satisfaction drop: a course for 陈静 with its reward, a note to her manager that
+    # names the area and never quotes her feedback.
+    assert "fired: satisfaction-drop-course" in scenario(up, "satisfaction-drop")
+    course = until(lambda: api.tasks("E1007"), "the course task", up)
+    assert len(course) == 1 and " / " in course[0]["title"]
+    note = until(lambda: api.messages(MANAGER, "wecom", "course_manager_note"), "the note", up)
+    assert "陈静" in note[0]["subject"]
+    assert "需求变更" not in note[0]["body"] and "deadlines keep moving" not in note[0]["body"]
+
+    # 3. Needs prediction: 赵磊 (杭州) asks twice about the housing fund; one guide, over WeCom.
+    scenario(up, "housing-fund")
+    guide = until(lambda: api.messages("E1009", "wecom", "guide_housing_fund"), "the guide", up)
+    assert "杭州" in guide[0]["body"] and "https://hr.example.com/service" in guide[0]["body"]
+    # David Wu searches in English and is answered in English, by e-mail as he prefers.
+    scenario(up, "certificate")
+    letter = until(lambda: api.messages("E1008", "email", "guide_certificate"), "the letter", up)
+    assert letter[0]["locale"] == "en" and "certificate" in letter[0]["subject"].lower()
+
+    # Resignation intent: the HRBP and the care team, privately; never the manager.
+    scenario(up, "resignation")
+    def signals() -> list[dict]:
+        return [n for hr in ("E1005", "E1006")
+                for n in api.messages(hr, "inapp", "resignation_signal")]
+
+    until(lambda: len(signals()) == 2, "the resignation signal to the HRBP and the care team", up)
+    assert {n["recipient_id"] for n in signals()} == {"E1005", "E1006"}
+    assert all("辞职" not in n["body"] for n in signals())
+    assert [n for c in ("inapp", "email", "wecom") for n in api.messages("E1003", c)
+            if n["template"] == "resignation_signal"] == []
+
+    # 4 and 6. A review with a weak customer-focus score: a course to-do with its reward, and
+    # the scorecard for Grace and her manager, in English.
+    assert "fired: review-training" in scenario(up, "review")
+    todo = until(lambda: api.tasks("E1010"), "the to-do", up)
+    assert "Customer" in todo[0]["title"]
+    cards = until(lambda: api.messages("E1003", "email", "scorecard_result"), "scorecard", up)
+    assert "/100" in cards[0]["subject"] and cards[0]["locale"] == "en"
+
+    # 7. A new hire: the check-ins are waiting on their 30-day timer.
+    assert "fired: newhire-checkins" in scenario(up, "new-hire")
+
+    # 5. The weekly attrition scan, run now: 陈静's falling satisfaction makes her manager's
+    # retention task, due in 3 days, with HR as the escalation.
+    assert "ran attrition-scan-weekly now" in scenario(up, "attrition-scan")
+    retention = until(lambda: [t for t in api.tasks(MANAGER) if "陈静" in t["title"]],
+                      "the retention task", up)
+    assert retention[0]["rule_id"] == "attrition-scan-weekly"
+
+    # Exactly once: every scenario again, nothing new fires and nobody hears twice.
+    for name in ("overtime", "satisfaction-drop", "housing-fund", "certificate", "resignation",
+                 "review", "new-hire"):
+        assert "no rule fired" in scenario(up, name), name
+    time.sleep(3)
+    assert len(api.messages("E1009", "wecom", "guide_housing_fund")) == 1
+    assert len(api.messages(EMPLOYEE, "email", "care_overtime_employee")) == 1
+    assert len(api.tasks("E1007")) == 1 and len(api.tasks("E1010")) == 1
+    records, _ = outbox(up.data_dir, up.home)
+    assert len([r for r in records if r["to"] == ["zhaolei"]]) == 1  # the guide, once
+
+    # A failing WeCom: retried (3 attempts here), then recorded as failed, visible to HR.
+    done = run("demo", "wecom-outage", "--calls", "50", "--data-dir", str(up.data_dir),
+               home=up.home)
+    assert done.returncode == 0 and "errcode -1" in done.stdout, done.stderr
+    scenario(up, "overtime", "--employee", "E1009")
+    failed = until(lambda: [n for n in api.get("/api/v1/notifications", status="failed")
+                            if n["channel"] == "wecom"], "the recorded failures", up, 90)
+    assert {n["recipient_id"] for n in failed} <= {"E1009", MANAGER}
+    assert all(n["attempts"] == 3 and "gave up after 3 attempts" in n["error"] for n in failed)
+    run("demo", "wecom-outage", "--calls", "0", "--data-dir", str(up.data_dir), home=up.home)
+
+    # The held care message arrives when quiet hours end, once, in English, by e-mail.
+    wait = (quiet_end - datetime.now(UTC)).total_seconds()
+    held = until(lambda: [n for n in api.messages("E1020", "email") if n["status"] == "delivered"],
+                 "the held message", up, max(wait, 0) + 60)
+    assert len(held) == 1 and held[0]["locale"] == "en"
+    assert datetime.fromisoformat(held[0]["sent_at"]).replace(tzinfo=UTC) >= quiet_end
+    assert up.interrupt() == 0, up.output()

@@ -128,7 +128,7 @@ def _session_factory(data_dir: Path | None):
 @app.command()
 def up(
     demo: Annotated[
-        bool, typer.Option(help="Load the demo company and the example rules.")
+        bool, typer.Option(help="Load the demo company and the rule library.")
     ] = False,
     data_dir: DataDir = None,
     host: Annotated[
@@ -154,7 +154,7 @@ def up(
     rules: Annotated[
         Path | None,
         typer.Option(
-            help="Rule folder to load (default: WENDU_RULES_DIR; with --demo, the examples)."
+            help="Rule folder to load (default: WENDU_RULES_DIR; with --demo, the library)."
         ),
     ] = None,
 ) -> None:
@@ -291,6 +291,47 @@ def demo_overtime_week(
     settings = load_settings(data_dir=data_dir)
     base = url or f"http://{settings.api_host}:{settings.api_port}"
     overtime_week(base, token, settings.data_dir, employee_id, wait, end.date() if end else None)
+
+
+@demo_app.command("scenario")
+def demo_scenario(
+    name: Annotated[str | None, typer.Argument(help="Scenario name (omit to list them).")] = None,
+    employee: Annotated[
+        str | None, typer.Option(help="Employee id (default: the scenario's own).")
+    ] = None,
+    url: Annotated[str | None, typer.Option(help="The API's base URL.")] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(help="Token with all demo scopes (default: the demo token in the data dir)."),
+    ] = None,
+    data_dir: DataDir = None,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for messages.", min=0)] = 20.0,
+) -> None:
+    """Play one situation of the rule library through the API and show what followed."""
+    from wendu.demo_scenarios import describe, run_scenario
+
+    if name is None:
+        typer.echo("Scenarios (`wendu demo scenario NAME`):\n" + describe())
+        return
+    settings = load_settings(data_dir=data_dir)
+    base = url or f"http://{settings.api_host}:{settings.api_port}"
+    run_scenario(base, token, settings.data_dir, name, employee, wait)
+
+
+@demo_app.command("wecom-outage")
+def demo_wecom_outage(
+    calls: Annotated[int, typer.Option(help="How many sends fail (0 ends the outage).", min=0)]
+    = 100,
+    errcode: Annotated[
+        int, typer.Option(help="WeCom error code to answer: -1 system busy (retried), "
+                               "45009 rate limit (retried), 60020 ip not allowed (not).")
+    ] = -1,
+    data_dir: DataDir = None,
+) -> None:
+    """Make the demo's WeCom sandbox fail, to see retries and recorded failures."""
+    from wendu.demo_channels import wecom_outage
+
+    typer.echo(wecom_outage(load_settings(data_dir=data_dir).data_dir, calls, errcode))
 
 
 @demo_app.command("outbox")

@@ -8,12 +8,15 @@ fixed, so loading twice changes nothing.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import typer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -53,12 +56,13 @@ COMPANY: list[Person] = [
     Person("E1005", "刘洋", "HRBP", "人力资源部", "E1001", "西安", date(2019, 4, 15),
            email_name="liu.yang", hrbp_id="E1006", groups=["hr", "hrbp"]),
     Person("E1006", "Sarah Lin", "HR Administrator", "人力资源部", "E1001", "Kuala Lumpur",
-           date(2020, 1, 6), locale="en", email_name="sarah.lin", groups=["hr", "hr-admins"]),
+           date(2020, 1, 6), locale="en", email_name="sarah.lin",
+           groups=["hr", "hr-admins", "hr_care"]),
     Person("E1007", "陈静", "前端工程师 Frontend Engineer", "研发部", "E1002", "长沙",
            date(2022, 2, 21), email_name="chen.jing"),
     Person("E1008", "David Wu", "Data Scientist", "研发部", "E1002", "Vancouver",
            date(2023, 5, 8), locale="en", email_name="david.wu"),
-    Person("E1009", "赵磊", "测试工程师 QA Engineer", "研发部", "E1002", "哈尔滨",
+    Person("E1009", "赵磊", "测试工程师 QA Engineer", "研发部", "E1002", "杭州",
            date(2020, 11, 16), email_name="zhao.lei"),
     Person("E1010", "Grace Huang", "Account Executive", "Sales", "E1003", "Hong Kong",
            date(2022, 8, 1), locale="en", email_name="grace.huang"),
@@ -255,8 +259,6 @@ def show_outbox(data_dir: Path, as_json: bool = False) -> None:
     """What the demo's WeCom sandbox and SMTP sink received (`wendu demo outbox`)."""
     import json
 
-    import typer
-
     from wendu.demo_channels import format_record, outbox_path, read_outbox
 
     records = read_outbox(data_dir)
@@ -271,16 +273,39 @@ def show_outbox(data_dir: Path, as_json: bool = False) -> None:
         typer.echo(format_record(record))
 
 
-# --- `wendu demo overtime-week`: a producer's view, through the HTTP API --------------------
+# --- talking to a running Wendu over HTTP, as a producer does ------------------------------
 
 
-def overtime_week(base_url: str, token: str | None, data_dir: Path, employee_id: str,
-                  wait: float, end: date | None = None) -> None:
-    """Post the week, then show which rules fired and the messages they delivered."""
-    import time as clock
+class ApiClient:
+    """The demo commands' view of the API: JSON in and out, errors as `UserError`s."""
 
+    def __init__(self, http: Any) -> None:
+        self.http = http
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        import httpx
+
+        from wendu.cli import UserError
+
+        try:
+            response = self.http.request(method, path, **kwargs)
+        except httpx.ConnectError:
+            raise UserError(
+                f"cannot reach the Wendu API at {self.http.base_url}: is `wendu up` running "
+                "there?"
+            ) from None
+        except httpx.HTTPError as exc:
+            raise UserError(
+                f"{method} {self.http.base_url}{path.lstrip('/')} failed: {exc}") from None
+        if response.status_code >= 400:
+            what = "refused the token" if response.status_code in (401, 403) else "answered"
+            raise UserError(f"the API {what} ({response.status_code}): {_detail(response)}")
+        return response.json()
+
+
+@contextmanager
+def api_client(base_url: str, token: str | None, data_dir: Path) -> Iterator[ApiClient]:
     import httpx
-    import typer
 
     from wendu.cli import UserError
 
@@ -293,77 +318,43 @@ def overtime_week(base_url: str, token: str | None, data_dir: Path, employee_id:
             f"no token: pass --token, or create the demo token in {data_dir} with "
             "`wendu demo load` (or `wendu up --demo`)"
         )
-    events = overtime_week_events(employee_id, end or datetime.now(ZoneInfo(TIMEZONE)).date())
-    manager = next((p.manager_id for p in COMPANY if p.id == employee_id), None)
-    people = [employee_id, *([manager] if manager else [])]
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=url, headers=headers, timeout=15) as http:
-        seen = {p: {n["id"] for n in _notifications(http, p)} for p in people}
-        body = _call(http, "POST", "/api/v1/events", json={"events": events})
-        outcomes = body.get("results", [])
-        new = sum(1 for o in outcomes if o.get("status") == "accepted")
-        fired = [f for o in outcomes for f in o.get("fired", [])]
-        typer.echo(
-            f"posted {len(events)} attendance days for {employee_id} "
-            f"({events[0]['data']['day']} .. {events[-1]['data']['day']}, 4h overtime each, "
-            f"out at 22:30): {new} new, {len(events) - new} already known"
-        )
-        if not fired:
-            typer.echo("no rule fired")
-            return
-        for f in fired:
-            typer.echo(f"fired: {f['rule_id']}  (workflow {f['workflow_id']})")
-        deadline = clock.monotonic() + wait
-        shown: set[int] = set()
-        while clock.monotonic() < deadline and len(shown) < len(people):
-            for person in people:
-                for n in _notifications(http, person):
-                    if n["id"] not in seen[person] and n["id"] not in shown:
-                        shown.add(n["id"])
-                        typer.echo(f"  -> {n['recipient_id']} [{n['channel']}] {n['subject']}")
-            clock.sleep(0.5)
-        if fired and not shown:
-            typer.echo(_held_hint())
+        yield ApiClient(http)
 
 
-def _held_hint() -> str:
+def overtime_week(base_url: str, token: str | None, data_dir: Path, employee_id: str,
+                  wait: float, end: date | None = None) -> None:
+    """Post six late days for one employee, then show what fired and the messages it sent."""
+    from wendu.demo_scenarios import heavy_week_end, post_events, show_new, snapshot
+
+    end = end or heavy_week_end(datetime.now(ZoneInfo(TIMEZONE)).date())
+    events = overtime_week_events(employee_id, end)
+    manager = next((p.manager_id for p in COMPANY if p.id == employee_id), None)
+    people = [employee_id, *([manager] if manager else [])]
+    with api_client(base_url, token, data_dir) as http:
+        seen = snapshot(http, people)
+        typer.echo(f"{employee_id}: {events[0]['data']['day']} .. {events[-1]['data']['day']}, "
+                   "4h overtime each, out at 22:30")
+        if post_events(http, events):
+            show_new(http, people, seen, wait)
+
+
+def held_hint() -> str:
     """Why a rule fired and nobody got a message yet: most often, quiet hours."""
-    from datetime import UTC, datetime
+    from datetime import UTC
 
     from wendu.rules.policy import parse_quiet_hours, zone_of
     from wendu.settings import Settings
 
     window = Settings().quiet_hours
     quiet = parse_quiet_hours(window)
-    local = datetime.now(UTC).astimezone(zone_of("Asia/Shanghai"))
+    local = datetime.now(UTC).astimezone(zone_of(TIMEZONE))
     if quiet is not None and quiet.contains(local.time()):
-        return (f"  messages held: it is {local:%H:%M} in Asia/Shanghai, inside quiet hours "
+        return (f"  messages held: it is {local:%H:%M} in {TIMEZONE}, inside quiet hours "
                 f"({window}); they go out when quiet hours end. To see them now, start "
                 "`wendu up --demo` with WENDU_QUIET_HOURS=off.")
     return "  no message yet: see `wendu demo outbox` and the inbox in the console shortly."
-
-
-def _notifications(http: Any, recipient: str) -> list[dict[str, Any]]:
-    return _call(http, "GET", "/api/v1/notifications", params={"recipient": recipient})
-
-
-def _call(http: Any, method: str, path: str, **kwargs: Any) -> Any:
-    import httpx
-
-    from wendu.cli import UserError
-
-    try:
-        response = http.request(method, path, **kwargs)
-    except httpx.ConnectError:
-        raise UserError(
-            f"cannot reach the Wendu API at {http.base_url}: is `wendu up` running there?"
-        ) from None
-    except httpx.HTTPError as exc:
-        raise UserError(f"{method} {http.base_url}{path.lstrip('/')} failed: {exc}") from None
-    if response.status_code >= 400:
-        what = "refused the token" if response.status_code in (401, 403) else "answered"
-        raise UserError(f"the API {what} ({response.status_code}): {_detail(response)}")
-    return response.json()
 
 
 def _detail(response: Any) -> str:

@@ -20,6 +20,8 @@ from typing import Any
 from wendu import wecom_sandbox
 
 OUTBOX_FILE = "outbox.jsonl"
+# Where the running sandbox listens, for `wendu demo wecom-outage`; removed when it stops.
+WECOM_URL_FILE = "wecom-sandbox-url"
 SENDER = "wendu@wendu-demo.example"
 
 
@@ -73,6 +75,7 @@ class DemoChannels:
         except BaseException:
             wecom.stop()
             raise
+        (data_dir / WECOM_URL_FILE).write_text(wecom.url + "\n")
         return cls(wecom, smtp, outbox)
 
     @property
@@ -96,10 +99,35 @@ class DemoChannels:
         }
 
     def stop(self) -> None:
+        (self.outbox.parent / WECOM_URL_FILE).unlink(missing_ok=True)
         try:
             self.smtp.stop()
         finally:
             self.wecom.stop()
+
+
+def wecom_outage(data_dir: Path, calls: int, errcode: int) -> str:
+    """Make the running demo's WeCom sandbox fail its next `calls` sends (0: end the outage)."""
+    import httpx
+
+    from wendu.cli import UserError
+
+    try:
+        url = (data_dir / WECOM_URL_FILE).read_text().strip()
+    except OSError:
+        raise UserError(f"no WeCom sandbox is running for {data_dir}: start "
+                        "`wendu up --demo` (with the same --data-dir)") from None
+    try:
+        response = httpx.post(url + wecom_sandbox.OUTAGE_PATH,
+                              json={"calls": calls, "errcode": errcode}, timeout=10)
+    except httpx.HTTPError as exc:
+        raise UserError(f"the WeCom sandbox at {url} did not answer: {exc}") from None
+    if response.status_code != 200 or response.json().get("errcode") != 0:
+        raise UserError(f"the WeCom sandbox at {url} refused: {response.text[:200]}")
+    if calls <= 0:
+        return f"the WeCom sandbox at {url} answers normally again"
+    return (f"the WeCom sandbox at {url} answers errcode {errcode} to the next {calls} "
+            "message sends")
 
 
 def read_outbox(data_dir: Path) -> list[dict[str, Any]]:

@@ -220,7 +220,7 @@ def rules_folder(settings: Settings, opts: UpOptions) -> Path | None:
     elif opts.demo:
         import wendu.rules
 
-        folder = Path(wendu.rules.__file__).parent / "examples"
+        folder = Path(wendu.rules.__file__).parent / "library"
     else:
         return settings.rules_dir
     if not folder.is_dir():

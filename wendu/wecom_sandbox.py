@@ -42,6 +42,10 @@ TOKEN = "callbackToken"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters, as WeCom issues
 
 
+# Sandbox control (`wendu demo wecom-outage`): make the next sends fail, as during an outage.
+OUTAGE_PATH = "/sandbox/outage"
+
+
 def _err(code: int, msg: str) -> JSONResponse:
     return JSONResponse({"errcode": code, "errmsg": msg})
 
@@ -96,6 +100,7 @@ class WeComServer:
             Route("/cgi-bin/message/send", self.message_send, methods=["POST"]),
             Route("/cgi-bin/webhook/send", self.webhook_send, methods=["POST"]),
             Route("/cgi-bin/message/update_template_card", self.update_card, methods=["POST"]),
+            Route(OUTAGE_PATH, self.outage, methods=["POST"]),
         ])
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -116,6 +121,18 @@ class WeComServer:
     def messages(self) -> list[dict[str, Any]]:
         with self.state.lock:
             return list(self.state.messages)
+
+    async def outage(self, request: Request) -> JSONResponse:
+        """Sandbox control, not a WeCom endpoint: the next `calls` sends answer `errcode`
+        (default -1, "system busy", which a client retries); `calls: 0` ends the outage."""
+        try:
+            body = await request.json()
+            calls, errcode = int(body.get("calls", 0)), int(body.get("errcode", -1))
+        except (ValueError, TypeError, AttributeError):
+            return _err(40058, 'expected {"calls": N, "errcode": CODE}')
+        with self.state.lock:
+            self.state.failures = [errcode] * max(calls, 0)
+        return JSONResponse({"errcode": 0, "errmsg": "ok", "failing_calls": max(calls, 0)})
 
     # --- endpoints ---------------------------------------------------------------------------
 
