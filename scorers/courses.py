@@ -211,10 +211,16 @@ def train(opts: TrainOptions) -> artifacts.Artifact:
     from wendu.settings import Settings
     from wendu.store.db import make_engine, make_session_factory
 
+    from sqlalchemy import inspect
+
     opts.progress("reading training.completed events", 0.1)
     engine = make_engine(Settings(data_dir=opts.data_dir).sqlalchemy_url)
     try:
-        rows = completions_from_store(make_session_factory(engine))
+        if inspect(engine).has_table("events"):
+            rows = completions_from_store(make_session_factory(engine))
+        else:  # a data dir Wendu has not run in yet: the catalog alone ranks the courses
+            opts.progress("no Wendu database yet: no completions to learn from", 0.5)
+            rows = []
     finally:
         engine.dispose()
     rated = [r for r in rows if r["rating"] is not None]

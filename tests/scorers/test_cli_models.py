@@ -43,6 +43,15 @@ def test_list_and_card(home):
     assert {"cv_5fold", "held_out"} <= set(card["metrics"]) and "fairness" in card
 
 
+def test_course_recommendation_trains_before_wendu_ever_ran_there(tmp_path):
+    result = wendu("models", "train", "course_recommendation", "--data-dir", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "no Wendu database yet" in result.output
+    card = json.loads(wendu("models", "card", "course_recommendation", "--data-dir",
+                            tmp_path).output)
+    assert card["metrics"]["completions"] == 0 and card["metrics"]["courses_in_catalog"] > 0
+
+
 def test_evaluate_on_people_the_model_has_not_seen(home):
     result = wendu("models", "evaluate", "attrition", "--data-dir", home, "--seed", 5)
     assert result.exit_code == 0, result.output
