@@ -82,6 +82,20 @@ PREFERRED_CHANNELS: dict[str, list[str]] = {
 }
 
 
+# What the HRIS knows about pay and commute (CNY per month; a level's band median), so the
+# attrition and burnout scorers read real values for the demo people instead of imputing them.
+# 陈静 is paid well below her band and commutes far, as the satisfaction-drop scenario implies.
+# id: (level, monthly pay, band median, one-way commute km, last promoted on)
+PAY: dict[str, tuple[int, int, int, float, str]] = {
+    "E1001": (9, 98000, 95000, 12.0, "2019-01-01"), "E1002": (7, 52000, 50000, 8.5, "2022-04-01"),
+    "E1003": (7, 50000, 50000, 15.0, "2022-10-01"), "E1004": (5, 30000, 31000, 6.0, "2024-04-01"),
+    "E1005": (6, 38000, 39000, 10.0, "2023-04-01"), "E1006": (6, 40000, 39000, 9.0, "2023-10-01"),
+    "E1007": (5, 24500, 31000, 38.0, "2022-02-21"), "E1008": (5, 32000, 31000, 4.5, "2025-04-01"),
+    "E1009": (4, 22000, 23500, 18.0, "2023-04-01"), "E1010": (4, 24000, 23500, 7.0, "2024-10-01"),
+    "E1011": (4, 23000, 23500, 21.0, "2024-03-11"), "E1012": (3, 15500, 17500, 26.0, "2025-08-18"),
+}
+
+
 def wecom_userid(person: Person) -> str:
     return person.email_name.replace(".", "")
 
@@ -109,6 +123,10 @@ def hire_events() -> list[dict[str, Any]]:
             "wecom_userid": wecom_userid(p),
             "preferred_channels": list(PREFERRED_CHANNELS.get(p.id, [])),
         }
+        if p.id in PAY:
+            level, pay, median, commute, promoted = PAY[p.id]
+            data.update(level=level, monthly_pay=pay, pay_band_median=median,
+                        commute_km=commute, last_promoted_on=promoted)
         if p.manager_id:
             data["manager_id"] = p.manager_id
         if p.hrbp_id:
@@ -248,6 +266,26 @@ def ensure_demo_users(factory: sessionmaker[Session]) -> None:
                 create_user(session, username, role, password, employee_id)
 
 
+# The tabular scorers the library's scans use; without a trained version they fall back to the
+# baseline formulas, so the demo trains them once (a few seconds each, on generated data).
+DEMO_MODELS = ("attrition", "burnout")
+
+
+def ensure_models(data_dir: Path, say: Any = None) -> list[str]:
+    """Train each of DEMO_MODELS that has no version in `data_dir` yet; the names trained."""
+    from wendu.scorers import artifacts
+    from wendu.scorers.trainers import TrainOptions, trainer
+
+    trained = []
+    for name in DEMO_MODELS:
+        if artifacts.active_version(data_dir, name) is None:
+            if say:
+                say(f"  training the {name} model (first start, a few seconds) ...")
+            trainer(name)(TrainOptions(data_dir))
+            trained.append(name)
+    return trained
+
+
 def load(factory: sessionmaker[Session], data_dir: Path) -> Demo:
     company = load_company(factory)
     token = ensure_token(factory, data_dir)
@@ -336,8 +374,8 @@ def overtime_week(base_url: str, token: str | None, data_dir: Path, employee_id:
         seen = snapshot(http, people)
         typer.echo(f"{employee_id}: {events[0]['data']['day']} .. {events[-1]['data']['day']}, "
                    "4h overtime each, out at 22:30")
-        if post_events(http, events):
-            show_new(http, people, seen, wait)
+        if post_events(http, events) and not show_new(http, people, seen, wait):
+            typer.echo(held_hint())
 
 
 def held_hint() -> str:
@@ -351,9 +389,9 @@ def held_hint() -> str:
     quiet = parse_quiet_hours(window)
     local = datetime.now(UTC).astimezone(zone_of(TIMEZONE))
     if quiet is not None and quiet.contains(local.time()):
-        return (f"  messages held: it is {local:%H:%M} in {TIMEZONE}, inside quiet hours "
-                f"({window}); they go out when quiet hours end. To see them now, start "
-                "`wendu up --demo` with WENDU_QUIET_HOURS=off.")
+        return (f"  no message yet: it is {local:%H:%M} in {TIMEZONE}, inside the default quiet "
+                f"hours ({window}), so they are held until quiet hours end. To see them now, "
+                "start `wendu up --demo` with WENDU_QUIET_HOURS=off.")
     return "  no message yet: see `wendu demo outbox` and the inbox in the console shortly."
 
 

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from wendu.demo import COMPANY, TIMEZONE, overtime_week_events
+from wendu.demo import COMPANY, TIMEZONE, held_hint, overtime_week_events
 
 CHANNELS = ("inapp", "wecom", "email")
 Build = Callable[[str, date], list[dict[str, Any]]]
@@ -53,9 +53,27 @@ def overtime(employee_id: str, today: date) -> list[dict[str, Any]]:
 SURVEY_WEEKS = (16, 12, 8, 4)  # earlier pulse surveys, weeks before today: steady and good
 
 
-def satisfaction_drop(employee_id: str, today: date) -> list[dict[str, Any]]:
-    """Steady pulse surveys, two pieces of feedback about the workload, then a sharp drop."""
+def steady_overtime(employee_id: str, today: date, weeks: int = 4) -> list[dict[str, Any]]:
+    """Weekdays of the last `weeks` weeks with 2.5 h overtime each, out at 20:30: a month of
+    load that never trips the weekly overtime rule but weighs on the attrition score."""
+    tz = ZoneInfo(TIMEZONE)
     events = []
+    for back in range(weeks * 7, 0, -1):
+        day = today - timedelta(days=back)
+        if day.weekday() >= 5:
+            continue
+        out = datetime.combine(day, time(20, 30), tz)
+        events.append(_event(f"demo-attendance-{employee_id}-{day.isoformat()}",
+                             "attendance.day_closed", employee_id, out, day=day.isoformat(),
+                             clock_in=datetime.combine(day, time(9, 0), tz).isoformat(),
+                             clock_out=out.isoformat(), overtime_hours=2.5, weekend=False))
+    return events
+
+
+def satisfaction_drop(employee_id: str, today: date) -> list[dict[str, Any]]:
+    """A month of long days, steady pulse surveys, two pieces of feedback about the workload,
+    then a sharp drop in satisfaction."""
+    events = steady_overtime(employee_id, today)
     for weeks in SURVEY_WEEKS:
         day = today - timedelta(weeks=weeks)
         events.append(_event(f"demo-survey-{employee_id}-{day.isoformat()}", "survey.response",
@@ -178,12 +196,14 @@ def run_scenario(base_url: str, token: str | None, data_dir: Path, name: str,
         if scenario.run_rule:
             body = http.call("POST", f"/api/v1/rules/{scenario.run_rule}/run")
             typer.echo(f"ran {body['rule_id']} now (schedule {body['schedule_id']})")
-            fired = True
+            if not show_new(http, people, seen, wait):
+                typer.echo("  nothing new: nobody crossed the rule's threshold who was not "
+                           "reached this week already (or messages are held by quiet hours)")
         else:
             assert scenario.build is not None
-            fired = post_events(http, scenario.build(who, today))
-        if fired:
-            show_new(http, people, seen, wait)
+            if post_events(http, scenario.build(who, today)) and not show_new(
+                    http, people, seen, wait):
+                typer.echo(held_hint())
 
 
 def post_events(http: Any, events: list[dict[str, Any]]) -> bool:
@@ -221,8 +241,6 @@ def _items(http: Any, people: list[str]) -> list[tuple[str, str]]:
 
 def show_new(http: Any, people: list[str], seen: set[str], wait: float) -> int:
     """Print messages and tasks that appear within `wait` seconds; returns how many."""
-    from wendu.demo import held_hint
-
     shown: set[str] = set()
     deadline = clock.monotonic() + wait
     quiet_since = clock.monotonic()
@@ -235,6 +253,4 @@ def show_new(http: Any, people: list[str], seen: set[str], wait: float) -> int:
         if shown and clock.monotonic() - quiet_since > 3:
             break  # nothing more for a while: the workflows are done or waiting
         clock.sleep(0.5)
-    if not shown:
-        typer.echo(held_hint())
     return len(shown)

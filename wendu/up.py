@@ -253,6 +253,7 @@ def run_up(settings: Settings, opts: UpOptions) -> None:
             loaded = demo.load(factory, data_dir)
             token = loaded.token
             say(f"  demo company loaded ({loaded.company.employees} employees)")
+            demo.ensure_models(data_dir, say)
         if dev is None:
             await _unless_stopped(check_temporal(address, settings.temporal_namespace), stop)
             say(f"  connected to Temporal at {address}")
