@@ -197,7 +197,7 @@ def test_up_demo_fires_the_overtime_rule_once_and_survives_a_restart(tmp_path: P
     up.wait_healthy()
     banner = up.output()
     assert up.url in banner and f"http://127.0.0.1:{up.temporal_port + 1000}" in banner
-    assert str(data_dir) in banner and "wendu demo overtime-week E1004" in banner
+    assert str(data_dir) in banner and "wendu demo scenario overtime" in banner
     assert f"wendu demo outbox --data-dir {data_dir}" in banner
     token = (data_dir / "demo-token").read_text().strip()
     assert token in banner

@@ -305,7 +305,7 @@ def _banner(opts: UpOptions, data_dir: Path, rules: Path | None, dev: DevServer 
              f"  Data dir     {data_dir}",
              f"  Rules        {rules or '(as stored; pass --rules DIR to load a folder)'}"]
     if token:
-        command = "wendu demo overtime-week E1004"
+        command = "wendu demo scenario overtime"
         outbox = "wendu demo outbox"
         if url != "http://127.0.0.1:8000":
             command += f" --url {url}"
@@ -314,7 +314,8 @@ def _banner(opts: UpOptions, data_dir: Path, rules: Path | None, dev: DevServer 
             outbox += f" --data-dir {data_dir}"
         lines += ["", f"Demo token (all scopes; also in {data_dir / 'demo-token'}):",
                   f"  {token}", "",
-                  "Fire the overtime rule for 张伟 (E1004) from another terminal:",
+                  "Play the rule library from another terminal (`wendu demo scenario` lists "
+                  "the scenarios), e.g. 张伟's (E1004) late week:",
                   f"  {command}", "",
                   "Console demo accounts: sarah / wendu-demo-hr (HR admin), "
                   "lina / wendu-demo-manager (张伟's manager)", "",
