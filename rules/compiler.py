@@ -362,7 +362,7 @@ class _Compiler:
         step = p.AssignTaskStep(
             assignee=assignee, title=title, template=template, due_seconds=due,
             reminders_seconds=reminders, escalate_to=escalate, wait=body.wait, bind=bind,
-            **common,
+            urgent=body.urgent, **common,
         )
         return step, scope
 

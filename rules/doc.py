@@ -162,6 +162,8 @@ class AssignTaskBody(AuthoringModel):
     reminders: list[DurationText] = Field([], description="Reminders, each before the due time")
     escalate_to: Roles = []
     wait: bool = Field(True, description="Whether the rule waits for the task's outcome")
+    urgent: bool = Field(
+        False, description="Its messages (assignment, reminders, escalation) ignore quiet hours")
     as_: BindName
 
 

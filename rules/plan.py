@@ -92,6 +92,8 @@ class AssignTaskStep(_Step):
     escalate_to: list[Recipient] = []
     # Whether the rule waits for the task's outcome before its next step.
     wait: bool = True
+    # Its messages go out at any hour (quiet hours do not hold them).
+    urgent: bool = Field(default=False, exclude_if=lambda v: not v)
     bind: str | None = None
 
 

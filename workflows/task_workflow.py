@@ -303,7 +303,8 @@ class TaskWorkflow:
         task's reminders, due time and escalation keep their hours. Recorded before the
         `task-quiet-hours` patch, a message is sent at once, as it was.
         """
-        if not workflow.patched(QUIET_HOURS_PATCH):
+        assert self._input is not None
+        if not workflow.patched(QUIET_HOURS_PATCH) or self._input.step.urgent:
             await self._notify(template, purpose)
             return
         at = await self._quiet_until()
@@ -369,6 +370,7 @@ class TaskWorkflow:
                 extra={"task": self._view.model_dump(mode="json"), "why": self._input.why},
                 purpose=purpose,
                 at=workflow.now().isoformat(),
+                urgent=self._input.step.urgent,
             ),
             result_type=NotifyResult,
             start_to_close_timeout=NOTIFY_TIMEOUT,

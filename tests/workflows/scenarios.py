@@ -110,7 +110,8 @@ def notify_plan(wait_seconds: int = DAY) -> Plan:
     )
 
 
-def task_plan(*, wait: bool = True, reminders: list[int] | None = None) -> Plan:
+def task_plan(*, wait: bool = True, reminders: list[int] | None = None,
+              urgent: bool = False) -> Plan:
     """assign_task to the manager (due 2d, escalate to the skip manager), then if/else on it.
 
     With wait=False the rule ends once the task is started, so there is no if/else.
@@ -131,6 +132,7 @@ def task_plan(*, wait: bool = True, reminders: list[int] | None = None) -> Plan:
             "reminders_seconds": [DAY] if reminders is None else reminders,
             "escalate_to": [{"role": "skip_manager"}],
             "wait": wait,
+            "urgent": urgent,
             "bind": "checkin",
         },
         {

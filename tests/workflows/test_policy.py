@@ -291,6 +291,26 @@ async def test_a_reminder_due_at_23_arrives_at_08_the_next_morning(
         await stop(rule, task)
 
 
+async def test_an_urgent_task_is_announced_and_reminded_at_night(
+    env, worker, settings, session_factory, sc
+):
+    fired = await move_clock_to(env, 23)
+    # Due in two days at 23:00; reminded a day before, at 23:00 tomorrow night.
+    rule, task, task_id = await start_task(
+        env, settings, sc, sc.task_plan(reminders=[24 * 3600], urgent=True))
+    try:
+        async with asyncio.timeout(10):
+            while not task_messages(session_factory, task_id):
+                await asyncio.sleep(0.05)
+        await sleep_until(env, fired + timedelta(days=1, minutes=1))
+        sent = task_messages(session_factory, task_id)
+        assert [r.template for r in sent] == ["task_assigned", "task_reminder"]
+        assert at_about(local(sent[0]), fired)
+        assert at_about(local(sent[1]), fired + timedelta(days=1))
+    finally:
+        await stop(rule, task)
+
+
 async def test_an_escalation_at_night_moves_the_task_at_once_and_its_message_waits(
     env, worker, settings, session_factory, sc
 ):
