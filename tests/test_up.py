@@ -388,7 +388,9 @@ def test_the_rule_library_reaches_people_through_the_running_demo(tmp_path: Path
     assert retention[0]["rule_id"] == "attrition-scan-weekly"
     # The trained model reads her profile (pay below band, a long commute, a month of long
     # days); each top factor comes with something to try, none with the generic fallback.
-    assert "%）" in retention[0]["body"] and "了解 TA 的想法" not in retention[0]["body"]
+    [talk] = until(lambda: [n for n in api.messages(MANAGER, "inapp", "retention_task")
+                            if "陈静" in n["subject"]], "the retention message", up)
+    assert "%）" in talk["body"] and "了解 TA 的想法" not in talk["body"]
 
     # Exactly once: every scenario again, nothing new fires and nobody hears twice.
     for name in ("overtime", "satisfaction-drop", "housing-fund", "certificate", "resignation",
