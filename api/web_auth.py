@@ -9,12 +9,15 @@ SameSite is not the only line of defence.
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
-from typing import Annotated
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, select
 
 from wendu.api.web_accounts import (
     SessionUser,
@@ -25,10 +28,16 @@ from wendu.api.web_accounts import (
     session_user,
 )
 from wendu.api.web_ui import page
+from wendu.store.models import utcnow
+from wendu.store.models_accounts import AuditLog
 
 COOKIE = "wendu_session"
 LOGIN_CSRF_COOKIE = "wendu_login_csrf"
 CSRF_HEADER = "X-CSRF-Token"
+# Sign-in throttling (see `throttled`).
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_USER = 5
+MAX_FAILURES_PER_IP = 20
 
 router = APIRouter(tags=["console"], include_in_schema=False)
 
@@ -110,13 +119,40 @@ def _secure(request: Request) -> bool:
     return request.app.state.settings.environment not in ("development", "test")
 
 
+def throttled(session: Any, username: str, ip: str | None) -> timedelta | None:
+    """How long sign-in stays refused, or None. Failed sign-ins are in the audit log: five for
+    one username (since its last success) or twenty from one address within 15 minutes hold
+    further tries until the oldest of them is 15 minutes old, against password guessing."""
+    since = utcnow() - THROTTLE_WINDOW
+    last_ok = session.scalar(select(func.max(AuditLog.at)).where(
+        AuditLog.action == "user.login", AuditLog.actor == username))
+    failed = select(AuditLog.at).where(AuditLog.action == "user.login_failed")
+    start = max(since, _aware(last_ok)) if last_ok else since
+    checks = [(failed.where(AuditLog.actor == username, AuditLog.at >= start),
+               MAX_FAILURES_PER_USER)]
+    if ip is not None:
+        checks.append((failed.where(AuditLog.ip == ip, AuditLog.at >= since),
+                       MAX_FAILURES_PER_IP))
+    for query, limit in checks:
+        recent = session.scalars(query.order_by(AuditLog.at.desc()).limit(limit)).all()
+        if len(recent) >= limit:
+            return max(_aware(recent[-1]) + THROTTLE_WINDOW - utcnow(), timedelta(seconds=1))
+    return None
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)  # SQLite gives naive UTC back
+
+
 def _login_form(request: Request, next: str | None, *, status_code: int = 200,
-                error: bool = False, username: str = "") -> Response:
+                error: bool = False, username: str = "", throttled: int | None = None
+                ) -> Response:
     """The login form with a fresh pre-session CSRF token (double-submit: the same value in a
     cookie and in the form), so another site cannot sign a victim into its own account."""
     token = secrets.token_urlsafe(24)
     response = page(request, "login.html", None, status_code=status_code,
-                    next=_safe_next(next), error=error, username=username, login_csrf=token)
+                    next=_safe_next(next), error=error, username=username, login_csrf=token,
+                    throttled=throttled)
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
                         secure=_secure(request), path="/console/login")
     return response
@@ -142,8 +178,19 @@ def login(
         raise HTTPException(status.HTTP_403_FORBIDDEN,
                             detail="missing or wrong CSRF token: reload the login page")
     factory = request.app.state.session_factory
+    name, ip = username.strip(), client_ip(request)
     with factory.begin() as session:
-        user = authenticate(session, username.strip(), password)
+        wait = throttled(session, name[:100], ip)
+        if wait is not None:
+            audit(session, name[:100], "user.login_throttled", "user", name[:200], ip=ip)
+    if wait is not None:
+        minutes = max(1, math.ceil(wait.total_seconds() / 60))
+        response = _login_form(request, next, status_code=429, error=False, username=username,
+                               throttled=minutes)
+        response.headers["Retry-After"] = str(int(wait.total_seconds()) + 1)
+        return response
+    with factory.begin() as session:
+        user = authenticate(session, name, password)
         if user is None:
             audit(session, username.strip()[:100], "user.login_failed", "user",
                   username.strip()[:200], ip=client_ip(request))

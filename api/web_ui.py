@@ -32,6 +32,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "logout": ("退出", "Sign out"),
     "username": ("用户名", "Username"),
     "password": ("密码", "Password"),
+    "login_throttled": ("登录失败次数过多，请 {n} 分钟后再试",
+                        "Too many failed sign-ins: try again in {n} minutes"),
     "bad_login": ("用户名或密码错误，或账号已停用", "Wrong username or password, or the account "
                   "is disabled"),
     "my_tasks": ("我的任务", "My tasks"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 from sqlalchemy import select
@@ -48,6 +50,34 @@ async def test_wrong_password_unknown_user_and_disabled_account_are_refused(cons
     r = await login_form(console, username="a1", password=PASSWORD)
     assert r.status_code == 401
     assert csrf
+
+
+async def test_repeated_wrong_passwords_hold_the_account_for_a_while(console, factory):
+    for _ in range(5):
+        r = await login_form(console, username="m1", password="guess")
+        assert r.status_code == 401
+    # The sixth try is refused before the password is looked at, the right one included.
+    r = await login_form(console, username="m1", password=PASSWORD)
+    assert r.status_code == 429 and "wendu_session" not in r.headers.get("set-cookie", "")
+    assert "try again in 15 minutes" in r.text or "15 分钟后再试" in r.text
+    assert 14 * 60 < int(r.headers["Retry-After"]) <= 15 * 60 + 1
+    # Others sign in as usual.
+    assert await login(console, "a1")
+    with factory.begin() as s:  # fifteen minutes later (the failures age out of the window)
+        for row in s.scalars(select(AuditLog).where(AuditLog.action == "user.login_failed")):
+            row.at = row.at - timedelta(minutes=16)
+    assert await login(console, "m1")
+    with factory() as s:
+        actions = list(s.scalars(select(AuditLog.action).where(AuditLog.actor == "m1")))
+    assert actions.count("user.login_failed") == 5 and "user.login_throttled" in actions
+
+
+async def test_many_failures_from_one_address_hold_it_across_usernames(console):
+    for n in range(20):
+        r = await login_form(console, username=f"someone{n}", password="guess")
+        assert r.status_code == 401
+    r = await login_form(console, username="a1", password=PASSWORD)
+    assert r.status_code == 429
 
 
 async def test_state_changes_need_the_sessions_csrf_token(console):
