@@ -83,6 +83,10 @@ def template_context(inp: NotifyInput, recipient: Person) -> dict[str, Any]:
     ctx = dict(inp.context.get("vars") or {})
     ctx.update(inp.context)
     ctx.update(inp.extra)
+    # `why` in the recipient's language, where the workflow worded it for Chinese too.
+    why_zh = ctx.pop("why_zh", None)
+    if why_zh and (recipient.locale or "").lower().startswith("zh"):
+        ctx["why"] = why_zh
     ctx["recipient"] = recipient.as_recipient()
     return ctx
 

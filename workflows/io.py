@@ -183,6 +183,7 @@ class TaskInput(BaseModel):
     context: dict[str, Any]
     # Why the rule fired (rule version, matched conditions): the assignment message shows it.
     why: str = ""
+    why_zh: str = ""  # the same, worded for Chinese messages
     # The rule's quiet hours for the assignment message (None: the worker's setting).
     quiet_hours: str | None = None
 

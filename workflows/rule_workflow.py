@@ -95,18 +95,26 @@ def task_id_for(parent_workflow_id: str, step_id: str) -> str:
     return f"T-{digest[:16]}"
 
 
-def explain(plan: Plan, firing: Firing) -> str:
+# The words around the rule's own names and expressions, per language of the message.
+_WHY_WORDS = {
+    "en": ("rule {id} v{version}", "when ", " and ", ", ", "; "),
+    "zh": ("规则 {id}（第 {version} 版）", "条件：", " 且 ", "，", "；"),
+}
+
+
+def explain(plan: Plan, firing: Firing, lang: str = "en") -> str:
     """Why a message was sent: the rule version, the conditions that matched, their values."""
-    parts = [f"rule {plan.rule_id} v{plan.version}"]
+    rule, when, both, comma, sep = _WHY_WORDS[lang]
+    parts = [rule.format(id=plan.rule_id, version=plan.version)]
     if firing.matched:
-        parts.append("when " + " and ".join(firing.matched))
+        parts.append(when + both.join(firing.matched))
     if firing.values:
         shown = (
             f"{k} = {json.dumps(v, ensure_ascii=False, default=str)}"
             for k, v in firing.values.items()
         )
-        parts.append(", ".join(shown))
-    return "; ".join(parts)
+        parts.append(comma.join(shown))
+    return sep.join(parts)
 
 
 @workflow.defn(name="RuleWorkflow")
@@ -131,6 +139,7 @@ class RuleWorkflow:
         self._id = workflow.info().workflow_id
         self._ctx = {**inp.context, "vars": dict(inp.context.get("vars") or {})}
         self._why = explain(inp.plan, inp.firing)
+        self._why_zh = explain(inp.plan, inp.firing, "zh")
         await self._run_steps(inp.plan.steps)
         return RuleResult(rule_id=inp.plan.rule_id, steps_run=self._steps_run, vars=self._vars)
 
@@ -223,7 +232,7 @@ class RuleWorkflow:
             subject_employee_id=self._inp.firing.employee_id,
             context=self._ctx,
             urgent=step.urgent,
-            extra={"why": self._why},
+            extra={"why": self._why, "why_zh": self._why_zh},
             once_per=step.once_per,
         )
         if not workflow.patched(POLICY_PATCH):  # recorded before the notification policy
@@ -272,6 +281,7 @@ class RuleWorkflow:
             subject_employee_id=self._inp.firing.employee_id,
             context=self._ctx,
             why=self._why,
+            why_zh=self._why_zh,
             quiet_hours=self._inp.plan.policy.quiet_hours if self._inp.plan.policy else None,
         )
         if not step.wait:
