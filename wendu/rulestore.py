@@ -93,6 +93,10 @@ def sync_rules(
             session.flush()  # the version row refers to it
             report.added.append(plan.rule_id)
         else:
+            if rule.current_digest == plan.digest and rule.source_path == values["source_path"]:
+                # The same file, unchanged: a rule switched on or off in the console stays so.
+                # Editing the file (its `enabled:` included) makes a new digest, which applies.
+                values["enabled"] = rule.enabled
             changed = any(getattr(rule, k) != v for k, v in values.items())
             for k, v in values.items():
                 setattr(rule, k, v)
@@ -110,6 +114,8 @@ def sync_rules(
     for rule_id, rule in rules.items():
         if rule_id not in seen and rule.enabled and rule.source_path not in keep:
             rule.enabled = False
+            # Its file is gone: should it come back, its own `enabled:` applies again.
+            rule.source_path = ""
             report.disabled.append(rule_id)
     session.flush()
     return report

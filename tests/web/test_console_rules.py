@@ -97,3 +97,35 @@ async def test_pages_follow_the_users_locale_and_the_language_switch(console, fa
     # Only local targets: the switch cannot bounce anyone to another site.
     r = await console.get("/console/lang", params={"to": "en", "next": "//evil.example"})
     assert r.headers["location"] == "/console/tasks"
+
+
+async def test_a_rule_switched_off_in_the_console_stays_off_across_folder_reloads(
+    console, factory, settings
+):
+    from wendu.api.rules import reload_rules
+
+    def enabled() -> bool:
+        with factory() as s:
+            return s.get(Rule, "overtime-care").enabled
+
+    csrf = await login(console, "hr")
+    r = await console.post("/console/rules/overtime-care/state",
+                           data={"csrf": csrf, "enabled": "false"})
+    assert r.status_code == 303 and not enabled()
+    await reload_rules(settings, factory, None)  # as at the next start, the file unchanged
+    assert not enabled()
+
+    # An edited file is a new version, and its own `enabled:` (true by default) applies.
+    path = settings.rules_dir / "overtime_care.yaml"
+    path.write_text(SOURCE.replace("version: 1", "version: 2").replace("> 20", "> 25"))
+    await reload_rules(settings, factory, None)
+    assert enabled()
+
+    # A file taken away switches its rule off; put back, its own `enabled:` applies again.
+    text = path.read_text()
+    path.unlink()
+    await reload_rules(settings, factory, None)
+    assert not enabled()
+    path.write_text(text)
+    await reload_rules(settings, factory, None)
+    assert enabled()
