@@ -208,10 +208,10 @@ class CourseRecommender:
 
 def train(opts: TrainOptions) -> artifacts.Artifact:
     """Gather completions and ratings from the store into a versioned artifact."""
+    from sqlalchemy import inspect
+
     from wendu.settings import Settings
     from wendu.store.db import make_engine, make_session_factory
-
-    from sqlalchemy import inspect
 
     opts.progress("reading training.completed events", 0.1)
     engine = make_engine(Settings(data_dir=opts.data_dir).sqlalchemy_url)
