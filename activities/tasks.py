@@ -21,6 +21,7 @@ from wendu.store.models import Task, TaskAction
 from wendu.workflows.io import (
     APPLY_TASK_ACTION,
     CREATE_TASK,
+    ENGINE_ACTOR,
     ESCALATE_TASK,
     ApplyActionInput,
     CreateTaskInput,
@@ -29,7 +30,6 @@ from wendu.workflows.io import (
 )
 
 FINISHED_STATUS = {"acknowledge": "acknowledged", "complete": "completed", "dismiss": "dismissed"}
-ENGINE_ACTOR = "wendu"
 
 
 def task_view(task: Task) -> TaskView:

@@ -353,6 +353,10 @@ class _Compiler:
                                   (escalate, TASK_ESCALATED, "escalate_to")):
             if needed:
                 self.template((*at, key), name, task_message_scope(scope))
+        done_when = None
+        if body.done_when is not None:
+            event, match = self._awaited((*at, "done_when"), body.done_when, scope)
+            done_when = p.DoneWhen(event=body.done_when.event, match=match)
         bind = body.as_
         if bind is not None:
             if not body.wait:
@@ -362,15 +366,16 @@ class _Compiler:
         step = p.AssignTaskStep(
             assignee=assignee, title=title, template=template, due_seconds=due,
             reminders_seconds=reminders, escalate_to=escalate, wait=body.wait, bind=bind,
-            urgent=body.urgent, **common,
+            urgent=body.urgent, done_when=done_when, **common,
         )
         return step, scope
 
     def _wait(self, doc: Any, loc: Loc, ident: str, scope: Scope, common: dict) -> Any:
         return p.WaitStep(seconds=self.duration((*loc, "wait"), doc.wait), **common), scope
 
-    def _wait_for(self, doc: Any, loc: Loc, ident: str, scope: Scope, common: dict) -> Any:
-        body, at = doc.wait_for, (*loc, "wait_for")
+    def _awaited(self, at: Loc, body: Any, scope: Scope) -> tuple[Any, Any]:
+        """(the event's shape, the compiled `match`) of an awaited event: `wait_for`,
+        `done_when`."""
         awaited = self.event_types.get(body.event)
         if awaited is None:
             self.error((*at, "event"), f"unknown event type '{body.event}'"
@@ -382,6 +387,11 @@ class _Compiler:
             match_scope = Scope({**scope.names, "event": shape},
                                 {k: v for k, v in scope.unavailable.items() if k != "event"})
             match = self.expr((*at, "match"), body.match, match_scope)
+        return shape, match
+
+    def _wait_for(self, doc: Any, loc: Loc, ident: str, scope: Scope, common: dict) -> Any:
+        body, at = doc.wait_for, (*loc, "wait_for")
+        shape, match = self._awaited(at, body, scope)
         timeout = self.duration((*at, "timeout"), body.timeout)
         on_timeout, after = self.steps(body.on_timeout, (*at, "on_timeout"),
                                        f"{ident}.on_timeout", scope)

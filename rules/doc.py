@@ -154,6 +154,12 @@ class NotifyStepDoc(AuthoringModel):
     notify: NotifyBody
 
 
+class DoneWhenBody(AuthoringModel):
+    event: str = Field(description="Event type that finishes the task, e.g. training.completed")
+    match: ExprText | None = Field(
+        None, description="Condition on that event (as `event`), e.g. event.course_id == ...")
+
+
 class AssignTaskBody(AuthoringModel):
     to: str = Field(description="Role of the assignee")
     title: str = Field(description="Task title; may use {{ }} placeholders")
@@ -164,6 +170,8 @@ class AssignTaskBody(AuthoringModel):
     wait: bool = Field(True, description="Whether the rule waits for the task's outcome")
     urgent: bool = Field(
         False, description="Its messages (assignment, reminders, escalation) ignore quiet hours")
+    done_when: DoneWhenBody | None = Field(
+        None, description="An event about the same employee that completes the task by itself")
     as_: BindName
 
 

@@ -80,6 +80,13 @@ class NotifyStep(_Step):
     once_per: str | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
+class DoneWhen(_Model):
+    """The event (about the task's employee) that completes a task without anyone acting."""
+
+    event: str
+    match: Expr | None = None
+
+
 class AssignTaskStep(_Step):
     kind: Literal["assign_task"] = "assign_task"
     assignee: Recipient
@@ -94,6 +101,7 @@ class AssignTaskStep(_Step):
     wait: bool = True
     # Its messages go out at any hour (quiet hours do not hold them).
     urgent: bool = Field(default=False, exclude_if=lambda v: not v)
+    done_when: DoneWhen | None = Field(default=None, exclude_if=lambda v: v is None)
     bind: str | None = None
 
 

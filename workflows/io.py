@@ -23,6 +23,8 @@ NOTIFY_TASK = "wendu.notify_task"
 ESCALATE_TASK = "wendu.escalate_task"
 APPLY_TASK_ACTION = "wendu.apply_task_action"
 REGISTER_WAIT = "wendu.register_wait"
+# The actor the engine acts as in a task's action log (an escalation, a `done_when` event).
+ENGINE_ACTOR = "wendu"
 CLEAR_WAIT = "wendu.clear_wait"
 SCAN_SCHEDULE = "wendu.scan_schedule"
 REACH = "wendu.reach"  # local activity: when each recipient may be reached (quiet hours)

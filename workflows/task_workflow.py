@@ -14,6 +14,10 @@ recipient's night ends, but never the task itself: a held message waits on a tim
 while the due time and the escalation run on at their hour. A message still held when the task
 is finished, or has moved on to someone else, is dropped. Workflows started before this
 (`task-quiet-hours` patch) hold only the assignment message, as they were recorded.
+
+A task whose step says `done_when` (say, `training.completed` of the course it assigns) waits
+for that event about its employee, registered like a rule's `wait_for`, and completes itself
+when it comes, in the engine's name; tasks without it never register anything.
 """
 
 from __future__ import annotations
@@ -29,15 +33,23 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from wendu.workflows.io import (
         APPLY_TASK_ACTION,
+        CLEAR_WAIT,
         CREATE_TASK,
+        ENGINE_ACTOR,
         ESCALATE_TASK,
+        EVALUATE,
+        EVENT_SIGNAL,
         NOTIFY_TASK,
+        REGISTER_WAIT,
         TASK_ACT_UPDATE,
         TASK_SNOOZE_UPDATE,
         TASK_STATE_QUERY,
         ApplyActionInput,
         CreateTaskInput,
         EscalateInput,
+        EvaluateInput,
+        EvaluateResult,
+        EventArrived,
         NotifyInput,
         NotifyResult,
         ReachInput,
@@ -46,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
         TaskInput,
         TaskOutcome,
         TaskView,
+        WaitRegistration,
     )
     from wendu.workflows.policy import POLICY_PATCH, reach
 
@@ -72,6 +85,8 @@ NEEDS_COMMENT = {"complete": "a comment", "dismiss": "a reason"}
 SNOOZE_PATCH = "task-snooze"
 # Reminders and escalation messages wait out quiet hours too, without holding the task up.
 QUIET_HOURS_PATCH = "task-quiet-hours"
+MATCH_TIMEOUT = timedelta(seconds=10)
+MATCH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3)
 
 
 @workflow.defn(name="TaskWorkflow")
@@ -90,6 +105,8 @@ class TaskWorkflow:
         self._snoozes = 0
         # Messages waiting for the end of their recipient's quiet hours (see `_message`).
         self._held: list[asyncio.Task[None]] = []
+        # Ids of the `done_when` events seen (deliveries are at least once).
+        self._events_seen: set[str] = set()
 
     @workflow.run
     async def run(self, inp: TaskInput) -> TaskOutcome:
@@ -106,6 +123,7 @@ class TaskWorkflow:
             retry_policy=STORE_RETRY,
         )
         self._assigned(view)
+        waiting = await self._register_done_when()
         if workflow.patched(QUIET_HOURS_PATCH):
             await self._message(step.template, "assigned")
         elif workflow.patched(POLICY_PATCH):  # recorded before reminders waited out the night
@@ -127,6 +145,10 @@ class TaskWorkflow:
                 await workflow.wait_condition(lambda: self._outcome is not None)
 
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if waiting is not None:
+            await workflow.execute_activity(
+                CLEAR_WAIT, waiting, start_to_close_timeout=STORE_TIMEOUT, retry_policy=STORE_RETRY
+            )
         if self._held:  # they end with the task; this surfaces a failed send
             await asyncio.gather(*self._held)
         assert self._outcome is not None
@@ -138,6 +160,66 @@ class TaskWorkflow:
         # Two actions accepted in the same workflow task both passed the validator.
         if self._outcome is not None or self._acting:
             raise ApplicationError(f"task {self._view.id} is already finished", type="TaskFinished")
+        return await self._apply(action)
+
+    async def _register_done_when(self) -> WaitRegistration | None:
+        """Registers for the step's `done_when` event, if it has one (see the module doc)."""
+        assert self._input is not None
+        done_when = self._input.step.done_when
+        if done_when is None or not self._input.subject_employee_id:
+            return None
+        waiting = WaitRegistration(
+            workflow_id=workflow.info().workflow_id, step_id=self._input.step.id,
+            event_type=done_when.event, employee_id=self._input.subject_employee_id)
+        await workflow.execute_activity(
+            REGISTER_WAIT, waiting, start_to_close_timeout=STORE_TIMEOUT, retry_policy=STORE_RETRY
+        )
+        return waiting
+
+    @workflow.signal(name=EVENT_SIGNAL)
+    async def on_event(self, arrived: EventArrived) -> None:
+        """A `done_when` event: completes the task if it matches and the task is still open."""
+        assert self._input is not None
+        done_when, event = self._input.step.done_when, arrived.event
+        event_id = str(event.get("id", ""))
+        if done_when is None or event_id in self._events_seen:
+            return
+        self._events_seen.add(event_id)
+        if event.get("type", done_when.event) != done_when.event:
+            return
+        await workflow.wait_condition(lambda: self._view is not None)
+        if done_when.match is not None and not await self._event_matches(event):
+            return
+        await workflow.wait_condition(lambda: not self._acting)
+        if self._outcome is not None:
+            return
+        try:
+            await self._apply(TaskAction(action="complete", actor_id=ENGINE_ACTOR,
+                                         comment=f"{done_when.event} {event_id}".strip()))
+        except ApplicationError as err:  # finished meanwhile (in the store): nothing to do
+            workflow.logger.warning("task not completed by %s: %s", event_id, err)
+
+    async def _event_matches(self, event: dict) -> bool:
+        assert self._input is not None and self._input.step.done_when is not None
+        source = self._input.step.done_when.match.source  # type: ignore[union-attr]
+        try:
+            result = await workflow.execute_local_activity(
+                EVALUATE,
+                EvaluateInput(context={**self._input.context, "event": event},
+                              expressions={"match": source}),
+                result_type=EvaluateResult,
+                start_to_close_timeout=MATCH_TIMEOUT,
+                retry_policy=MATCH_RETRY,
+            )
+        except (ActivityError, ApplicationError) as err:
+            # One malformed event must not end a task that may stay open for weeks.
+            workflow.logger.warning("task: event %s skipped: %s", event.get("id"), err)
+            return False
+        return bool(result.values["match"])
+
+    async def _apply(self, action: TaskAction) -> TaskView:
+        """Stores an accepted action and ends the task with it."""
+        assert self._view is not None
         self._acting = True
         try:
             view = await workflow.execute_activity(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from wendu.scorers.courses import load_catalog
-from wendu.store.models import Event, ScoreRecord
+from wendu.store.models import Event, ScoreRecord, TaskAction, Wait
 
 FEEDBACK = ["最近加班太多，工作量太大，每天都做不完", "需求一直变，人手不够，压力很大"]
 
@@ -104,12 +105,25 @@ async def test_a_completed_course_ends_the_follow_up(world):
     with world.factory() as session:
         course_id = session.scalars(select(ScoreRecord.factors).where(
             ScoreRecord.scorer == "course_recommendation")).one()[0]["name"]
+    # Another course does not count: the to-do stays open, the rule keeps waiting.
+    await world.post(world.event("tc-0", "training.completed", "E1", "2026-11-24T10:00:00",
+                           course_id="C999", rating=3.0))
+    await asyncio.sleep(0.5)
+    assert [t.status for t in world.tasks("E1")] == ["open"] and world.waiting(wid)
     await world.post(world.event("tc-1", "training.completed", "E1", "2026-11-25T10:00:00",
                            course_id=course_id, rating=4.5))
-    await world.finished(wid)
+    # The rule ends at once, no timer left to skip (and the task with it): wait for its result.
+    await world.env.client.get_workflow_handle(wid).result()
     assert task
     assert [n.template for n in world.notes("E1")] == ["course_assigned"]
     assert world.notes("H1") == []
+    # The course done, the to-do is done too, in the engine's name, with the event as comment.
+    done = await world.until(lambda: [t for t in world.tasks("E1") if t.status == "completed"],
+                             "the course task to complete itself")
+    assert done[0].outcome_comment == "training.completed tc-1"
+    with world.factory() as session:
+        assert session.scalars(select(TaskAction.actor_id)).all() == ["wendu"]
+        assert session.scalars(select(Wait)).all() == []  # nobody waits any more
 
 
 async def test_a_hangzhou_housing_fund_question_gets_the_hangzhou_guide_once_a_week(world):

@@ -96,3 +96,31 @@ def test_training_progress_counts_against_the_target() -> None:
     half = scorer.score({"profile": {"training_completed_total": 1}, "args": {"target": 2}})
     assert (half["value"], half["label"]) == (0.5, "started")
     assert scorer.score({"profile": {}, "args": {}})["label"] == "not_started"
+
+
+TASK_RULE = """\
+id: t
+version: 1
+title: T
+trigger: {event: performance.review}
+dedupe: "{{ employee.id }}/{{ event.period }}"
+steps:
+  - assign_task:
+      to: employee
+      title: Take a course
+      due: 30d
+      wait: false
+      done_when: {event: %s, match: "%s"}
+"""
+
+
+def test_done_when_is_checked_like_wait_for() -> None:
+    plan = compile_text(TASK_RULE % ("training.completed", "event.course_id == 'C101'"), "t.yaml")
+    assert plan.steps[0].done_when.event == "training.completed"
+    with pytest.raises(RuleErrors) as raised:
+        compile_text(TASK_RULE % ("training.complete", "event.course_id == 'C101'"), "t.yaml")
+    first = str(raised.value.problems[0])
+    assert first.startswith("t.yaml:12:26:") and "training.completed" in first  # suggested
+    with pytest.raises(RuleErrors) as raised:
+        compile_text(TASK_RULE % ("training.completed", "event.cours_id == 'C1'"), "t.yaml")
+    assert "cours_id" in str(raised.value.problems[0])

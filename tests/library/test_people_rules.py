@@ -29,6 +29,12 @@ async def test_a_weak_review_dimension_gives_the_employee_a_course_to_do_with_re
     first = next(c for c in communication if c.title["zh"] in task.title)
     assert f"{first.reward} 学习积分" in todo.body and "communication" in todo.subject
     assert round((task.due_at - task.created_at) / timedelta(days=1)) == 30
+    # Taking the course ticks the to-do off.
+    await world.post(world.event("tc-rv", "training.completed", "E1", "2026-11-28T10:00:00",
+                                 course_id=first.id, rating=5.0))
+    done = await world.until(lambda: [t for t in world.tasks("E1") if t.status == "completed"],
+                             "the to-do to complete itself")
+    assert done[0].outcome_comment == "training.completed tc-rv"
 
 
 async def test_a_review_without_a_weak_dimension_adds_no_to_do(world):
