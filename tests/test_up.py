@@ -392,6 +392,16 @@ def test_the_rule_library_reaches_people_through_the_running_demo(tmp_path: Path
                             if "陈静" in n["subject"]], "the retention message", up)
     assert "%）" in talk["body"] and "了解 TA 的想法" not in talk["body"]
 
+    # 陈静 takes the course: her to-do completes itself (done_when), nobody needs to tick it off.
+    from wendu.scorers.courses import load_catalog
+
+    course = next(c for c in load_catalog() if c.title["en"] in course[0]["title"])
+    api.post_events({"id": "e2e-course-done", "type": "training.completed",
+                     "employee_id": "E1007", "occurred_at": datetime.now(UTC).isoformat(),
+                     "data": {"course_id": course.id, "rating": 4.5}})
+    until(lambda: api.tasks("E1007")[0]["status"] == "completed", "the course to-do", up)
+    assert api.tasks("E1007")[0]["comment"] == "training.completed e2e-course-done"
+
     # Exactly once: every scenario again, nothing new fires and nobody hears twice.
     for name in ("overtime", "satisfaction-drop", "housing-fund", "certificate", "resignation",
                  "review", "new-hire"):
