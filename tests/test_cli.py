@@ -25,7 +25,7 @@ from wendu.tokens import verify_token
 EXPECTED = {
     ("up",), ("api",), ("worker",), ("version",), ("rules",), ("db", "upgrade"),
     ("tokens", "create"), ("tokens", "list"), ("tokens", "revoke"),
-    ("demo", "load"), ("demo", "overtime-week"),
+    ("demo", "load"), ("demo", "overtime-week"), ("demo", "scenario"), ("demo", "wecom-outage"),
 }
 
 
@@ -187,6 +187,21 @@ def test_overtime_week_mistakes(tmp_path: Path):
                        "no token", "wendu demo load")
     assert_clean_error(run("demo", "overtime-week", "E1004", "--url", nobody, "--token", "t",
                            home=tmp_path), 1, f"cannot reach the Wendu API at {nobody}")
+
+
+def test_demo_scenarios_are_listed_and_mistakes_are_one_line(tmp_path: Path):
+    listed = run("demo", "scenario", home=tmp_path)
+    assert listed.returncode == 0
+    for name in ("overtime", "satisfaction-drop", "housing-fund", "certificate", "resignation",
+                 "review", "new-hire", "attrition-scan"):
+        assert f"  {name} " in listed.stdout, name
+    assert_clean_error(run("demo", "scenario", "overtim", home=tmp_path), 1,
+                       "no scenario 'overtim'", "overtime")
+    nobody = f"http://127.0.0.1:{free_port()}"
+    assert_clean_error(run("demo", "scenario", "review", "--url", nobody, "--token", "t",
+                           home=tmp_path), 1, f"cannot reach the Wendu API at {nobody}")
+    assert_clean_error(run("demo", "wecom-outage", home=tmp_path), 1,
+                       "no WeCom sandbox is running", "wendu up --demo")
 
 
 def test_data_dir_not_writable(tmp_path: Path):
