@@ -271,7 +271,10 @@ class Notifier:
                 self._claim, inp, key, person, channel, msg, transport is not None, day, at
             )
         if claimed is None:
-            existing_id, status = await asyncio.to_thread(self._existing, key)
+            existing_id, status, owner = await asyncio.to_thread(self._existing, key)
+            if owner not in (None, inp.workflow_id):
+                # A `once_per` message another firing sent (or is sending) this period.
+                return outcome(existing_id, "repeated"), ""
             if status != "pending" or transport is None:
                 return outcome(existing_id, "duplicate"), ""
             claimed = existing_id  # sent before with an unknown outcome, or failed to retry
@@ -472,18 +475,22 @@ class Notifier:
         """A message stored for the recipient's digest instead of being sent."""
         nid = (claims or {}).get(channel)
         status = "digest"
-        if nid is None:  # a retried attempt decided already
-            nid, _ = self._existing(delivery_key(inp, person.id, channel, period))
-            status = "duplicate"
+        if nid is None:  # a retried attempt decided already, or another firing (`once_per`)
+            nid, _, owner = self._existing(delivery_key(inp, person.id, channel, period))
+            status = "duplicate" if owner in (None, inp.workflow_id) else "repeated"
         return Delivery(recipient_id=person.id, channel=channel, notification_id=nid,
                         status=status)  # type: ignore[arg-type]
 
-    def _existing(self, key: str) -> tuple[int, str]:
+    def _existing(self, key: str) -> tuple[int, str, str | None]:
+        """(id, status, workflow id) of the row holding `key`."""
         with self.session_factory() as session:
             row = session.execute(
-                select(Notification.id, Notification.status).where(Notification.key == key)
+                select(Notification.id, Notification.status, Notification.workflow_id)
+                .where(Notification.key == key)
             ).first()
-            return (row.id, row.status) if row is not None else (0, "delivered")
+            if row is None:
+                return 0, "delivered", None
+            return row.id, row.status, row.workflow_id
 
     def _record(self, notification_id: int, status: str, error: str | None) -> None:
         with transaction(self.session_factory) as session:

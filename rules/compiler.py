@@ -63,6 +63,7 @@ RULE = Obj("rule", {
 SCHEDULE = Obj("schedule", {"fire_time": None})
 _SCORE_FIELDS = dict.fromkeys(("value", "label", "factors", "model_version"))
 _TASK_OUTCOME_FIELDS = dict.fromkeys(("status", "actor_id", "comment", "escalation_level"))
+_NOTIFY_RESULT_FIELDS = dict.fromkeys(("sent", "failed", "repeated"))
 
 
 def event_obj(event_type: EventType) -> Obj:
@@ -330,8 +331,11 @@ class _Compiler:
                 self.error(self._item((*at, "channels"), i), f"unknown channel '{channel}'"
                            + suggest(channel, list(self.channels), "channels"))
         template = self.template((*at, "template"), body.template, notify_scope(scope))
+        bind = body.as_
+        if bind is not None:
+            scope = self.bound(scope, (*at, "as"), bind, Obj(bind, _NOTIFY_RESULT_FIELDS))
         step = p.NotifyStep(to=to, channels=list(body.channels), template=template,
-                            urgent=body.urgent, once_per=body.once_per, **common)
+                            urgent=body.urgent, once_per=body.once_per, bind=bind, **common)
         return step, scope
 
     def _assign_task(self, doc: Any, loc: Loc, ident: str, scope: Scope, common: dict) -> Any:

@@ -148,6 +148,7 @@ class NotifyBody(AuthoringModel):
         description="Send this template to a person at most once per day, week or month (in "
         "their time zone), whichever rule or firing sends it",
     )
+    as_: BindName
 
 
 class NotifyStepDoc(AuthoringModel):

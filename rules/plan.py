@@ -78,6 +78,9 @@ class NotifyStep(_Step):
     urgent: bool = False
     # At most one message of this template per person per period ("day", "week", "month").
     once_per: str | None = Field(default=None, exclude_if=lambda v: v is None)
+    # Binds {"sent", "failed", "repeated"}: deliveries made, given up, and left out because
+    # another firing made them this period (`once_per`).
+    bind: str | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class DoneWhen(_Model):

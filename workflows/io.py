@@ -137,8 +137,9 @@ class Delivery(BaseModel):
     recipient_id: str
     channel: str
     notification_id: int
-    # digest: over the recipient's daily cap, stored for their next digest message
-    status: Literal["delivered", "failed", "duplicate", "digest"]
+    # digest: over the recipient's daily cap, stored for their next digest message;
+    # repeated: a `once_per` message another firing sent this period (not sent again)
+    status: Literal["delivered", "failed", "duplicate", "digest", "repeated"]
 
 
 class NotifyResult(BaseModel):

@@ -235,29 +235,35 @@ class RuleWorkflow:
             extra={"why": self._why, "why_zh": self._why_zh},
             once_per=step.once_per,
         )
+        deliveries: list[Any] = []
         if not workflow.patched(POLICY_PATCH):  # recorded before the notification policy
-            await self._send(step, inp)
-            return
-        policy = self._inp.plan.policy
+            deliveries += await self._send(step, inp)
+        else:
+            policy = self._inp.plan.policy
 
-        async def send(only_ids: list[str]) -> None:
-            await self._send(step, inp.model_copy(update={
-                "only_ids": only_ids,
-                "at": workflow.now().isoformat(),
-                "daily_cap": policy.daily_cap if policy else None,
-            }))
+            async def send(only_ids: list[str]) -> None:
+                deliveries.extend(await self._send(step, inp.model_copy(update={
+                    "only_ids": only_ids,
+                    "at": workflow.now().isoformat(),
+                    "daily_cap": policy.daily_cap if policy else None,
+                })))
 
-        if step.urgent:  # bypasses quiet hours here and the daily cap in the activity
-            await send([])
-            return
-        await deliver_when_reachable(send, ReachInput(
-            roles=inp.roles,
-            subject_employee_id=inp.subject_employee_id,
-            quiet_hours=policy.quiet_hours if policy else None,
-            now=workflow.now().isoformat(),
-        ))
+            if step.urgent:  # bypasses quiet hours here and the daily cap in the activity
+                await send([])
+            else:
+                await deliver_when_reachable(send, ReachInput(
+                    roles=inp.roles,
+                    subject_employee_id=inp.subject_employee_id,
+                    quiet_hours=policy.quiet_hours if policy else None,
+                    now=workflow.now().isoformat(),
+                ))
+        if step.bind:
+            counts = {kind: sum(1 for d in deliveries if d.status == kind)
+                      for kind in ("failed", "repeated")}
+            self._vars[step.bind] = {"sent": len(deliveries) - sum(counts.values()), **counts}
 
-    async def _send(self, step: NotifyStep, inp: NotifyInput) -> None:
+    async def _send(self, step: NotifyStep, inp: NotifyInput) -> list[Any]:
+        """The step's deliveries to the people `inp` names."""
         result = await workflow.execute_activity(
             NOTIFY,
             inp,
@@ -267,6 +273,7 @@ class RuleWorkflow:
         )
         if result.unresolved:
             workflow.logger.warning("%s: nobody for %s", step.at or step.id, result.unresolved)
+        return list(result.deliveries)
 
     async def _assign_task(self, step: AssignTaskStep) -> None:
         title = (await self._evaluate(step, texts={"title": step.title.source})).texts["title"]

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from wendu.scorers.courses import load_catalog
-from wendu.store.models import Event, ScoreRecord, TaskAction, Wait
+from wendu.store.models import Event, Outcome, ScoreRecord, TaskAction, Wait
 
 FEEDBACK = ["最近加班太多，工作量太大，每天都做不完", "需求一直变，人手不够，压力很大"]
 
@@ -155,6 +155,12 @@ async def test_a_hangzhou_housing_fund_question_gets_the_hangzhou_guide_once_a_w
     await ask("chat-4", "chat.message", "2026-12-01T10:00:00", "杭州的公积金怎么提取？")
     assert [n.template for n in world.notes("E1")] == [
         "guide_housing_fund", "guide_certificate", "guide_housing_fund"]
+    # The metric counts guides that went out, not questions: the two repeats count 0.
+    with world.factory() as session:
+        pushed = session.execute(select(Outcome.workflow_id, Outcome.value)
+                                 .where(Outcome.metric == "guides_pushed")).all()
+    by_message = {wid.rsplit("/", 1)[-1]: value for wid, value in pushed}
+    assert by_message == {"chat-1": 1, "chat-2": 0, "q-2": 0, "chat-3": 1, "chat-4": 1}
 
 
 async def test_other_cities_and_no_city_get_their_own_guide(world):

@@ -124,3 +124,26 @@ def test_done_when_is_checked_like_wait_for() -> None:
     with pytest.raises(RuleErrors) as raised:
         compile_text(TASK_RULE % ("training.completed", "event.cours_id == 'C1'"), "t.yaml")
     assert "cours_id" in str(raised.value.problems[0])
+
+
+NOTIFY_RULE = """\
+id: n
+version: 1
+title: N
+trigger: {event: chat.message}
+dedupe: "{{ employee.id }}/{{ event.id }}"
+steps:
+  - set: {service_url: "'https://hr.example.com/service'"}
+  - score: intent
+    as: intent
+  - notify: {to: employee, template: guide_payroll, once_per: week, as: guide}
+  - record: {metric: guides_pushed, value: "%s"}
+"""
+
+
+def test_a_notify_step_binds_what_it_sent() -> None:
+    plan = compile_text(NOTIFY_RULE % "1 if guide.sent else 0", "n.yaml")
+    assert plan.steps[2].bind == "guide" and plan.steps[2].once_per == "week"
+    with pytest.raises(RuleErrors) as raised:
+        compile_text(NOTIFY_RULE % "guide.delivered", "n.yaml")
+    assert "delivered" in str(raised.value.problems[0])
