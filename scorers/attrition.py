@@ -28,6 +28,8 @@ from wendu.scorers.baseline import LABELS, label_for
 from wendu.scorers.features import (
     ATTRITION_FEATURES,
     FAIRNESS_GROUPS,
+    IBM_LEVELS,
+    IBM_LOGGED,
     Encoder,
     TabularData,
     company_columns,
@@ -92,7 +94,8 @@ def fit_tabular(name: str, data: TabularData, options: TrainOptions, *, layout: 
                          f"(has {int(y.sum())} positive of {len(y)})")
     progress = options.progress
     progress("encode features", 0.1)
-    encoder = Encoder.fit(data.columns, data.numeric, data.categorical, layout)
+    shaped = {"logged": IBM_LOGGED, "levels": IBM_LEVELS} if layout == "ibm" else {}
+    encoder = Encoder.fit(data.columns, data.numeric, data.categorical, layout, **shaped)
     X, _ = encoder.matrix(data.columns, len(y))
     _check_leakage(X, y, encoder)
     idx_train, idx_test = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y,
@@ -161,7 +164,8 @@ def train(options: TrainOptions) -> Artifact:
         digest = artifacts.data_hash(f"synth:{TRAIN_EMPLOYEES}:{TRAIN_WEEKS}:{options.seed}")
     return fit_tabular("attrition", data, options, layout=layout, source=source, extra_card={
         "training_data_hash": digest,
-        "target": "leaves within 6 months",
+        # The IBM file's Attrition is a plain yes/no, with no time window.
+        "target": "Attrition = Yes (left)" if layout == "ibm" else "leaves within 6 months",
         "intended_use": "Rank employees for a retention conversation by their manager or "
                         "HRBP. A prompt to talk, never a decision about a person.",
         "limits": "Trained on the data named in 'source'. Pay against band median, "

@@ -181,23 +181,36 @@ def _ibm_from_record(r: Mapping[str, Any]) -> dict[str, Any]:
 
 @dataclass
 class Encoder:
-    """Turns named columns into the model's matrix, imputing training medians."""
+    """Turns named columns into the model's matrix, imputing training medians.
+
+    `logged` numeric columns enter as log(1 + x) (pay, distances, years: a step from 1 to 2
+    years is not a step from 20 to 21); `levels` numeric columns also enter one column per
+    level seen in training (a 1-4 rating whose effect is not a straight line). Both stay one
+    feature in explanations, shown with the value as given.
+    """
 
     numeric: list[str]
     categorical: dict[str, list[str]] = field(default_factory=dict)
     medians: dict[str, float] = field(default_factory=dict)
     layout: str = "company"  # or "ibm": how to read a live context
+    logged: list[str] = field(default_factory=list)
+    levels: dict[str, list[float]] = field(default_factory=dict)
 
     @classmethod
     def fit(cls, columns: Mapping[str, np.ndarray], numeric: Sequence[str],
-            categorical: Sequence[str] = (), layout: str = "company") -> Encoder:
+            categorical: Sequence[str] = (), layout: str = "company",
+            logged: Sequence[str] = (), levels: Sequence[str] = ()) -> Encoder:
         medians = {}
         for name in numeric:
             values = np.asarray(columns[name], dtype=float)
             medians[name] = float(np.nanmedian(values)) if np.isfinite(values).any() else 0.0
         vocab = {name: sorted({str(v) for v in columns[name] if v not in ("", None)})
                  for name in categorical}
-        return cls(list(numeric), vocab, medians, layout)
+        seen = {name: sorted({float(v) for v in np.asarray(columns[name], dtype=float)
+                              if np.isfinite(v)})
+                for name in levels if name in numeric}
+        return cls(list(numeric), vocab, medians, layout,
+                   [n for n in logged if n in numeric], seen)
 
     @property
     def features(self) -> list[str]:
@@ -206,7 +219,9 @@ class Encoder:
     @property
     def sources(self) -> list[str]:
         """The input feature behind each matrix column."""
-        return [*self.numeric, *(n for n, vs in self.categorical.items() for _ in vs)]
+        levels = getattr(self, "levels", {})  # artifacts saved before levels existed
+        return [*self.numeric, *(n for n, vs in self.categorical.items() for _ in vs),
+                *(n for n, vs in levels.items() for _ in vs)]
 
     def matrix(self, columns: Mapping[str, Any], n: int) -> tuple[np.ndarray, np.ndarray]:
         """(X, missing): missing[i, j] is True where feature j of row i was imputed."""
@@ -220,6 +235,8 @@ class Encoder:
             gap = ~np.isfinite(values)
             missing[:, j] = gap
             X[:, j] = np.where(gap, self.medians[name], values)
+            if name in getattr(self, "logged", ()):
+                X[:, j] = np.log1p(np.maximum(X[:, j], 0.0))
         at = len(self.numeric)
         for j, (name, vocab) in enumerate(self.categorical.items(), start=len(self.numeric)):
             col = columns.get(name)
@@ -231,6 +248,13 @@ class Encoder:
                 known |= hit
             missing[:, j] = ~known
             at += len(vocab)
+        for name, seen in getattr(self, "levels", {}).items():
+            col = columns.get(name)
+            values = (np.full(n, np.nan) if col is None
+                      else np.asarray(col, dtype=float).reshape(n))
+            for k, level in enumerate(seen):
+                X[:, at + k] = values == level  # unknown or imputed: no level column set
+            at += len(seen)
         return X, missing
 
     def records_to_columns(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -259,6 +283,13 @@ IBM_NUMERIC = (
 )
 IBM_CATEGORICAL = ("BusinessTravel", "Department", "EducationField", "JobRole",
                    "MaritalStatus", "OverTime")
+# Skewed amounts and spans, read as log(1 + x); small ordinal scales, read level by level too.
+IBM_LOGGED = ("MonthlyIncome", "DailyRate", "HourlyRate", "MonthlyRate", "DistanceFromHome",
+              "NumCompaniesWorked", "TotalWorkingYears", "YearsAtCompany", "YearsInCurrentRole",
+              "YearsSinceLastPromotion", "YearsWithCurrManager")
+IBM_LEVELS = ("Education", "EnvironmentSatisfaction", "JobInvolvement", "JobLevel",
+              "JobSatisfaction", "RelationshipSatisfaction", "StockOptionLevel",
+              "WorkLifeBalance")
 # Identifiers and columns constant by construction say nothing about leaving.
 IBM_DROPPED = ("EmployeeCount", "StandardHours", "Over18", "EmployeeNumber")
 # Kept out of the features so the model cannot use it; the fairness report groups by it.

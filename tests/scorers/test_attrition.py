@@ -110,6 +110,26 @@ def test_trains_on_an_ibm_layout_csv_with_extra_and_missing_columns(tmp_path):
     assert any(f["name"] == "OverTime" for f in scorer.score(STRAINED)["factors"])
 
 
+def test_ibm_amounts_are_logged_and_ratings_read_level_by_level():
+    from wendu.scorers.features import Encoder
+
+    columns = {"MonthlyIncome": np.array([2000.0, 5000.0, 20000.0]),
+               "JobSatisfaction": np.array([1.0, 2.0, 4.0])}
+    enc = Encoder.fit(columns, ["MonthlyIncome", "JobSatisfaction"], layout="ibm",
+                      logged=["MonthlyIncome"], levels=["JobSatisfaction"])
+    X, missing = enc.matrix({"MonthlyIncome": [np.nan, 20000.0],
+                             "JobSatisfaction": [4.0, 3.0]}, 2)
+    # Income: log(1 + x), a gap imputed with the (raw) median before the log.
+    assert X[:, 0] == pytest.approx(np.log1p([5000.0, 20000.0]))
+    assert missing[:, 0].tolist() == [True, False] and enc.medians["MonthlyIncome"] == 5000.0
+    # Satisfaction: its value, then one column per level seen in training (3 was not).
+    assert X[:, 1].tolist() == [4.0, 3.0]
+    assert X[:, 2:].tolist() == [[0, 0, 1], [0, 0, 0]]
+    # Still two features for explanations: every matrix column names its source.
+    assert enc.features == ["MonthlyIncome", "JobSatisfaction"]
+    assert enc.sources == ["MonthlyIncome", "JobSatisfaction", *["JobSatisfaction"] * 3]
+
+
 def test_a_column_that_is_the_outcome_in_disguise_is_refused(tmp_path):
     data = write_ibm_csv(tmp_path / "leaky.csv", leak=True)
     with pytest.raises(ValueError, match="YearsWithCurrManager.*leakage"):
