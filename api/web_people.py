@@ -27,6 +27,7 @@ from wendu.store.models import (
     Event,
     Firing,
     Notification,
+    Outcome,
     Profile,
     ScoreRecord,
     Task,
@@ -142,7 +143,24 @@ def dashboard_data(session: Session, weeks: int = 8) -> dict[str, Any]:
         "attendance_anomaly_rate": _anomaly_rate(session, now),
         "training_completion_rate": _training_rate(session, now),
         "satisfaction_trend": _satisfaction_trend(session, now, 12),
+        "outcomes": _outcomes(session, now - timedelta(days=OUTCOME_DAYS)),
     }
+
+
+OUTCOME_DAYS = 30
+
+
+def _outcomes(session: Session, since: Any) -> list[dict[str, Any]]:
+    """What the rules' `record` steps measured in 30 days, per rule and metric: how often
+    recorded, the total and the mean (guides that went out, retention tasks acknowledged)."""
+    q = (select(Outcome.rule_id, Outcome.metric, func.count(), func.sum(Outcome.value))
+         .where(Outcome.created_at >= since)
+         .group_by(Outcome.rule_id, Outcome.metric)
+         .order_by(Outcome.rule_id, Outcome.metric))
+    return [{"rule_id": rule_id, "metric": metric, "count": count,
+             "total": round(float(total or 0), 2),
+             "mean": round(float(total or 0) / count, 3) if count else None}
+            for rule_id, metric, count, total in session.execute(q)]
 
 
 def _data_of(session: Session, event_type: str, since: Any) -> list[tuple[str, Any, dict]]:

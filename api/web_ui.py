@@ -34,6 +34,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "password": ("密码", "Password"),
     "login_throttled": ("登录失败次数过多，请 {n} 分钟后再试",
                         "Too many failed sign-ins: try again in {n} minutes"),
+    "rule_outcomes": ("规则成效（近 30 天）", "Rule outcomes (30 days)"),
+    "metric": ("指标", "Metric"),
+    "recorded": ("记录次数", "Recorded"),
+    "total": ("合计", "Total"),
+    "mean": ("平均", "Mean"),
     "bad_login": ("用户名或密码错误，或账号已停用", "Wrong username or password, or the account "
                   "is disabled"),
     "my_tasks": ("我的任务", "My tasks"),

@@ -133,3 +133,20 @@ async def test_an_acknowledged_task_no_longer_counts_as_open(console, factory):
     await login(console, "hr")
     board = (await console.get("/console/api/dashboard")).json()
     assert board["open_tasks"] == 2
+
+
+async def test_the_dashboard_shows_what_the_rules_recorded(console, factory):
+    from wendu.store.models import Outcome
+
+    with factory.begin() as s:
+        for n, value in enumerate([1.0, 0.0, 1.0]):
+            s.add(Outcome(rule_id="needs-guide-chat", workflow_id=f"rule/g/{n}",
+                          step_id="steps[3]", employee_id="A1", metric="guides_pushed",
+                          value=value))
+    await login(console, "hr")
+    board = (await console.get("/console/api/dashboard")).json()
+    assert board["outcomes"] == [{"rule_id": "needs-guide-chat", "metric": "guides_pushed",
+                                  "count": 3, "total": 2.0, "mean": 0.667}]
+    console.cookies.set("wendu_lang", "en")
+    page = (await console.get("/console/dashboard")).text
+    assert "Rule outcomes (30 days)" in page and "guides_pushed" in page
