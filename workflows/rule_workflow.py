@@ -58,21 +58,16 @@ with workflow.unsafe.imports_passed_through():
     )
     from wendu.workflows.policy import POLICY_PATCH, deliver_when_reachable
     from wendu.workflows.task_workflow import (
+        EVALUATE_RETRY,
+        EVALUATE_TIMEOUT,
         NOTIFY_RETRY,
         NOTIFY_TIMEOUT,
         STORE_RETRY,
         STORE_TIMEOUT,
         TaskWorkflow,
+        event_matches,
     )
 
-# Expressions are pure: a failure is the rule's and the same on every attempt.
-EVALUATE_TIMEOUT = timedelta(seconds=10)
-EVALUATE_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=10),
-    maximum_attempts=3,
-)
 SCORE_TIMEOUT = timedelta(minutes=1)
 SCORE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -360,15 +355,7 @@ class RuleWorkflow:
             return False
         if step.match is None:
             return True
-        try:
-            result = await self._evaluate(
-                step, {"match": step.match.source}, ctx={**self._ctx, "event": event}
-            )
-        except ApplicationError as err:
-            # One malformed event must not end a wait that may last weeks.
-            workflow.logger.warning("%s: event %s skipped: %s", step.id, event.get("id"), err)
-            return False
-        return bool(result.values["match"])
+        return await event_matches(step.match.source, {**self._ctx, "event": event}, step.id)
 
     async def _record(self, step: RecordStep) -> None:
         raw = (await self._evaluate(step, {"value": step.value.source})).values["value"]

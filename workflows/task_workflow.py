@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -85,8 +86,32 @@ NEEDS_COMMENT = {"complete": "a comment", "dismiss": "a reason"}
 SNOOZE_PATCH = "task-snooze"
 # Reminders and escalation messages wait out quiet hours too, without holding the task up.
 QUIET_HOURS_PATCH = "task-quiet-hours"
-MATCH_TIMEOUT = timedelta(seconds=10)
-MATCH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3)
+# Expressions are pure: a failure is the rule's and the same on every attempt.
+EVALUATE_TIMEOUT = timedelta(seconds=10)
+EVALUATE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=10),
+    maximum_attempts=3,
+)
+
+
+async def event_matches(match: str, context: dict[str, Any], what: str) -> bool:
+    """Whether an awaited event (`event` in `context`) meets `match`, for `wait_for` and
+    `done_when`. A malformed event is skipped with a warning: one bad event must not end a
+    wait that may last weeks."""
+    try:
+        result = await workflow.execute_local_activity(
+            EVALUATE,
+            EvaluateInput(context=context, expressions={"match": match}),
+            result_type=EvaluateResult,
+            start_to_close_timeout=EVALUATE_TIMEOUT,
+            retry_policy=EVALUATE_RETRY,
+        )
+    except (ActivityError, ApplicationError) as err:
+        workflow.logger.warning("%s: event %s skipped: %s", what, context["event"].get("id"), err)
+        return False
+    return bool(result.values["match"])
 
 
 @workflow.defn(name="TaskWorkflow")
@@ -188,7 +213,10 @@ class TaskWorkflow:
         if event.get("type", done_when.event) != done_when.event:
             return
         await workflow.wait_condition(lambda: self._view is not None)
-        if done_when.match is not None and not await self._event_matches(event):
+        assert self._view is not None
+        if done_when.match is not None and not await event_matches(
+                done_when.match.source, {**self._input.context, "event": event},
+                f"task {self._view.id} done_when"):
             return
         await workflow.wait_condition(lambda: not self._acting)
         if self._outcome is not None:
@@ -198,24 +226,6 @@ class TaskWorkflow:
                                          comment=f"{done_when.event} {event_id}".strip()))
         except ApplicationError as err:  # finished meanwhile (in the store): nothing to do
             workflow.logger.warning("task not completed by %s: %s", event_id, err)
-
-    async def _event_matches(self, event: dict) -> bool:
-        assert self._input is not None and self._input.step.done_when is not None
-        source = self._input.step.done_when.match.source  # type: ignore[union-attr]
-        try:
-            result = await workflow.execute_local_activity(
-                EVALUATE,
-                EvaluateInput(context={**self._input.context, "event": event},
-                              expressions={"match": source}),
-                result_type=EvaluateResult,
-                start_to_close_timeout=MATCH_TIMEOUT,
-                retry_policy=MATCH_RETRY,
-            )
-        except (ActivityError, ApplicationError) as err:
-            # One malformed event must not end a task that may stay open for weeks.
-            workflow.logger.warning("task: event %s skipped: %s", event.get("id"), err)
-            return False
-        return bool(result.values["match"])
 
     async def _apply(self, action: TaskAction) -> TaskView:
         """Stores an accepted action and ends the task with it."""
