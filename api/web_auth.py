@@ -11,7 +11,7 @@ from __future__ import annotations
 import hmac
 import math
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -127,7 +127,7 @@ def throttled(session: Any, username: str, ip: str | None) -> timedelta | None:
     last_ok = session.scalar(select(func.max(AuditLog.at)).where(
         AuditLog.action == "user.login", AuditLog.actor == username))
     failed = select(AuditLog.at).where(AuditLog.action == "user.login_failed")
-    start = max(since, _aware(last_ok)) if last_ok else since
+    start = max(since, last_ok) if last_ok else since
     checks = [(failed.where(AuditLog.actor == username, AuditLog.at >= start),
                MAX_FAILURES_PER_USER)]
     if ip is not None:
@@ -136,12 +136,8 @@ def throttled(session: Any, username: str, ip: str | None) -> timedelta | None:
     for query, limit in checks:
         recent = session.scalars(query.order_by(AuditLog.at.desc()).limit(limit)).all()
         if len(recent) >= limit:
-            return max(_aware(recent[-1]) + THROTTLE_WINDOW - utcnow(), timedelta(seconds=1))
+            return max(recent[-1] + THROTTLE_WINDOW - utcnow(), timedelta(seconds=1))
     return None
-
-
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=UTC)  # SQLite gives naive UTC back
 
 
 def _login_form(request: Request, next: str | None, *, status_code: int = 200,
