@@ -172,8 +172,9 @@ class Notifier:
             locale, subject, body = self.renderer.render(inp.template, person.locale, ctx)
             rendered = _Rendered(locale, subject, body)
             contact = contacts.get(person.id, Contact())
-            day = local_date(at, contact.timezone).isoformat() if capped else None
-            period = once_period(inp.once_per, local_date(at, contact.timezone))
+            today = local_date(at, contact.timezone)
+            day = today.isoformat() if capped else None
+            period = once_period(inp.once_per, today)
             channels = self.channels_for(inp.channels, contact)
             fold, claims = False, None
             if day and cap:
