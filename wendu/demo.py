@@ -150,27 +150,30 @@ def overtime_week_events(
 
     Ids depend only on the employee and the day, so posting the same week again is a no-op.
     """
+    return [attendance_day(employee_id, today - timedelta(days=back), time(22, 30), overtime,
+                           tz_name)
+            for back in range(days - 1, -1, -1)]
+
+
+def attendance_day(employee_id: str, day: date, out: time, overtime: float,
+                   tz_name: str = TIMEZONE) -> dict[str, Any]:
+    """One closed day, in at 09:00 and out at `out` local; its id depends on the employee and
+    the day only, so a day posted again is a no-op."""
     tz = ZoneInfo(tz_name)
-    events = []
-    for back in range(days - 1, -1, -1):
-        day = today - timedelta(days=back)
-        clock_out = datetime.combine(day, time(22, 30), tz)
-        events.append(
-            {
-                "id": f"demo-attendance-{employee_id}-{day.isoformat()}",
-                "type": "attendance.day_closed",
-                "employee_id": employee_id,
-                "occurred_at": clock_out.isoformat(),
-                "data": {
-                    "day": day.isoformat(),
-                    "clock_in": datetime.combine(day, time(9, 0), tz).isoformat(),
-                    "clock_out": clock_out.isoformat(),
-                    "overtime_hours": overtime,
-                    "weekend": day.weekday() >= 5,
-                },
-            }
-        )
-    return events
+    clock_out = datetime.combine(day, out, tz)
+    return {
+        "id": f"demo-attendance-{employee_id}-{day.isoformat()}",
+        "type": "attendance.day_closed",
+        "employee_id": employee_id,
+        "occurred_at": clock_out.isoformat(),
+        "data": {
+            "day": day.isoformat(),
+            "clock_in": datetime.combine(day, time(9, 0), tz).isoformat(),
+            "clock_out": clock_out.isoformat(),
+            "overtime_hours": overtime,
+            "weekend": day.weekday() >= 5,
+        },
+    }
 
 
 @dataclass

@@ -18,9 +18,10 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from wendu.demo import COMPANY, TIMEZONE, held_hint, overtime_week_events
+from wendu.demo import COMPANY, TIMEZONE, attendance_day, held_hint, overtime_week_events
 
 CHANNELS = ("inapp", "wecom", "email")
+RECENT = 500  # the most the API lists at once; a demo has far fewer messages and tasks
 Build = Callable[[str, date], list[dict[str, Any]]]
 
 
@@ -56,18 +57,9 @@ SURVEY_WEEKS = (16, 12, 8, 4)  # earlier pulse surveys, weeks before today: stea
 def steady_overtime(employee_id: str, today: date, weeks: int = 4) -> list[dict[str, Any]]:
     """Weekdays of the last `weeks` weeks with 2.5 h overtime each, out at 20:30: a month of
     load that never trips the weekly overtime rule but weighs on the attrition score."""
-    tz = ZoneInfo(TIMEZONE)
-    events = []
-    for back in range(weeks * 7, 0, -1):
-        day = today - timedelta(days=back)
-        if day.weekday() >= 5:
-            continue
-        out = datetime.combine(day, time(20, 30), tz)
-        events.append(_event(f"demo-attendance-{employee_id}-{day.isoformat()}",
-                             "attendance.day_closed", employee_id, out, day=day.isoformat(),
-                             clock_in=datetime.combine(day, time(9, 0), tz).isoformat(),
-                             clock_out=out.isoformat(), overtime_hours=2.5, weekend=False))
-    return events
+    days = (today - timedelta(days=back) for back in range(weeks * 7, 0, -1))
+    return [attendance_day(employee_id, day, time(20, 30), 2.5)
+            for day in days if day.weekday() < 5]
 
 
 def satisfaction_drop(employee_id: str, today: date) -> list[dict[str, Any]]:
@@ -225,15 +217,17 @@ def snapshot(http: Any, people: list[str]) -> set[str]:
 
 
 def _items(http: Any, people: list[str]) -> list[tuple[str, str]]:
-    """(key, line) for every message and task of `people`, newest last."""
-    out = []
-    for person in people:
-        for channel in CHANNELS:
-            for n in http.call("GET", "/api/v1/notifications",
-                               params={"recipient": person, "channel": channel}):
+    """(key, line) for the latest messages and tasks of `people`: one request per channel
+    and one for tasks, however many people are watched."""
+    watched, out = set(people), []
+    for channel in CHANNELS:
+        for n in http.call("GET", "/api/v1/notifications",
+                           params={"channel": channel, "limit": RECENT}):
+            if n["recipient_id"] in watched:
                 out.append((f"n{n['id']}", f"  -> {n['recipient_id']} [{n['channel']}, "
                                             f"{n['status']}] {n['subject']}"))
-        for t in http.call("GET", "/api/v1/tasks", params={"assignee": person}):
+    for t in http.call("GET", "/api/v1/tasks", params={"limit": RECENT}):
+        if t["assignee_id"] in watched:
             out.append((f"t{t['id']}", f"  task for {t['assignee_id']}: {t['title']} "
                                        f"(due {t['due_at'][:10]})"))
     return out
