@@ -76,11 +76,14 @@ class Up:
         return self.log.read_text(errors="replace")
 
     def wait_healthy(self, timeout: float = 120) -> None:
+        """Until /healthz answers and the banner is out: the API may answer a moment before
+        the worker starts and `wendu up` says it is running."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, f"wendu up exited early:\n{self.output()}"
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=5).status_code == 200:
+                healthy = httpx.get(f"{self.url}/healthz", timeout=5).status_code == 200
+                if healthy and "Wendu is running" in self.output():
                     return
             except httpx.HTTPError:
                 pass
