@@ -127,7 +127,11 @@ class RuleVersion(Base):
 
 class Firing(Base):
     __tablename__ = "firings"
-    __table_args__ = (UniqueConstraint("rule_id", "dedupe_key", name="uq_firing_rule_key"),)
+    __table_args__ = (
+        UniqueConstraint("rule_id", "dedupe_key", name="uq_firing_rule_key"),
+        # The reconciler's question: which pending rows are due for another start attempt.
+        Index("ix_firings_due", "status", "next_attempt_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     rule_id: Mapped[str] = mapped_column(String(128), index=True)
@@ -141,6 +145,10 @@ class Firing(Base):
     # The workflow input, kept so a pending firing can be started again after a crash.
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
+    # Start attempts so far, and when a failed one may be tried again (backoff): a row that
+    # keeps failing waits longer each time instead of being first in every reconciler pass.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column()
 
