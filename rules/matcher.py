@@ -88,6 +88,10 @@ class _CompiledRule:
 
         Raises EvaluationError naming the condition that could not be evaluated.
         """
+        # The rule's own tables; another rule's left behind is harmless, as the compiler only
+        # lets a rule read the tables it declares.
+        for name, table in self.plan.tables.items():
+            evaluation[name] = table
         values: dict[str, Any] = {}
         matched = []
         for index, (condition, names) in enumerate(self.conditions):
