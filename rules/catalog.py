@@ -313,3 +313,14 @@ CHANNELS: dict[str, str] = {
     "webhook": "A signed JSON POST to the configured webhook (Feishu/DingTalk/Slack bridges)",
     "preferred": "The recipient's own preferred_channels (the in-app inbox when they have none)",
 }
+
+# Scorers fast and pure enough to run at ingest, for every event of a batch at once, so a rule's
+# `when` may read `score.<name>` and nothing starts for an event that does not need it. Each
+# reads the event's own text (the event type needs a `text` field) or the profile alone; a test
+# keeps this in step with the scorers' own `fast` declaration (scorers.registry).
+FAST_SCORERS: dict[str, str] = {
+    "intent": "text",
+    "sentiment": "text",
+    "topics": "text",
+    "attrition": "profile",
+}

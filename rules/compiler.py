@@ -21,6 +21,7 @@ from wendu.rules.catalog import (
     EMPLOYEE_FIELDS,
     ENVELOPE_FIELDS,
     EVENT_TYPES,
+    FAST_SCORERS,
     GROUP_PREFIX,
     PROFILE_FIELDS,
     ROLES,
@@ -36,6 +37,7 @@ from wendu.rules.templates_catalog import (
     TASK_ESCALATED,
     TASK_REMINDER,
     TemplateCatalog,
+    fields_of,
     notify_scope,
     task_message_scope,
     task_scope,
@@ -49,7 +51,8 @@ DEFAULT_SCORERS = frozenset(
 )
 # Names every expression may use; a bound name must not hide them.
 RESERVED_NAMES = frozenset(
-    {"event", "employee", "profile", "rule", "schedule", "recipient", "task", "why", "vars"}
+    {"event", "employee", "profile", "rule", "schedule", "recipient", "task", "why", "vars",
+     "score"}
 )
 _JINJA_WORDS = {"and", "or", "not", "in", "is", "if", "else", "true", "false", "none", "loop"}
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -64,6 +67,14 @@ SCHEDULE = Obj("schedule", {"fire_time": None})
 _SCORE_FIELDS = dict.fromkeys(("value", "label", "factors", "model_version"))
 _TASK_OUTCOME_FIELDS = dict.fromkeys(("status", "actor_id", "comment", "escalation_level"))
 _NOTIFY_RESULT_FIELDS = dict.fromkeys(("sent", "failed", "repeated"))
+
+
+def fast_scores_obj(event_type: EventType) -> Obj:
+    """`score`: the fast scorers that can read this event (text scorers need its text)."""
+    usable = [name for name, reads in FAST_SCORERS.items()
+              if reads != "text" or "text" in event_type.fields]
+    fields = {name: Obj(f"score.{name}", _SCORE_FIELDS) for name in usable}
+    return Obj(f"score (fast scorers for {event_type.name})", fields)
 
 
 def event_obj(event_type: EventType) -> Obj:
@@ -152,6 +163,9 @@ class _Compiler:
         self.scorers, self.groups = sorted(scorers), sorted(groups)
         self.channels, self.roles = channels, roles
         self.problems: list[RuleError] = []
+        # The fast scorers (`score.<name>`) any expression or template of the rule reads.
+        self.fast_used: set[str] = set()
+        self.tables: dict[str, dict[str, Any]] = {}
 
     # --- reporting ---------------------------------------------------------------------
 
@@ -167,6 +181,7 @@ class _Compiler:
 
     def plan(self, doc: RuleDoc) -> p.Plan:
         trigger, scope = self.trigger(doc)
+        scope = self.with_tables(doc, scope)
         when = [self.expr(self._item(("when",), i), src, scope) for i, src in enumerate(doc.when)]
         before = len(self.problems)
         dedupe = self.text(("dedupe",), doc.dedupe, scope)
@@ -180,6 +195,7 @@ class _Compiler:
             title=p.LocalizedText(zh=doc.title.zh, en=doc.title.en),
             description=doc.description, owner=doc.owner, enabled=doc.enabled,
             trigger=trigger, when=when, dedupe=dedupe, steps=steps, policy=self.policy(doc),
+            tables=self.tables, fast_scores=sorted(self.fast_used & set(FAST_SCORERS)),
         )
         return plan.model_copy(update={"digest": plan_digest(plan), "source": self.loaded.text})
 
@@ -192,7 +208,9 @@ class _Compiler:
                            + suggest(name, list(self.event_types), "event types"))
                 scope = Scope({**base, "event": None})
             else:
-                scope = Scope({**base, "event": event_obj(self.event_types[name])})
+                event_type = self.event_types[name]
+                scope = Scope({**base, "event": event_obj(event_type),
+                               "score": fast_scores_obj(event_type)})
             scope = scope.without("schedule", reason="only schedule rules have 'schedule'")
             return p.EventTrigger(event=name), scope
         trigger = doc.trigger
@@ -201,7 +219,9 @@ class _Compiler:
             if problem:
                 self.error(("trigger", key), problem)
         scope = Scope({**base, "schedule": SCHEDULE}).without(
-            "event", reason="a schedule rule has no triggering event; use schedule.fire_time")
+            "event", reason="a schedule rule has no triggering event; use schedule.fire_time"
+        ).without("score", reason="fast scores are read at ingest, for an event; a schedule rule "
+                  "scores in a `score` step")
         return p.ScheduleTrigger(cron=trigger.schedule, timezone=trigger.timezone), scope
 
     def policy(self, doc: RuleDoc) -> p.Policy | None:
@@ -218,13 +238,25 @@ class _Compiler:
         for problem in check_expression(src, scope):
             pos = self.loaded.expr_pos(loc, problem.line, problem.col)
             self.problems.append(self.loaded.error_at(pos, problem.message))
+        if "score" in scope.names:
+            self.fast_used |= fields_of("{{ " + src + " }}", "score")
         return p.Expr(source=src)
 
     def text(self, loc: Loc, src: str, scope: Scope) -> p.Text:
         for problem in check_template(src, scope):
             pos = self.loaded.expr_pos(loc, problem.line, problem.col)
             self.problems.append(self.loaded.error_at(pos, problem.message))
+        if "score" in scope.names:
+            self.fast_used |= fields_of(src, "score")
         return p.Text(source=src)
+
+    def with_tables(self, doc: RuleDoc, scope: Scope) -> Scope:
+        """The rule's lookup tables, each a name every expression and template sees."""
+        for name, table in doc.tables.items():
+            if self.bind_name(("tables", name), name, what="a table name"):
+                scope = scope.with_names(**{name: None})
+                self.tables[name] = dict(table)
+        return scope
 
     def duration(self, loc: Loc, text: str) -> int:
         try:
@@ -262,6 +294,8 @@ class _Compiler:
         return scope.with_names(**{name: shape}) if self.bind_name(loc, name, what) else scope
 
     def template(self, loc: Loc, name: str, scope: Scope) -> str:
+        if "score" in scope.names:
+            self.fast_used |= self.templates.fields_read(name, "score")
         if name not in self.templates:
             self.error(loc, f"unknown template '{name}'"
                        + suggest(name, self.template_names, "templates")
@@ -330,13 +364,37 @@ class _Compiler:
             if channel not in self.channels:
                 self.error(self._item((*at, "channels"), i), f"unknown channel '{channel}'"
                            + suggest(channel, list(self.channels), "channels"))
-        template = self.template((*at, "template"), body.template, notify_scope(scope))
+        template, lookup = self.notify_template(at, body.template, scope)
         bind = body.as_
         if bind is not None:
             scope = self.bound(scope, (*at, "as"), bind, Obj(bind, _NOTIFY_RESULT_FIELDS))
         step = p.NotifyStep(to=to, channels=list(body.channels), template=template,
-                            urgent=body.urgent, once_per=body.once_per, bind=bind, **common)
+                            urgent=body.urgent, once_per=body.once_per, bind=bind,
+                            template_from=lookup, **common)
         return step, scope
+
+    def notify_template(self, at: Loc, doc: Any, scope: Scope) -> tuple[str, Any]:
+        """The template a notify step names, or the lookup that picks it from a table."""
+        if isinstance(doc, str):
+            return self.template((*at, "template"), doc, notify_scope(scope)), None
+        loc = (*at, "template")
+        key = self.expr((*loc, "key"), doc.key, scope)
+        table = self.tables.get(doc.from_)
+        if table is None:
+            self.error((*loc, "from"), f"unknown table '{doc.from_}'"
+                       + suggest(doc.from_, sorted(self.tables), "tables of this rule"))
+            return "", None
+        choices: dict[str, str] = {}
+        for entry, name in table.items():
+            # Each entry is checked like a template named in place, at its line in `tables`.
+            if not isinstance(name, str):
+                self.error(("tables", doc.from_, entry), f"'{entry}' must name a template, "
+                           f"got {name!r}")
+                continue
+            choices[entry] = self.template(("tables", doc.from_, entry), name, notify_scope(scope))
+        if not table:
+            self.error(("tables", doc.from_), f"table '{doc.from_}' is empty: it names no template")
+        return "", p.TemplateLookup(table=doc.from_, key=key, choices=choices)
 
     def _assign_task(self, doc: Any, loc: Loc, ident: str, scope: Scope, common: dict) -> Any:
         body, at = doc.assign_task, (*loc, "assign_task")

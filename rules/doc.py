@@ -138,10 +138,18 @@ class SetStepDoc(AuthoringModel):
     set: dict[str, ExprText] = Field(min_length=1, description="name: expression")
 
 
+class TemplateFromDoc(AuthoringModel):
+    from_: str = Field(alias="from", description="Name of one of the rule's tables")
+    key: ExprText = Field(description="Expression whose value picks the table's entry")
+
+
 class NotifyBody(AuthoringModel):
     to: Roles
     channels: list[str] = Field(["inapp"], description="Delivery channels, e.g. [inapp]")
-    template: str = Field(description="Template folder name under templates/")
+    template: str | TemplateFromDoc = Field(
+        description="Template folder name under templates/, or {from: <table>, key: <expr>} "
+        "to pick it from one of the rule's tables"
+    )
     urgent: bool = False
     once_per: Literal["day", "week", "month"] | None = Field(
         None,
@@ -279,6 +287,10 @@ class RuleDoc(AuthoringModel):
     owner: str = Field("", description="Who answers for this rule, e.g. hr-ops@example.com")
     enabled: bool = True
     trigger: TriggerDoc
+    tables: dict[str, dict[str, str | int | float | bool]] = Field(
+        {}, description="Named lookup tables, e.g. guides: {housing_fund_withdrawal: "
+        "guide_housing_fund}; expressions see each as a mapping (`label in guides`)"
+    )
     when: Annotated[
         list[ExprText],
         BeforeValidator(_one_or_many, json_schema_input_type=str | list[str]),

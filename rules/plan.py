@@ -8,7 +8,7 @@ activity, so the workflow stays free of I/O and of the template engine.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -70,6 +70,15 @@ class SetStep(_Step):
     values: dict[str, Expr]
 
 
+class TemplateLookup(_Model):
+    """`template: {from: guides, key: score.intent.label}`: the template is the table's entry
+    for the key's value; every entry was checked as a template at compile time."""
+
+    table: str
+    key: Expr
+    choices: dict[str, str]
+
+
 class NotifyStep(_Step):
     kind: Literal["notify"] = "notify"
     to: list[Recipient]
@@ -78,6 +87,8 @@ class NotifyStep(_Step):
     urgent: bool = False
     # At most one message of this template per person per period ("day", "week", "month").
     once_per: str | None = Field(default=None, exclude_if=lambda v: v is None)
+    # The template chosen at run time from one of the rule's tables (`template` is then "").
+    template_from: TemplateLookup | None = Field(default=None, exclude_if=lambda v: v is None)
     # Binds {"sent", "failed", "repeated"}: deliveries made, given up, and left out because
     # another firing made them this period (`once_per`).
     bind: str | None = Field(default=None, exclude_if=lambda v: v is None)
@@ -180,6 +191,11 @@ class Plan(_Model):
     steps: list[Step]
     # Left out of dumps when unset, so rules without a policy keep their digest and history.
     policy: Policy | None = Field(default=None, exclude_if=lambda v: v is None)
+    # Named lookup tables (`tables:`): every expression and template of the rule sees them.
+    tables: dict[str, dict[str, Any]] = Field(default={}, exclude_if=lambda v: not v)
+    # Fast scorers the rule reads as `score.<name>`; ingest scores the event with them before
+    # matching, and the workflow gets the results in its context (it never scores again).
+    fast_scores: list[str] = Field(default=[], exclude_if=lambda v: not v)
     source: str = ""
     # sha256 of the canonical JSON of everything above but `source`: identifies the version.
     digest: str = ""

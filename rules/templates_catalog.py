@@ -16,7 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader
+from jinja2 import FileSystemLoader, TemplateError, nodes
 
 import wendu.templates
 from wendu.rules.catalog import CHANNELS
@@ -64,6 +64,25 @@ def task_message_scope(rule_scope: Scope) -> Scope:
     return Scope(
         {**kept, "task": TASK, "recipient": RECIPIENT}, dict.fromkeys(dropped, _MESSAGE_ONLY)
     )
+
+
+def fields_of(src: str, root: str) -> set[str]:
+    """`x` for every `<root>.x` (or `<root>['x']`) a template reads; empty if it does not parse."""
+    try:
+        ast = _PARSER.parse(src)
+    except TemplateError:
+        return set()
+    found: set[str] = set()
+    for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
+        if isinstance(node.node, nodes.Name) and node.node.name == root:
+            if isinstance(node, nodes.Getattr):
+                found.add(node.attr)
+            elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+                found.add(node.arg.value)
+    return found
+
+
+_PARSER = make_environment()
 
 
 def locale_for(locale: str | None) -> str:
@@ -136,6 +155,15 @@ class TemplateCatalog:
             problems += [RuleError(str(file), p.line, p.col, f"template '{name}' "
                                    f"({locale}, {channel}): {p.message}") for p in found]
         return problems
+
+    def fields_read(self, name: str, root: str) -> set[str]:
+        """The fields of `root` that template `name` reads in any of its files
+        (`score.intent.label` -> "intent" for root "score")."""
+        folder = self.path / name
+        found: set[str] = set()
+        for file in sorted(folder.glob("*.j2")) if folder.is_dir() else []:
+            found |= fields_of(self._source(file) or "", root)
+        return found
 
     def _source(self, file: Path) -> str | None:
         if file not in self._sources:

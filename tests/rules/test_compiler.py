@@ -170,9 +170,10 @@ def test_names_are_visible_only_after_their_step(rule, problems):
         - record: {metric: after, value: "done.course_id"}
         """)
     assert problems(text) == [
-        "r.yaml:9:37: error: unknown name 'risk'; names here: employee, event, profile, rule",
+        "r.yaml:9:37: error: unknown name 'risk'; names here: employee, event, profile, rule, "
+        "score",
         "r.yaml:22:44: error: unknown name 'done'; names here: employee, event, fallback, "
-        "profile, risk, rule",
+        "profile, risk, rule, score",
     ]
 
 
