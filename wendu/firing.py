@@ -1,9 +1,11 @@
 """From committed firing rows to running workflows, and from events to waiting workflows.
 
 A firing row is committed (`pending`) before its workflow is started, so nothing is lost
-when the process dies or Temporal is unreachable in between: the `Reconciler` finds pending
-rows and starts them again. Starting twice is harmless: the workflow id is derived from the
-rule and dedupe key, a running one is reused and a finished one is never started again.
+when the process dies or Temporal is unreachable in between: the API hands new rows to its
+`wendu.starter.Starter` after the commit, and the `Reconciler` finds rows left pending (a
+crash, an outage) and starts them again, backing off per row. Starting twice is harmless: the
+workflow id is derived from the rule and dedupe key, a running one is reused and a finished
+one is never started again.
 """
 
 from __future__ import annotations
@@ -11,14 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
@@ -37,7 +39,20 @@ log = logging.getLogger(__name__)
 RULE_WORKFLOW = "RuleWorkflow"
 RPC_TIMEOUT = timedelta(seconds=5)
 CONCURRENCY = 32  # parallel start requests: well above what one dev server accepts per second
-_PERMANENT = {RPCStatusCode.INVALID_ARGUMENT, RPCStatusCode.PERMISSION_DENIED}
+RETRY_SECONDS = 5.0  # the first backoff step; each further failed attempt doubles it
+BACKOFF_CAP = timedelta(minutes=5)  # an outage of hours is retried every 5 minutes, not daily
+# Errors that another attempt will not cure unless someone changes the configuration (a wrong
+# namespace, a missing permission): a few attempts give an operator time, then `failed`.
+# Everything else (unavailable, timeouts, overload) is an outage and is retried until it ends.
+_PERMANENT = {
+    RPCStatusCode.INVALID_ARGUMENT,
+    RPCStatusCode.PERMISSION_DENIED,
+    RPCStatusCode.UNAUTHENTICATED,
+    RPCStatusCode.NOT_FOUND,
+    RPCStatusCode.FAILED_PRECONDITION,
+    RPCStatusCode.UNIMPLEMENTED,
+}
+FAIL_AFTER = 6  # attempts at a permanent error; with the backoff, some 2.5 minutes of them
 
 
 CHUNK = 500  # keeps IN (...) lists and multi-row VALUES well inside every backend's limits
@@ -129,16 +144,25 @@ class StartReport:
     failed: list[int] = field(default_factory=list)
 
 
+def next_attempt_at(attempts: int, retry_seconds: float, now: datetime) -> datetime:
+    """When a row that has failed `attempts` times may be tried again: exponential, capped."""
+    delay = min(BACKOFF_CAP.total_seconds(), retry_seconds * 2 ** max(0, attempts - 1))
+    return now + timedelta(seconds=delay)
+
+
 async def start_firings(
     client: Client,
     session_factory: sessionmaker[Session],
     firing_ids: Iterable[int],
     task_queue: str,
+    *,
+    retry_seconds: float = RETRY_SECONDS,
 ) -> StartReport:
     """Start the RuleWorkflow of each pending firing; never raises for Temporal errors.
 
     Started ones are marked `started`; on a transient error the row stays `pending` with the
-    error recorded (the reconciler retries it); an input that can never start is `failed`.
+    error recorded and its next attempt pushed back (the reconciler retries it then); a
+    permanent error fails it after `FAIL_AFTER` attempts, an input that can never start at once.
     """
     ids = sorted(set(firing_ids))
     report = StartReport()
@@ -147,7 +171,9 @@ async def start_firings(
     rows = await asyncio.to_thread(_load_pending, session_factory, ids)
     gate = asyncio.Semaphore(CONCURRENCY)
 
-    async def start(fid: int, wid: str, context: dict[str, Any]) -> tuple[int, str, str | None]:
+    async def start(
+        fid: int, wid: str, context: dict[str, Any], attempts: int
+    ) -> tuple[int, str, str | None]:
         async with gate:
             try:
                 rule_input = RuleInput.model_validate(context)
@@ -166,14 +192,16 @@ async def start_firings(
             except WorkflowAlreadyStartedError:
                 pass  # it ran before: this rule has fired for this key already
             except RPCError as exc:
-                status = "failed" if exc.status in _PERMANENT else "pending"
+                given_up = exc.status in _PERMANENT and attempts + 1 >= FAIL_AFTER
+                status = "failed" if given_up else "pending"
                 return fid, status, f"{exc.status.name if exc.status else 'RPC'}: {exc}"
             except Exception as exc:  # the server is down, the connection broke, ...
                 return fid, "pending", f"{type(exc).__name__}: {exc}"
             return fid, "started", None
 
     results = await asyncio.gather(*(start(*row) for row in rows))
-    await asyncio.to_thread(_record, session_factory, results)
+    tried = {fid: attempts for fid, _, _, attempts in rows}
+    await asyncio.to_thread(_record, session_factory, results, tried, retry_seconds)
     for fid, status, error in results:
         getattr(report, status).append(fid)
         if error:
@@ -181,21 +209,34 @@ async def start_firings(
     return report
 
 
-def _load_pending(factory: sessionmaker[Session], ids: list[int]) -> list[tuple[int, str, dict]]:
+def _load_pending(
+    factory: sessionmaker[Session], ids: list[int]
+) -> list[tuple[int, str, dict, int]]:
+    out: list[tuple[int, str, dict, int]] = []
     with factory() as session:
-        q = select(Firing.id, Firing.workflow_id, Firing.context).where(
-            Firing.id.in_(ids), Firing.status == "pending"
-        )
-        return [tuple(r) for r in session.execute(q)]  # type: ignore[misc]
+        for chunk in chunks(ids):
+            q = select(Firing.id, Firing.workflow_id, Firing.context, Firing.attempts).where(
+                Firing.id.in_(chunk), Firing.status == "pending"
+            )
+            out += [tuple(r) for r in session.execute(q)]  # type: ignore[misc]
+    return out
 
 
-def _record(factory: sessionmaker[Session], results: Sequence[tuple[int, str, str | None]]) -> None:
+def _record(
+    factory: sessionmaker[Session],
+    results: Sequence[tuple[int, str, str | None]],
+    tried: dict[int, int],
+    retry_seconds: float,
+) -> None:
     now = utcnow()
     with factory.begin() as session:
         for fid, status, error in results:
-            values: dict[str, Any] = {"status": status, "error": error}
+            values: dict[str, Any] = {"status": status, "error": error,
+                                      "attempts": Firing.attempts + 1}
             if status == "started":
                 values["started_at"] = now
+            elif status == "pending":
+                values["next_attempt_at"] = next_attempt_at(tried[fid] + 1, retry_seconds, now)
             # Only a pending row moves: a concurrent start that won is not overwritten.
             session.execute(
                 update(Firing).where(Firing.id == fid, Firing.status == "pending").values(**values)
@@ -203,8 +244,13 @@ def _record(factory: sessionmaker[Session], results: Sequence[tuple[int, str, st
 
 
 class Reconciler:
-    """Starts firings left pending (crash after commit, Temporal outage) once they are old
-    enough that the request that created them is surely done trying."""
+    """Starts firings left pending (crash after commit, Temporal outage): a row never tried
+    once it is old enough that its starter is surely done with it, a row that failed once its
+    backoff has passed, the longest-due first.
+
+    `busy` names the rows this process's starter still holds, so the two do not start the
+    same workflow at once (harmless, but twice the load on Temporal when it is busiest).
+    """
 
     def __init__(
         self,
@@ -214,30 +260,39 @@ class Reconciler:
         retry_seconds: float,
         *,
         batch: int = 500,
+        busy: Callable[[], Collection[int]] | None = None,
     ) -> None:
         self.client = client
         self.session_factory = session_factory
         self.task_queue = task_queue
         self.retry_seconds = retry_seconds
         self.batch = batch
+        self.busy = busy
         self._task: asyncio.Task | None = None
 
     async def run_once(self) -> StartReport:
         from wendu.waits import deliver_waits  # waits builds on this module
 
-        cutoff = utcnow() - timedelta(seconds=self.retry_seconds)
-        ids = await asyncio.to_thread(self._due, cutoff)
-        report = await start_firings(self.client, self.session_factory, ids, self.task_queue)
+        now = utcnow()
+        cutoff = now - timedelta(seconds=self.retry_seconds)
+        ids = await asyncio.to_thread(self._due, now, cutoff)
+        if self.busy is not None:
+            held = self.busy()
+            ids = [i for i in ids if i not in held]
+        report = await start_firings(self.client, self.session_factory, ids, self.task_queue,
+                                     retry_seconds=self.retry_seconds)
         # Events owed to waiting workflows whose signal did not get through the first time.
         await deliver_waits(self.client, self.session_factory, cutoff=cutoff)
         return report
 
-    def _due(self, cutoff: datetime) -> list[int]:
+    def _due(self, now: datetime, cutoff: datetime) -> list[int]:
+        never_tried = and_(Firing.next_attempt_at.is_(None), Firing.created_at <= cutoff)
         with self.session_factory() as session:
             q = (
                 select(Firing.id)
-                .where(Firing.status == "pending", Firing.created_at <= cutoff)
-                .order_by(Firing.id)
+                .where(Firing.status == "pending",
+                       or_(Firing.next_attempt_at <= now, never_tried))
+                .order_by(func.coalesce(Firing.next_attempt_at, Firing.created_at), Firing.id)
                 .limit(self.batch)
             )
             return list(session.scalars(q))
