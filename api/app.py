@@ -18,6 +18,7 @@ from wendu.api import events, notifications, rules, tasks, web_ui, wecom
 from wendu.api.rules import reload_rules
 from wendu.firing import Reconciler
 from wendu.settings import Settings, get_settings
+from wendu.starter import Starter
 from wendu.store.db import make_engine, make_session_factory, upgrade
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,8 @@ def create_app(
     settings: Settings | None = None, *, temporal_client: Client | None = None
 ) -> FastAPI:
     """The API. Its lifespan migrates the database, loads the rule folder, connects Temporal
-    (unless a client is given), makes the rule schedules match and runs the reconciler."""
+    (unless a client is given), makes the rule schedules match and runs the background
+    starter (new firings and owed signals) and the reconciler (what a crash left behind)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -51,13 +53,19 @@ def create_app(
                 log.error("some rules did not load; their previous versions stay in force")
             app.state.rules = loaded
             log.info("%d rule(s) enabled", len(loaded.plans))
-            reconciler = Reconciler(client, factory, cfg.task_queue, cfg.firing_retry_seconds)
-            app.state.reconciler = reconciler
+            retry = cfg.firing_retry_seconds
+            starter = Starter(client, factory, cfg.task_queue, retry_seconds=retry)
+            reconciler = Reconciler(client, factory, cfg.task_queue, retry,
+                                    busy=lambda: starter.busy)
+            app.state.starter, app.state.reconciler = starter, reconciler
+            starter.start()
             reconciler.start()
             try:
                 yield
             finally:
+                # The reconciler first: the starter's last drain is then the only one running.
                 await reconciler.stop()
+                await starter.stop()
         finally:
             engine.dispose()
 

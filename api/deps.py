@@ -13,6 +13,7 @@ from temporalio.client import Client
 
 from wendu.rules.plan import Plan
 from wendu.settings import Settings
+from wendu.starter import Starter
 from wendu.store.models import ApiToken
 from wendu.tokens import SCOPES, verify_token
 
@@ -42,6 +43,10 @@ def get_temporal(request: Request) -> Client:
     return request.app.state.temporal
 
 
+def get_starter(request: Request) -> Starter:
+    return request.app.state.starter
+
+
 def get_rules(request: Request) -> LoadedRules:
     return request.app.state.rules
 
@@ -50,6 +55,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
+StarterDep = Annotated[Starter, Depends(get_starter)]
 RulesDep = Annotated[LoadedRules, Depends(get_rules)]
 
 _bearer = HTTPBearer(auto_error=False, description="An API token: `wendu tokens create`")

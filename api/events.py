@@ -1,4 +1,9 @@
-"""POST /api/v1/events: producers send events; matching rules fire, each once per dedupe key."""
+"""POST /api/v1/events: producers send events; matching rules fire, each once per dedupe key.
+
+The request ends at the commit: the workflows of new firings are started, and events owed to
+waiting workflows are signalled, by the app's background starter (`wendu.starter`), so a
+slow or absent Temporal never holds a producer.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,12 @@ import asyncio
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, status
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, Field, TypeAdapter
 from sqlalchemy.orm import Session, sessionmaker
 
-from wendu.api.deps import RulesDep, SessionFactoryDep, SettingsDep, TemporalDep, require_scope
+from wendu.api.deps import RulesDep, SessionFactoryDep, StarterDep, require_scope
 from wendu.event_models import AnyEvent, EventBatch, EventValidationError, parse_events
-from wendu.firing import start_firings
 from wendu.ingest import EventOutcome, firing_ids, ingest
-from wendu.waits import deliver_waits
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 
@@ -24,11 +27,22 @@ class FiredOut(BaseModel):
     dedupe_key: str
 
 
+class QueuedOut(FiredOut):
+    status: Literal["queued"] = Field(
+        "queued",
+        description="The firing is committed and its workflow is to be started after the "
+        "response: look the workflow id up in Temporal, or the firing in the console, to see "
+        "it run. A Temporal outage delays the start, never loses it.",
+    )
+
+
 class EventResult(BaseModel):
     id: str
     status: Literal["accepted", "duplicate"]
-    fired: list[FiredOut]
-    already_fired: list[FiredOut]
+    fired: list[QueuedOut] = Field(description="Rules this event fired, each queued to start.")
+    already_fired: list[FiredOut] = Field(
+        description="Rules that matched but had fired for the same dedupe key before."
+    )
 
 
 class EventsResponse(BaseModel):
@@ -61,26 +75,32 @@ async def post_events(
     body: Annotated[Any, Body()],
     factory: SessionFactoryDep,
     rules: RulesDep,
-    temporal: TemporalDep,
-    settings: SettingsDep,
+    starter: StarterDep,
 ) -> dict[str, Any]:
     """Store one event or a batch (`{"events": [...]}`, at most 1,000) in one transaction.
 
     Re-sending an event id is harmless (`duplicate`); a rule fires at most once per dedupe
     key (`already_fired` otherwise). Validation fails the whole batch, naming each field.
+
+    The answer comes once the batch is committed: each fired rule is `"status": "queued"`,
+    its workflow started just after, in the background. Temporal being slow or down does not
+    delay the answer; the firing is started when Temporal is back.
     """
     try:
         events = parse_events(body)
     except EventValidationError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=exc.errors) from None
     outcomes = await asyncio.to_thread(_store, factory, events, rules.index)
-    # After the commit: a failed start leaves the firing pending for the reconciler.
-    await start_firings(temporal, factory, firing_ids(outcomes), settings.task_queue)
-    owed = [(wid, o.id) for o in outcomes for wid in o.waiting]
-    if owed:
-        # Best at once; whatever does not get through stays pending for the reconciler.
-        await deliver_waits(temporal, factory, keys=owed)
-    return {"results": [o.public() for o in outcomes]}
+    # Committed: whatever the starter does not get to (a crash, an outage) stays pending in the
+    # store for the reconciler, so handing over is all the request has to do.
+    starter.submit(firing_ids(outcomes), [(wid, o.id) for o in outcomes for wid in o.waiting])
+    return {"results": [_public(o) for o in outcomes]}
+
+
+def _public(outcome: EventOutcome) -> dict[str, Any]:
+    out = outcome.public()
+    out["fired"] = [{**f, "status": "queued"} for f in out["fired"]]
+    return out
 
 
 def _store(factory: sessionmaker[Session], events: list, index: Any) -> list[EventOutcome]:

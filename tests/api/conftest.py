@@ -3,7 +3,9 @@ and the database on both backends; no worker unless a test starts one."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,11 +17,13 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 import pytest_asyncio
+from sqlalchemy import select
 from temporalio.client import Client
 
 from wendu.api.app import create_app
 from wendu.rules.ruleset import EXAMPLES_DIR
 from wendu.settings import Settings
+from wendu.store.models import Firing
 from wendu.tokens import create_token
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -69,6 +73,18 @@ async def running_app(settings: Settings, client: Client | None, token: str | No
 async def api(settings: Settings, temporal: Client, factory) -> AsyncIterator[httpx.AsyncClient]:
     async with running_app(settings, temporal, make_token(factory, ALL_SCOPES)) as http:
         yield http
+
+
+async def wait_started(factory, workflow_id: str, timeout: float = 60) -> Firing:
+    """The firing of `workflow_id` once the background starter has marked it started."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with factory() as s:
+            row = s.scalars(select(Firing).where(Firing.workflow_id == workflow_id)).one()
+        if row.status != "pending":
+            return row
+        assert time.monotonic() < deadline, f"{workflow_id} still pending: {row.error}"
+        await asyncio.sleep(0.1)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from wendu.store.models import Event, Firing, Profile
 
-from .conftest import attendance, hire, week
+from .conftest import attendance, hire, wait_started, week
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -35,16 +35,16 @@ async def test_an_overtime_week_starts_exactly_one_rule_workflow(api, temporal, 
     assert [e["status"] for e in results] == ["accepted"] * 8
     fired = [(i, f) for i, e in enumerate(results) for f in e["fired"]]
     wid = f"rule/overtime-care/{emp}/2026-W02"
-    assert [(i, f["rule_id"], f["dedupe_key"], f["workflow_id"]) for i, f in fired] == [
-        (6, "overtime-care", f"{emp}/2026-W02", wid)
-    ]
+    assert [(i, f["rule_id"], f["dedupe_key"], f["workflow_id"], f["status"])
+            for i, f in fired] == [(6, "overtime-care", f"{emp}/2026-W02", wid, "queued")]
 
+    # The answer came at the commit; the background starter starts the workflow just after.
+    row = await wait_started(factory, wid)
+    assert (row.status, row.workflow_id, row.error, row.attempts) == ("started", wid, None, 1)
     desc = await temporal.get_workflow_handle(wid).describe()
     assert desc.workflow_type == "RuleWorkflow"
     assert desc.status == WorkflowExecutionStatus.RUNNING
-    with factory() as s:
-        row = s.scalars(select(Firing)).one()
-        assert (row.status, row.workflow_id, row.error) == ("started", wid, None)
+    assert count(factory, Firing) == 1
 
     # The same events again: all duplicates, nothing fired, no new workflow run.
     again = (await api.post("/api/v1/events", json={"events": events})).json()["results"]
