@@ -215,6 +215,17 @@ class TabularScorer:
                 "imputed": [n for j, n in enumerate(enc.features) if missing[0, j]],
                 "model_version": self.model_version}
 
+    # Reads the profile alone (no team baseline): scored at ingest for a whole batch.
+    @property
+    def fast(self) -> bool:
+        return "overtime_vs_team" not in self.features
+
+    def score_batch(self, contexts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The fast scorer protocol: value and label for many rule contexts, one predict."""
+        enc = self.model.encoder
+        scored = self.score_many([enc.read_context(c) for c in contexts])
+        return [{**r, "factors": []} for r in scored]
+
     def predict_columns(self, columns: Mapping[str, Any], n: int) -> np.ndarray:
         X, _ = self.model.encoder.matrix(columns, n)
         return self.model.predict(X)

@@ -45,6 +45,8 @@ class LogisticScorer:
     terms: tuple[Term, ...]
     model_version: str = MODEL_VERSION
     top_factors: int = 5
+    # A formula over the profile alone: cheap and pure, so ingest may score with it.
+    fast = True
 
     def score(self, context: dict[str, Any]) -> dict[str, Any]:
         profile = context.get("profile") or {}

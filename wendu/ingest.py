@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from wendu.decide import FastScorers, decide
 from wendu.event_models import parse_event_list
 from wendu.firing import (
     FiredRule,
@@ -78,11 +79,14 @@ class _Ev:
         }
 
 
-def ingest(session: Session, events: Sequence[Any], index: Any) -> list[EventOutcome]:
+def ingest(
+    session: Session, events: Sequence[Any], index: Any, scorers: FastScorers | None = None
+) -> list[EventOutcome]:
     """Store a batch of validated events and fire the rules they match; the caller commits.
 
     `events` are validated events (`wendu.event_models`) or plain dicts, validated here
-    (raising `EventValidationError`); `index` is a `RuleIndex` of the enabled rules.
+    (raising `EventValidationError`); `index` is a `RuleIndex` of the enabled rules;
+    `scorers` the fast scorers rules may read in `when` (the process default when None).
     """
     if any(isinstance(e, Mapping) for e in events):
         events = parse_event_list(events)  # raw dicts: validated against the catalog first
@@ -102,6 +106,7 @@ def ingest(session: Session, events: Sequence[Any], index: Any) -> list[EventOut
     profiles = _load_profiles(session, emp_ids)
     emp_dicts: dict[str, dict[str, Any]] = {}
     candidates: list[tuple[int, Any, dict[str, Any]]] = []
+    contexts: list[tuple[str, dict[str, Any]]] = []
 
     for i in accepted:
         e, out = evs[i], outcomes[i]
@@ -124,10 +129,15 @@ def ingest(session: Session, events: Sequence[Any], index: Any) -> list[EventOut
             "vars": {},
         }
         out.event = ctx["event"]
-        result = index.match(e.type, ctx)
+        contexts.append((e.type, ctx))
+
+    # Each profile is folded as of its event above; the whole batch is scored and matched here.
+    decided = decide(contexts, index, scorers)
+    for (i, result), (_, ctx) in zip(zip(accepted, decided, strict=True), contexts, strict=True):
+        out = outcomes[i]
         for err in getattr(result, "errors", None) or []:
             message = f"{err.rule_id}: {err.message}" if hasattr(err, "message") else str(err)
-            log.warning("event %s: rule not evaluated: %s", e.id, message)
+            log.warning("event %s: rule not evaluated: %s", evs[i].id, message)
             out.errors.append(message)
         for match in result.matches:
             candidates.append((i, match, ctx))

@@ -24,3 +24,14 @@ def test_a_scorer_the_worker_cannot_run_is_a_compile_error() -> None:
     with pytest.raises(RuleErrors) as exc:
         compile_text(RULE % "mood", "s.yaml")
     assert "s.yaml:7:12: error: unknown scorer 'mood'" in str(exc.value.problems[0])
+
+
+def test_every_scorer_a_when_may_read_is_fast_and_scores_batches() -> None:
+    from wendu.rules.catalog import FAST_SCORERS
+
+    registry = ScorerRegistry.default()
+    for name in FAST_SCORERS:
+        scorer = registry.get(name)
+        assert getattr(scorer, "fast", False) is True, name
+    # Burnout compares with the team's load, which no single profile carries: not fast.
+    assert "burnout" not in FAST_SCORERS

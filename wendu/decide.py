@@ -1,0 +1,143 @@
+"""Decide at ingest: fast scores for a whole batch, then the in-process match.
+
+Whether a rule fires is decided here, where it is cheap, and never inside a workflow: each
+fast scorer a rule of the event's type reads (`score.intent.label` in its `when`) scores every
+such event of the batch in one call (one vectoriser pass and one `predict_proba`), the matcher
+evaluates the compiled conditions, and only a match becomes a firing. The score that decided a
+firing goes into its context with its model version and, for the few events that fired, its
+explanation (phrases, factors), so the workflow sees exactly what decided it and never scores
+again.
+
+Live ingest, the console's dry run, rule tests and backtests all call `decide`, so what a test
+or a backtest says is what production does.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from wendu.rules.matcher import MatchError, MatchResult
+
+log = logging.getLogger(__name__)
+
+
+class FastScorers:
+    """The fast scorers of a registry, used in batches; built once per process and data dir."""
+
+    def __init__(self, registry: Any) -> None:
+        self.registry = registry
+        # Scoring runs in worker threads of the API; a text model trains or loads on first use.
+        self._lock = threading.Lock()
+
+    @classmethod
+    def default(cls, data_dir: Path | str | None = None) -> FastScorers:
+        key = str(Path(data_dir).resolve()) if data_dir is not None else ""
+        with _DEFAULTS_LOCK:
+            found = _DEFAULTS.get(key)
+            if found is None:
+                from wendu.scorers.registry import ScorerRegistry
+
+                found = _DEFAULTS[key] = cls(ScorerRegistry.default(data_dir))
+        return found
+
+    def batch(self, name: str, contexts: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
+        """One result per context (None where that context cannot be scored)."""
+        scorer = self.registry.get(name)
+        many = getattr(scorer, "score_batch", None)
+        if many is not None:
+            try:
+                with self._lock:
+                    return list(many(contexts))
+            except (ValueError, TypeError, KeyError) as exc:
+                log.warning("fast scorer %s failed on a batch (%s); scoring one by one",
+                            name, exc)
+        return [self._one(scorer, name, c, explain=False) for c in contexts]
+
+    def explain(self, name: str, context: dict[str, Any]) -> dict[str, Any] | None:
+        """The full result, factors and phrases included, for a context that fired a rule."""
+        return self._one(self.registry.get(name), name, context, explain=True)
+
+    def _one(self, scorer: Any, name: str, context: dict[str, Any], *, explain: bool
+             ) -> dict[str, Any] | None:
+        try:
+            with self._lock:
+                result = dict(scorer.score(context))
+        except (ValueError, TypeError, KeyError) as exc:
+            log.warning("fast scorer %s could not score: %s", name, exc)
+            return None
+        if not explain:
+            result["factors"] = []
+        return result
+
+
+_DEFAULTS: dict[str, FastScorers] = {}
+_DEFAULTS_LOCK = threading.Lock()
+
+
+def fast_scores_needed(index: Any, event_type: str) -> list[str]:
+    """The fast scorers the enabled rules of `event_type` read."""
+    rules = index.rules_for(event_type) if index is not None else []
+    return sorted({name for plan in rules for name in getattr(plan, "fast_scores", ())})
+
+
+def decide(
+    items: Sequence[tuple[str, dict[str, Any]]],
+    index: Any,
+    scorers: FastScorers | None = None,
+) -> list[MatchResult]:
+    """Which rules each (event type, context) fires, in batch order.
+
+    Each context gets `score` (the fast scores its event type's rules read) before the match;
+    a context that fired keeps the explained results, so its firing records what decided it.
+    """
+    needs = {t: fast_scores_needed(index, t) for t in {t for t, _ in items}}
+    wanted: dict[str, list[int]] = {}
+    for i, (event_type, _) in enumerate(items):
+        for name in needs[event_type]:
+            wanted.setdefault(name, []).append(i)
+    failed: dict[int, list[str]] = {}
+    if wanted:
+        scorers = scorers or FastScorers.default()
+        for name, positions in wanted.items():
+            contexts = [items[i][1] for i in positions]
+            for i, result in zip(positions, scorers.batch(name, contexts), strict=True):
+                if result is None:
+                    failed.setdefault(i, []).append(name)
+                else:
+                    items[i][1].setdefault("score", {})[name] = result
+    results = [index.match(event_type, ctx) for event_type, ctx in items]
+    for i, result in enumerate(results):
+        for name in failed.get(i, ()):
+            result.errors.append(MatchError(f"score.{name}", "the scorer could not read this "
+                                            "event; rules reading it were not evaluated"))
+        if scorers is not None and result.matches:
+            _explain(scorers, items[i][1], _fired_scores(result.matches))
+            _show_scores(items[i][1], result.matches)
+    return results
+
+
+def _show_scores(ctx: dict[str, Any], matches: Iterable[Any]) -> None:
+    # The "why" of a message names the facts that decided it; a fast score is one of them.
+    scores = ctx.get("score") or {}
+    for match in matches:
+        for name in getattr(match.plan, "fast_scores", ()):
+            if name in scores:
+                match.values[f"score.{name}.label"] = scores[name].get("label")
+                match.values[f"score.{name}.value"] = scores[name].get("value")
+
+
+def _fired_scores(matches: Iterable[Any]) -> list[str]:
+    return sorted({name for m in matches for name in getattr(m.plan, "fast_scores", ())})
+
+
+def _explain(scorers: FastScorers, ctx: dict[str, Any], names: list[str]) -> None:
+    scores = ctx.get("score") or {}
+    for name in names:
+        if name in scores:
+            explained = scorers.explain(name, ctx)
+            if explained is not None:
+                scores[name] = explained
