@@ -132,7 +132,9 @@ class RuleWorkflow:
     async def run(self, inp: RuleInput) -> RuleResult:
         self._inp = inp
         self._id = workflow.info().workflow_id
-        self._ctx = {**inp.context, "vars": dict(inp.context.get("vars") or {})}
+        # The rule's lookup tables are names like any bound one (empty in older plans).
+        self._ctx = {**inp.context,
+                     "vars": {**inp.plan.tables, **dict(inp.context.get("vars") or {})}}
         self._why = explain(inp.plan, inp.firing)
         self._why_zh = explain(inp.plan, inp.firing, "zh")
         await self._run_steps(inp.plan.steps)
@@ -196,6 +198,12 @@ class RuleWorkflow:
             ) from err
 
     async def _score(self, step: ScoreStep) -> None:
+        decided = (self._ctx.get("score") or {}).get(step.scorer)
+        if decided is not None and not step.args:
+            # Scored at ingest, where this score decided the firing: the same result, not a
+            # second opinion (contexts recorded before fast scores have none: replay as before).
+            self._vars[step.bind] = decided
+            return
         # Only steps with `with:` evaluate anything: plans without it replay as before.
         args: dict[str, Any] = {}
         if step.args:
@@ -216,12 +224,25 @@ class RuleWorkflow:
         )
         self._vars[step.bind] = result.model_dump(mode="json")
 
+    async def _template(self, step: NotifyStep) -> str:
+        lookup = step.template_from
+        if lookup is None:
+            return step.template
+        key = (await self._evaluate(step, {"key": lookup.key.source})).values["key"]
+        chosen = lookup.choices.get(str(key)) if key is not None else None
+        if chosen is None:
+            raise ApplicationError(
+                f"{step.at or step.id}: table '{lookup.table}' has no template for {key!r}",
+                type="RuleError", non_retryable=True,
+            )
+        return chosen
+
     async def _notify(self, step: NotifyStep) -> None:
         inp = NotifyInput(
             workflow_id=self._id,
             step_id=step.id,
             rule_id=self._inp.plan.rule_id,
-            template=step.template,
+            template=await self._template(step),
             channels=step.channels,
             roles=[r.role for r in step.to],
             subject_employee_id=self._inp.firing.employee_id,

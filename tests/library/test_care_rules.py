@@ -129,16 +129,19 @@ async def test_a_completed_course_ends_the_follow_up(world):
 async def test_a_hangzhou_housing_fund_question_gets_the_hangzhou_guide_once_a_week(world):
     await world.post(*(world.hire(p) for p in ("M1", "H1", "E1")))
 
-    async def ask(eid: str, etype: str, at: str, text: str) -> None:
+    async def ask(eid: str, etype: str, at: str, text: str) -> list[str]:
         extra = {"channel": "wecom"} if etype == "chat.message" else {}
         outcomes = await world.post(world.event(eid, etype, "E1", at, text=text, **extra))
         for f in outcomes[0].fired:
             await world.finished(f.workflow_id)
+        return [f.rule_id for f in outcomes[0].fired]
 
-    # Small talk first: it asks nothing of HR, and does not use up the week.
-    await ask("chat-0", "chat.message", "2026-11-23T09:00:00", "今天下午的站会改到三点了")
+    # Small talk first: it asks nothing of HR, starts no workflow and does not use up the week.
+    assert await ask("chat-0", "chat.message", "2026-11-23T09:00:00",
+                     "今天下午的站会改到三点了") == []
     assert world.notes("E1") == []
-    await ask("chat-1", "chat.message", "2026-11-24T10:00:00", "杭州的公积金怎么提取？")
+    assert await ask("chat-1", "chat.message", "2026-11-24T10:00:00",
+                     "杭州的公积金怎么提取？") == ["needs-guide-chat"]
     guide, = world.notes("E1")
     assert guide.template == "guide_housing_fund"
     assert "杭州" in guide.body and "浙里办" in guide.body
@@ -194,7 +197,7 @@ async def test_resignation_intent_tells_hr_privately_and_never_the_manager(world
         assert text not in n.body and "辞职" not in n.body and "David Wu" in n.subject
     # Each in the recipient's language, down to the why: Sarah in English, 刘洋 in Chinese.
     why = {n.recipient_id: n.body for n in signals}
-    assert "rule resignation-signal v1" in why["C1"] and "规则" not in why["C1"]
-    assert "规则 resignation-signal（第 1 版）" in why["H1"]
+    assert "rule resignation-signal v2" in why["C1"] and "规则" not in why["C1"]
+    assert "规则 resignation-signal（第 2 版）" in why["H1"]
     with world.factory() as session:
         assert session.get(Event, "chat-9") is not None
