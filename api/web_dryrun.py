@@ -8,6 +8,7 @@ would reach. Nothing is stored and no workflow starts.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,14 +16,16 @@ from sqlalchemy.orm import Session
 
 from wendu.activities.people import resolve_roles
 from wendu.activities.render import TemplateProblem, get_renderer
+from wendu.decide import decide
 from wendu.event_models import EventValidationError, parse_event_list
 from wendu.ingest import _normalize, employee_dict  # the same normalisation as ingestion
 from wendu.rules.catalog import profile_defaults
 from wendu.rules.compiler import check
 from wendu.rules.errors import RuleError, RuleErrors
+from wendu.rules.expressions import evaluate, flat_context
 from wendu.rules.loader import load
 from wendu.rules.matcher import RuleIndex, rule_context
-from wendu.rules.plan import EventTrigger, NotifyStep, Plan, iter_steps
+from wendu.rules.plan import EventTrigger, IfStep, NotifyStep, Plan, ScoreStep, SetStep
 from wendu.rules.templates_catalog import TemplateCatalog
 from wendu.store.models import Employee, Profile
 from wendu.store.profile import fold
@@ -90,7 +93,8 @@ def dry_run(session: Session, plan: Plan, raw_event: Any, templates_dir: str) ->
     facts, _ = fold(facts, state, emp, {**ev.envelope(), "data": ev.sent})
     ctx = {"event": {**ev.full, **ev.envelope()}, "employee": emp, "profile": facts,
            "rule": {}, "vars": {}}
-    result = RuleIndex([plan.model_copy(update={"enabled": True})]).match(ev.type, ctx)
+    # The decision path of live ingest: fast scores for the event, then the match.
+    result, = decide([(ev.type, ctx)], RuleIndex([plan.model_copy(update={"enabled": True})]))
     if result.errors:
         return DryRun(False, errors=[str(e) for e in result.errors])
     if not result.matches:
@@ -101,10 +105,13 @@ def dry_run(session: Session, plan: Plan, raw_event: Any, templates_dir: str) ->
     firing = Firing(rule_id=plan.rule_id, dedupe_key=match.dedupe_key,
                     employee_id=ev.employee_id, event_id=ev.id, matched=out.matched,
                     values=out.values)
-    ctx = {**ctx, "rule": rule_context(plan), "why": explain(plan, firing)}
+    ctx = {**ctx, "rule": rule_context(plan), "why": explain(plan, firing),
+           "vars": dict(plan.tables)}
     renderer = get_renderer(templates_dir)
-    for step in iter_steps(plan.steps):
-        if not isinstance(step, NotifyStep):
+    for step in _notify_steps(plan.steps, ctx, out):
+        template, problem = _template_of(step, ctx)
+        if problem:
+            out.messages.append({"step": step.id, "to": "", "error": problem})
             continue
         people = resolve_roles(session, ev.employee_id, [r.role for r in step.to])
         for reason in people.unresolved:
@@ -112,7 +119,8 @@ def dry_run(session: Session, plan: Plan, raw_event: Any, templates_dir: str) ->
         for person in people.people:
             try:
                 locale, subject, body = renderer.render(
-                    step.template, person.locale, {**ctx, "recipient": person.as_recipient()})
+                    template, person.locale,
+                    flat_context({**ctx, "recipient": person.as_recipient()}))
             except TemplateProblem as exc:
                 out.messages.append({"step": step.id, "to": person.id, "error": exc.message})
                 continue
@@ -120,6 +128,47 @@ def dry_run(session: Session, plan: Plan, raw_event: Any, templates_dir: str) ->
                                  "role": person.role, "channels": step.channels,
                                  "locale": locale, "subject": subject, "body": body})
     return out
+
+
+def _notify_steps(steps: list[Any], ctx: dict[str, Any], out: DryRun) -> Iterator[NotifyStep]:
+    """The notify steps the workflow would run, in order: `set` values are bound, an `if`
+    takes the branch its condition picks, and a fast score is the one that decided."""
+    for step in steps:
+        try:
+            if isinstance(step, SetStep):
+                ctx["vars"].update({k: evaluate(e.source, ctx) for k, e in step.values.items()})
+            elif isinstance(step, IfStep):
+                branch = step.then if evaluate(step.condition.source, ctx) else step.else_
+                yield from _notify_steps(branch, ctx, out)
+            elif isinstance(step, ScoreStep):
+                decided = (ctx.get("score") or {}).get(step.scorer)
+                if decided is None:
+                    out.errors.append(f"{step.id}: the dry run does not run the {step.scorer} "
+                                      f"scorer; steps after it are not shown")
+                    return
+                ctx["vars"][step.bind] = decided
+            elif isinstance(step, NotifyStep):
+                yield step
+                if step.bind:
+                    ctx["vars"][step.bind] = {"sent": 1, "failed": 0, "repeated": 0}
+        except Exception as exc:  # noqa: BLE001 - a rule error, shown to its author
+            out.errors.append(f"{step.at or step.id}: {exc}")
+            return
+
+
+def _template_of(step: NotifyStep, ctx: dict[str, Any]) -> tuple[str, str | None]:
+    """The template the step sends: named, or picked from a table as the workflow does."""
+    lookup = step.template_from
+    if lookup is None:
+        return step.template, None
+    try:
+        key = evaluate(lookup.key.source, ctx)
+    except Exception as exc:  # noqa: BLE001 - shown to the author, like a rule error
+        return "", f"template key `{lookup.key.source}`: {exc}"
+    chosen = lookup.choices.get(str(key))
+    if chosen is None:
+        return "", f"table '{lookup.table}' has no template for {key!r}"
+    return chosen, None
 
 
 def _now_iso() -> str:

@@ -86,3 +86,27 @@ def test_a_context_the_scorer_cannot_read_is_reported_not_fired(index):
     result, = decide([("chat.message", ctx)], index, scorers)
     assert result.matches == []
     assert any(e.rule_id == "score.intent" for e in result.errors)
+
+
+def test_the_console_dry_run_decides_as_ingest_does(index, sqlite_engine):
+    from wendu.api.web_dryrun import dry_run
+    from wendu.rules.templates_catalog import DEFAULT_TEMPLATES_DIR
+
+    plan = next(p for p in index.rules_for("chat.message") if p.rule_id == "needs-guide-chat")
+    factory = make_session_factory(sqlite_engine)
+    with factory.begin() as session:
+        ingest(session, [{"id": "hire-E1", "type": "employee.hired", "employee_id": "E1",
+                          "occurred_at": "2026-11-02T09:00:00+08:00",
+                          "data": {"name": "张伟", "hired_on": "2021-07-05",
+                                   "hometown_city": "杭州"}}], index)
+    with factory() as session:
+        quiet = dry_run(session, plan, chat(1, "中午一起吃饭吗"), str(DEFAULT_TEMPLATES_DIR))
+        asked = dry_run(session, plan, chat(2, "杭州的公积金怎么提取？"),
+                        str(DEFAULT_TEMPLATES_DIR))
+    assert quiet.ok and not quiet.fired
+    assert asked.ok and asked.fired, asked.errors
+    message, = asked.messages
+    assert message.get("error") is None, message
+    assert message["to"] == "张伟 (E1)" and message["subject"] == "公积金提取指南"
+    assert "浙里办" in message["body"]
+    assert asked.values["score.intent.label"] == "housing_fund_withdrawal"
