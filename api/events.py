@@ -14,7 +14,8 @@ from fastapi import APIRouter, Body, Depends, HTTPException, status
 from pydantic import BaseModel, Field, TypeAdapter
 from sqlalchemy.orm import Session, sessionmaker
 
-from wendu.api.deps import RulesDep, SessionFactoryDep, StarterDep, require_scope
+from wendu.api.deps import RulesDep, SessionFactoryDep, SettingsDep, StarterDep, require_scope
+from wendu.decide import FastScorers
 from wendu.event_models import AnyEvent, EventBatch, EventValidationError, parse_events
 from wendu.ingest import EventOutcome, firing_ids, ingest
 
@@ -76,6 +77,7 @@ async def post_events(
     factory: SessionFactoryDep,
     rules: RulesDep,
     starter: StarterDep,
+    settings: SettingsDep,
 ) -> dict[str, Any]:
     """Store one event or a batch (`{"events": [...]}`, at most 1,000) in one transaction.
 
@@ -90,7 +92,9 @@ async def post_events(
         events = parse_events(body)
     except EventValidationError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=exc.errors) from None
-    outcomes = await asyncio.to_thread(_store, factory, events, rules.index)
+    # The worker's scorers (same data dir, same model versions) decide which rules fire.
+    scorers = FastScorers.default(settings.data_dir)
+    outcomes = await asyncio.to_thread(_store, factory, events, rules.index, scorers)
     # Committed: whatever the starter does not get to (a crash, an outage) stays pending in the
     # store for the reconciler, so handing over is all the request has to do.
     starter.submit(firing_ids(outcomes), [(wid, o.id) for o in outcomes for wid in o.waiting])
@@ -103,7 +107,9 @@ def _public(outcome: EventOutcome) -> dict[str, Any]:
     return out
 
 
-def _store(factory: sessionmaker[Session], events: list, index: Any) -> list[EventOutcome]:
+def _store(
+    factory: sessionmaker[Session], events: list, index: Any, scorers: FastScorers
+) -> list[EventOutcome]:
     with factory.begin() as session:
-        return ingest(session, events, index)
+        return ingest(session, events, index, scorers)
 
