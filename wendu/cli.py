@@ -157,13 +157,19 @@ def up(
             help="Rule folder to load (default: WENDU_RULES_DIR; with --demo, the library)."
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(help="Worker processes (one runs next to the API, the others as child "
+                          "processes, as with `wendu worker --processes`).", min=1, max=64),
+    ] = 1,
 ) -> None:
     """Run everything on this machine: Temporal dev server, worker and API."""
     from wendu.up import UpOptions, run_up
 
     settings = load_settings(data_dir=data_dir, temporal_address=temporal_address,
                              api_host=host, api_port=port)
-    run_up(settings, UpOptions(demo, settings.api_host, settings.api_port, temporal_port, rules))
+    run_up(settings, UpOptions(demo, settings.api_host, settings.api_port, temporal_port, rules,
+                               workers))
 
 
 @app.command()
@@ -180,12 +186,29 @@ def api(
     run_service(settings, "api", (host or settings.api_host, port or settings.api_port))
 
 
-@app.command()
-def worker() -> None:
-    """Run a Temporal worker for Wendu's workflows (production; scale out as needed)."""
-    from wendu.up import run_service
+WORKER_HELP = (
+    "Run a Temporal worker for Wendu's workflows (production; scale out as needed).\n\n"
+    "With --processes N, N worker processes run under this one, each polling the same task "
+    "queue. SIGINT or SIGTERM stops them all. A worker that ends by itself after running a "
+    "while is reported and started again; one that ends within 30 s of its start (it cannot "
+    "start: settings, database, Temporal) stops them all, and this command exits 1."
+)
 
-    run_service(load_settings(), "worker")
+
+@app.command(help=WORKER_HELP)
+def worker(
+    processes: Annotated[
+        int,
+        typer.Option(help="Worker processes to run, each polling the same task queue.",
+                     min=1, max=64),
+    ] = 1,
+) -> None:
+    from wendu.up import run_service, run_workers
+
+    if processes > 1:
+        run_workers(load_settings(), processes)
+    else:
+        run_service(load_settings(), "worker")
 
 
 @db_app.command("upgrade")

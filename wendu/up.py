@@ -1,8 +1,8 @@
 """Running Wendu's processes: `wendu up` (everything on one machine), `wendu api`, `wendu worker`.
 
 The API (uvicorn) and the worker share one asyncio loop. SIGINT and SIGTERM are ours, not
-uvicorn's, so one signal stops the API, then the worker, then the Temporal dev server, in
-that order, and the process exits 0.
+uvicorn's, so one signal stops the API, then the worker (and any extra worker processes),
+then the Temporal dev server, in that order, and the process exits 0.
 """
 
 from __future__ import annotations
@@ -14,13 +14,16 @@ import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from wendu.cli import UserError
 from wendu.devserver import DevServer, DevServerError, bind_problem, unreachable
 from wendu.settings import Settings, default_home
+
+if TYPE_CHECKING:
+    from wendu.workerpool import WorkerPool
 
 SHUTDOWN_SECONDS = 30.0
 CONNECT_SECONDS = 10.0
@@ -33,6 +36,7 @@ class UpOptions:
     port: int
     temporal_port: int | None
     rules: Path | None
+    workers: int = 1
 
 
 class _Stopped(Exception):
@@ -106,9 +110,19 @@ class _Services:
     """The API and/or the worker in this loop, supervised until `stop` is set."""
 
     def __init__(self, settings: Settings, api: tuple[str, int] | None, worker: bool,
-                 quiet: bool) -> None:
+                 quiet: bool, pool: WorkerPool | None = None) -> None:
         self.settings, self.api, self.worker, self.quiet = settings, api, worker, quiet
         self.server: Any = None
+        self.pool = pool  # more worker processes next to the in-process worker
+
+    async def _supervise_pool(self, stop: asyncio.Event) -> None:
+        assert self.pool is not None
+        self.pool.start()
+        while not stop.is_set():
+            if problem := self.pool.check():
+                say(problem)
+                return
+            await asyncio.sleep(0.5)
 
     def _make_server(self, host: str, port: int) -> Any:
         import uvicorn
@@ -151,6 +165,8 @@ class _Services:
                 from wendu.worker import run_worker
 
                 tasks["worker"] = asyncio.create_task(run_worker(self.settings, stop))
+                if self.pool is not None:
+                    tasks["worker processes"] = asyncio.create_task(self._supervise_pool(stop))
                 if on_ready:
                     on_ready()
             await asyncio.wait([*tasks.values(), stopper], timeout=0.1,
@@ -163,6 +179,8 @@ class _Services:
         _, pending = await asyncio.wait(tasks.values(), timeout=SHUTDOWN_SECONDS)
         for task in pending:
             task.cancel()
+        if self.pool is not None:
+            await asyncio.to_thread(self.pool.stop, SHUTDOWN_SECONDS)
         if ended:
             task = tasks[ended[0]]
             error = None if task.cancelled() else task.exception()
@@ -185,19 +203,26 @@ def _run(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
         raise UserError(str(exc)) from None
 
 
-def _logging(level: int) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def _logging(level: int, label: str | None = None) -> None:
+    who = f"{label} " if label else ""
+    logging.basicConfig(level=level,
+                        format=f"%(asctime)s {who}%(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per plugin otherwise
 
 
-def run_service(settings: Settings, command: str, api: tuple[str, int] | None = None) -> None:
-    """`wendu api` (with `api`=(host, port)) or `wendu worker`, against a Temporal server."""
+def _need_temporal(settings: Settings, command: str) -> None:
     if not settings.temporal_address:
         raise UserError(
             f"WENDU_TEMPORAL_ADDRESS is not set: `wendu {command}` connects to a Temporal "
             "server (for everything on one machine, run `wendu up`)"
         )
-    _logging(logging.INFO)
+
+
+def run_service(settings: Settings, command: str, api: tuple[str, int] | None = None, *,
+                label: str | None = None, quiet: bool = False) -> None:
+    """`wendu api` (with `api`=(host, port)) or `wendu worker`, against a Temporal server."""
+    _need_temporal(settings, command)
+    _logging(logging.WARNING if quiet else logging.INFO, label)
 
     async def main(stop: asyncio.Event) -> None:
         services = _Services(settings, api, worker=api is None, quiet=False)
@@ -212,6 +237,30 @@ def run_service(settings: Settings, command: str, api: tuple[str, int] | None = 
         await services.run(stop)
 
     _run(main)
+
+
+def run_workers(settings: Settings, processes: int) -> None:
+    """`wendu worker --processes N`: N worker processes under this one (see wendu.workerpool
+    for what happens when one of them ends by itself)."""
+    from wendu.workerpool import WorkerPool, supervise
+
+    _need_temporal(settings, "worker")
+    _logging(logging.INFO, "workers")
+    migrate(settings)  # once here, rather than N processes racing to do it
+    # One clear error here rather than N children failing alike.
+    asyncio.run(check_temporal(settings.temporal_address, settings.temporal_namespace))
+    problem = supervise(WorkerPool(processes), SHUTDOWN_SECONDS)
+    if problem:
+        raise UserError(problem)
+
+
+def worker_env(settings: Settings, names: list[str]) -> dict[str, str]:
+    """WENDU_* variables that give a child process these settings as this process has them."""
+    env = {}
+    for name in names:
+        value = getattr(settings, name)
+        env[f"WENDU_{name.upper()}"] = "" if value is None else str(value)
+    return env
 
 
 def rules_folder(settings: Settings, opts: UpOptions) -> Path | None:
@@ -270,7 +319,15 @@ def run_up(settings: Settings, opts: UpOptions) -> None:
                 channels = _demo_channels(data_dir)
                 update.update(channels.settings())
             run_settings = settings.model_copy(update=update)
-            services = _Services(run_settings, (opts.host, opts.port), worker=True, quiet=True)
+            pool = None
+            if opts.workers > 1:
+                from wendu.workerpool import WorkerPool
+
+                # The in-process worker is number 1; the others run the same settings.
+                env = worker_env(run_settings, [k for k in update if k != "rules_dir"])
+                pool = WorkerPool(opts.workers - 1, env=env, quiet=True, first_slot=2)
+            services = _Services(run_settings, (opts.host, opts.port), worker=True, quiet=True,
+                                 pool=pool)
             say("  starting the API and the worker ...")
             await services.run(stop, lambda: _banner(opts, data_dir, rules, dev, address, token))
             say("Stopping ...")
@@ -303,6 +360,7 @@ def _banner(opts: UpOptions, data_dir: Path, rules: Path | None, dev: DevServer 
              f"  Console      {url}/console",
              f"  API          {url}   (docs: {url}/docs)", f"  {temporal}",
              f"  Data dir     {data_dir}",
+             *([f"  Workers      {opts.workers} processes"] if opts.workers > 1 else []),
              f"  Rules        {rules or '(as stored; pass --rules DIR to load a folder)'}"]
     if token:
         command = "wendu demo scenario overtime"
