@@ -20,6 +20,7 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from wendu.rules.matcher import RuleIndex
 from wendu.store.db import transaction
 from wendu.store.models import Event
 
@@ -190,20 +191,9 @@ def load_company(factory: sessionmaker[Session]) -> LoadResult:
     ids = [e["id"] for e in events]
     with transaction(factory) as session:
         known = set(session.scalars(select(Event.id).where(Event.id.in_(ids))))
-        ingest(session, events, _NoRules())
+        # An empty index: these people joined long ago, no welcome is due.
+        ingest(session, events, RuleIndex([]))
     return LoadResult(employees=len(events), new=len(set(ids) - known))
-
-
-class _NoRules:
-    """A rule index that matches nothing: these people joined long ago, no welcome is due."""
-
-    @dataclass
-    class _Result:
-        matches: list[Any] = field(default_factory=list)
-        errors: list[str] = field(default_factory=list)
-
-    def match(self, event_type: str, context: dict[str, Any]) -> _Result:
-        return self._Result()
 
 
 def token_path(data_dir: Path) -> Path:
