@@ -136,3 +136,17 @@ def test_dockerfile_copies_every_package_folder():
     for name in wendu_services():
         build = SERVICES[name].get("build")
         assert build in (".", {"context": "."}), f"{name} is not built from this Dockerfile"
+
+
+def test_the_worker_scales_out():
+    """`docker compose up --scale worker=4` needs nothing a second replica would clash on."""
+    worker = SERVICES["worker"]
+    assert "container_name" not in worker and published(worker) == []
+    assert not (worker.get("deploy") or {}).get("replicas")  # --scale decides, not the file
+    assert worker.get("restart") == "unless-stopped"
+    assert "--scale worker=" in (ROOT / "docker-compose.yml").read_text()
+    # The same image can run several worker processes per container instead.
+    group = typer.main.get_command(app)
+    parent = group.make_context("wendu", [], resilient_parsing=True)
+    _, worker_cmd, args = group.resolve_command(parent, ["worker", "--processes", "4"])
+    assert worker_cmd.make_context("worker", args, parent=parent).params["processes"] == 4
