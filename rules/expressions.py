@@ -3,25 +3,29 @@
 One sandboxed environment serves both uses, so what the compiler accepted is exactly what runs.
 Checking walks the parsed AST: every top-level name must be in scope and every `x.field` on a
 known object must be one of its fields, so a typo is a compile error instead of a silent false.
+The same AST is then compiled to a Python function (rules/pyexpr.py), cached per source, which
+is what evaluates; templates of text and `{{ expr }}` outputs (dedupe keys, task titles) are
+compiled the same way and the others rendered by Jinja.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta, nodes
-from jinja2.exceptions import TemplateError
-from jinja2.lexer import TokenStream
+from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.parser import Parser
 from jinja2.runtime import Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from wendu.rules.durations import iso_week, to_date
 from wendu.rules.errors import suggest
+from wendu.rules.exprtokens import locate, locate_after, normalize, parse
+from wendu.rules.pyexpr import Compiled, Compiler, Rejected
 
 FILTERS: dict[str, Callable[..., Any]] = {"iso_week": iso_week, "date": to_date}
 
@@ -81,38 +85,42 @@ def check_expression(src: str, scope: Scope) -> list[Problem]:
     if not src.strip():
         return [Problem("the expression is empty")]
     # Parsing the expression as `{{ ... }}` lets one walker serve both kinds; columns shift by 3.
-    problems = _Checker("{{ " + src + " }}", scope, expression=True).problems
+    checker = _Checker("{{ " + src + " }}", scope, expression=True, source=src)
+    problems = checker.problems
     end = len(src.splitlines()[0]) + 1 if src.splitlines() else 1
-    problems = [replace(p, col=min(max(1, p.col - 3), end)) if p.line == 1 else p
-                for p in problems]
+    problems = [replace(p, col=min(max(1, p.col - 3), end)) if p.line == 1 else p for p in problems]
     if not problems:
         try:
-            _expression(src)
+            compiled_expression(src)
         except TemplateError as exc:
             problems.append(Problem(_tidy(str(exc.message or exc), True)))
     return problems
 
 
 def check_template(src: str, scope: Scope, required_blocks: tuple[str, ...] = ()) -> list[Problem]:
-    checker = _Checker(src, scope, expression=False)
+    checker = _Checker(src, scope, expression=False, source=src)
     if checker.ast is not None:
         defined = {block.name for block in checker.ast.find_all(nodes.Block)}
-        checker.problems += [Problem(f"no {{% block {name} %}}...{{% endblock %}}")
-                             for name in required_blocks if name not in defined]
+        checker.problems += [
+            Problem(f"no {{% block {name} %}}...{{% endblock %}}")
+            for name in required_blocks
+            if name not in defined
+        ]
     return checker.problems
 
 
 class _Checker:
-    def __init__(self, src: str, scope: Scope, *, expression: bool):
-        self.src, self.scope = _normalize(src), scope
-        self.tokens, self.ast, problem = _parse(self.src)
+    def __init__(self, src: str, scope: Scope, *, expression: bool, source: str):
+        self.src, self.scope = normalize(src), scope
+        self.tokens, self.ast, error = parse(ENV, self.src)
         self.problems: list[Problem] = []
-        if problem is not None:
-            self.problems.append(replace(problem, message=_tidy(problem.message, expression)))
+        if error is not None:
+            message, line, col = error
+            self.problems.append(Problem(_tidy(message, expression), line, col))
             return
         assert self.ast is not None
         self._filters_and_tests(self.ast)
-        undeclared = meta.find_undeclared_variables(self.ast)
+        undeclared = _undeclared(self.ast)
         for name in sorted(undeclared - set(scope.names) - set(ENV.globals)):
             if name in scope.unavailable:
                 self.report(f"'{name}' is not available here: {scope.unavailable[name]}", name)
@@ -123,15 +131,53 @@ class _Checker:
             chain = _attribute_chain(node)
             if chain and chain[0] in undeclared and chain[0] in scope.names:
                 self._fields(chain)
-        if not self.problems and not expression:
-            try:
-                _template(self.src)
-            except TemplateError as exc:
-                self.problems.append(Problem(str(exc.message or exc)))
+        if not self.problems:
+            # The parse is reused to compile, so a rule set's reload parses each source once.
+            if expression:
+                self._compile_expression(source)
+            elif not self._compile_template(source):
+                try:
+                    _template(self.src)
+                except TemplateError as exc:
+                    self.problems.append(Problem(str(exc.message or exc)))
+            if not self.problems:
+                _NAMES[source] = frozenset(undeclared)
         self.problems = list(dict.fromkeys(self.problems))
 
+    def _compile_expression(self, source: str) -> None:
+        body = self.ast.body if self.ast is not None else []
+        if len(body) != 1 or not isinstance(body[0], nodes.Output) or len(body[0].nodes) != 1:
+            return  # not one expression: compiled_expression() reports it as Jinja does
+        node = body[0].nodes[0]
+        # `{{ a, b }}` is a tuple but `a, b` alone is not an expression; let Jinja say so.
+        if isinstance(node, nodes.TemplateData | nodes.Tuple) or source in _EXPRESSIONS:
+            return
+        try:
+            _remember(_EXPRESSIONS, source, _COMPILER.expression(source, node))
+        except Rejected as exc:
+            self._rejected(exc)
+
+    def _compile_template(self, source: str) -> bool:
+        """Whether the template compiled to a function (or is known to need Jinja)."""
+        if source in _TEMPLATES:
+            return _TEMPLATES[source] is not None
+        assert self.ast is not None
+        try:
+            compiled = _COMPILER.template(source, self.ast)
+        except Rejected:
+            compiled = None
+        if compiled is not None:
+            _remember(_TEMPLATES, source, compiled)
+        return compiled is not None
+
+    def _rejected(self, exc: Rejected) -> None:
+        line, col = exc.lineno, 1
+        if exc.token is not None:
+            line, col = locate_after(self.src, self.tokens, exc.token, exc.before) or (line, 1)
+        self.problems.append(Problem(exc.message, line, col))
+
     def report(self, message: str, token: str, after: str | None = None) -> None:
-        line, col = _locate(self.src, self.tokens, token, after)
+        line, col = locate(self.src, self.tokens, token, after)
         self.problems.append(Problem(message, line, col))
 
     def _filters_and_tests(self, ast: nodes.Template) -> None:
@@ -159,6 +205,15 @@ class _Checker:
             shape = shape.fields[attr]
 
 
+def _undeclared(ast: nodes.Template) -> set[str]:
+    # Text and outputs declare no names, so every name read is undeclared; Jinja's own analysis
+    # (which runs its code generator) is only needed for statements.
+    if all(isinstance(stmt, nodes.Output) for stmt in ast.body):
+        names = {n.name for n in ast.find_all(nodes.Name) if n.ctx == "load"}
+        return names - set(ENV.globals)
+    return meta.find_undeclared_variables(ast)
+
+
 def _attribute_chain(node: nodes.Node) -> list[str] | None:
     """['profile', 'overtime_hours_7d'] for `profile.overtime_hours_7d` or `profile['...']`."""
     parts: list[str] = []
@@ -175,7 +230,7 @@ def _attribute_chain(node: nodes.Node) -> list[str] | None:
 
 def _tidy(message: str, expression: bool) -> str:
     message = re.sub(r" at \d+$", "", message)
-    if message in ("unexpected char \"'\"", "unexpected char '\"'"):
+    if message in ('unexpected char "\'"', "unexpected char '\"'"):
         return "a quoted text is not closed"
     if not expression:
         return message
@@ -185,97 +240,61 @@ def _tidy(message: str, expression: bool) -> str:
     if message == "chunk after expression":
         return "unexpected text after the expression"
     message = message.replace("'end of print statement'", "the end of the expression")
-    message = re.sub(r"expected token the end of the expression, got '(.+)'",
-                     r"unexpected '\1'; is an operator (and, or, ==) missing?", message)
+    message = re.sub(
+        r"expected token the end of the expression, got '(.+)'",
+        r"unexpected '\1'; is an operator (and, or, ==) missing?",
+        message,
+    )
     return message.replace("end of template", "end of the expression")
-
-
-# --- Parsing with token offsets ---------------------------------------------------------
-
-
-def _normalize(src: str) -> str:
-    # The lexer joins lines with "\n"; offsets are counted in that form.
-    return src.replace("\r\n", "\n").replace("\r", "\n")
-
-
-class _Recorder:
-    """Yields raw lexer tokens and remembers where each starts, for column numbers."""
-
-    def __init__(self, src: str):
-        self.tokens: list[tuple[int, str, str]] = []  # (offset, type, text)
-        self.offset = 0
-        self.lex_failed = False
-        self._raw = ENV.lexer.tokeniter(src, None, None, None)
-
-    def __iter__(self) -> Iterator[tuple[int, str, str]]:
-        while True:
-            try:
-                lineno, kind, text = next(self._raw)
-            except StopIteration:
-                return
-            except TemplateSyntaxError:
-                self.lex_failed = True
-                raise
-            self.tokens.append((self.offset, kind, text))
-            self.offset += len(text)
-            yield lineno, kind, text
-
-
-def _parse(src: str) -> tuple[list[tuple[int, str, str]], nodes.Template | None, Problem | None]:
-    recorder = _Recorder(src)
-    try:
-        parser = Parser(ENV, "")
-        parser.stream = TokenStream(ENV.lexer.wrap(iter(recorder)), None, None)
-        ast = parser.parse()
-    except TemplateSyntaxError as exc:
-        if recorder.lex_failed or not recorder.tokens:
-            offset = recorder.offset
-        elif parser.stream.current.type == "eof":
-            offset = len(src.rstrip("\n"))
-        else:
-            offset = recorder.tokens[-1][0]
-        message = exc.message or "syntax error"
-        if recorder.tokens and not recorder.lex_failed:
-            # Jinja names the token's type ("got 'integer'"); the author wrote its text.
-            message = re.sub(r"got '[^']*'$", f"got '{recorder.tokens[-1][2]}'", message)
-        line, col = _line_col(src, offset)
-        return recorder.tokens, None, Problem(message, line, col)
-    return recorder.tokens, ast, None
-
-
-def _line_col(src: str, offset: int) -> tuple[int, int]:
-    before = src[:offset]
-    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
-
-
-def _locate(src: str, tokens: list[tuple[int, str, str]], name: str,
-            after: str | None = None) -> tuple[int, int]:
-    """Where `name` first appears as a name token (after `<after>.` when given)."""
-    significant = [t for t in tokens if t[1] != "whitespace"]
-    for i, (offset, kind, text) in enumerate(significant):
-        if text != name and text.strip("'\"") != name:
-            continue
-        if after is None and kind == "name":
-            if i == 0 or significant[i - 1][2] != ".":
-                return _line_col(src, offset)
-        elif after is not None and i >= 2 and significant[i - 2][2] == after:
-            return _line_col(src, offset)
-    return 1, 1
 
 
 # --- Evaluation -------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=8192)
-def _expression(src: str) -> Template:
-    # What `Environment.compile_expression` builds, minus its wrapper: a template storing the
-    # value in `result`, so one prepared context can evaluate many expressions (Evaluation).
+class ExpressionNotAllowed(SecurityError):
+    """An expression using a construct rules may not use (the compiler reports it earlier)."""
+
+
+_COMPILER = Compiler(ENV)
+# Per source, across rule versions; a reload of the same rules finds them all here.
+_EXPRESSIONS: dict[str, Compiled] = {}
+_TEMPLATES: dict[str, Compiled | None] = {}
+_NAMES: dict[str, frozenset[str]] = {}
+_CACHE_SIZE = 16_384
+
+
+def _remember(cache: dict[str, Any], key: str, value: Any) -> Any:
+    if len(cache) >= _CACHE_SIZE:
+        cache.clear()  # far more sources than any rule set has: start over rather than grow
+    cache[key] = value
+    return value
+
+
+def compiled_expression(src: str) -> Compiled:
+    """The compiled form of an expression; raises TemplateSyntaxError or ExpressionNotAllowed."""
+    found = _EXPRESSIONS.get(src)
+    if found is not None:
+        return found
     parser = Parser(ENV, src, state="variable")
     expr = parser.parse_expression()
     if not parser.stream.eos:
         raise TemplateSyntaxError("chunk after expression", parser.stream.current.lineno)
-    body = [nodes.Assign(nodes.Name("result", "store"), expr, lineno=1)]
-    return ENV.from_string(nodes.Template(body, lineno=1))
+    try:
+        return _remember(_EXPRESSIONS, src, _COMPILER.expression(src, expr))
+    except Rejected as exc:
+        raise ExpressionNotAllowed(exc.message) from None
+
+
+def renderer(src: str) -> Callable[[dict[str, Any]], str]:
+    """A function rendering the template `src` over a flat context."""
+    if src not in _TEMPLATES:
+        try:
+            compiled = _COMPILER.template(src, ENV.parse(src))
+        except Rejected:
+            compiled = None
+        _remember(_TEMPLATES, src, compiled)
+    compiled = _TEMPLATES.get(src)
+    return compiled.fn if compiled is not None else _template(src).render
 
 
 @lru_cache(maxsize=8192)
@@ -283,7 +302,11 @@ def _template(src: str) -> Template:
     return ENV.from_string(src)
 
 
-_EMPTY = ENV.from_string("")
+def defined(value: Any) -> Any:
+    """The value, or the UndefinedError a missing one stands for."""
+    if isinstance(value, Undefined):
+        value._fail_with_undefined_error()
+    return value
 
 
 def flat_context(ctx: Mapping[str, Any]) -> dict[str, Any]:
@@ -296,36 +319,23 @@ def flat_context(ctx: Mapping[str, Any]) -> dict[str, Any]:
 class Evaluation:
     """A runtime context prepared once for many expressions (the matcher's hot path).
 
-    Building a Jinja context costs more than evaluating a typical condition, so the matcher
-    builds one per event and only swaps `rule` (via `ev["rule"] = ...`) between rules.
+    Compiled expressions only read the flat dict, so one serves every rule matched against an
+    event; only `rule` changes between them (via `ev["rule"] = ...`).
     """
 
-    __slots__ = ("flat", "_context")
+    __slots__ = ("flat",)
 
     def __init__(self, ctx: Mapping[str, Any]):
-        self._context = _EMPTY.new_context(flat_context(ctx))
-        self.flat: dict[str, Any] = self._context.parent
+        self.flat: dict[str, Any] = flat_context(ctx)
 
     def __setitem__(self, name: str, value: Any) -> None:
         self.flat[name] = value
 
     def value(self, src: str) -> Any:
-        context = self._context
-        # Clear what an earlier expression assigned, so nothing leaks between rules.
-        context.vars.clear()
-        for _ in _expression(src).root_render_func(context):
-            pass
-        result = context.vars.get("result")
-        if isinstance(result, Undefined):
-            result._fail_with_undefined_error()
-        return result
+        return defined(compiled_expression(src).fn(self.flat))
 
     def render(self, src: str) -> str:
-        template = _template(src)
-        if template.blocks:
-            return template.render(self.flat)
-        self._context.vars.clear()
-        return ENV.concat(template.root_render_func(self._context))  # type: ignore[attr-defined]
+        return renderer(src)(self.flat)
 
 
 def evaluate(src: str, ctx: Mapping[str, Any]) -> Any:
@@ -340,17 +350,17 @@ def render(src: str, ctx: Mapping[str, Any]) -> str:
 class Condition:
     """A compiled condition: call it with a runtime context, or `.on(evaluation)`."""
 
-    __slots__ = ("source",)
+    __slots__ = ("source", "_fn")
 
     def __init__(self, source: str):
         self.source = source
-        _expression(source)
+        self._fn = compiled_expression(source).fn
 
     def __call__(self, ctx: Mapping[str, Any]) -> bool:
         return self.on(Evaluation(ctx))
 
     def on(self, evaluation: Evaluation) -> bool:
-        return bool(evaluation.value(self.source))
+        return bool(defined(self._fn(evaluation.flat)))
 
 
 def compile_condition(src: str) -> Condition:
@@ -359,18 +369,13 @@ def compile_condition(src: str) -> Condition:
 
 def template_names(src: str) -> set[str]:
     """Top-level names a template reads (empty when it does not parse)."""
-    _, ast, problem = _parse(_normalize(src))
-    return set() if ast is None else set(meta.find_undeclared_variables(ast))
+    if src in _NAMES:
+        return set(_NAMES[src])
+    _, ast, _error = parse(ENV, normalize(src))
+    return set() if ast is None else set(_undeclared(ast))
 
 
 @lru_cache(maxsize=8192)
 def referenced_fields(src: str, roots: tuple[str, ...] = ("event", "profile")) -> list[str]:
     """Dotted names like 'profile.overtime_hours_7d' that an expression reads, in order."""
-    found: list[str] = []
-    ast = ENV.parse("{{ " + src + " }}")
-    for node in ast.find_all(nodes.Getattr):
-        if isinstance(node.node, nodes.Name) and node.node.name in roots:
-            dotted = f"{node.node.name}.{node.attr}"
-            if dotted not in found:
-                found.append(dotted)
-    return found
+    return [f"{root}.{attr}" for root, attr in compiled_expression(src).attrs if root in roots]

@@ -1,8 +1,9 @@
 """Stage 7: which rules an event (or a schedule tick) fires, and under which dedupe key.
 
 Rules are indexed by trigger event type and their `when` conditions compiled once, when the
-index is built; matching an event only evaluates. One rule failing to evaluate (say, a field
-the producer left out) is reported next to the matches and never hides the other rules.
+index is built, to Python functions of one flat context; matching an event builds that context
+once and calls them. One rule failing to evaluate (say, a field the producer left out) is
+reported next to the matches and never hides the other rules.
 """
 
 from __future__ import annotations
@@ -11,7 +12,15 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from wendu.rules.expressions import Condition, Evaluation, referenced_fields
+from jinja2.runtime import Undefined
+
+from wendu.rules.expressions import (
+    compiled_expression,
+    defined,
+    flat_context,
+    referenced_fields,
+    renderer,
+)
 from wendu.rules.plan import EventTrigger, Plan, ScheduleTrigger
 
 
@@ -71,44 +80,55 @@ class MatchResult:
 
 
 class _CompiledRule:
-    __slots__ = ("plan", "rule_ctx", "conditions", "dedupe")
+    __slots__ = ("plan", "rule_ctx", "tables", "conditions", "dedupe", "render_dedupe")
 
     def __init__(self, plan: Plan):
         self.plan = plan
         self.rule_ctx = rule_context(plan)
+        self.tables = dict(plan.tables)
         self.conditions = [
-            (Condition(expr.source), [(name, *name.split(".", 1)) for name in
-                                      referenced_fields(expr.source)])
-            for expr in plan.when
+            (
+                index,
+                expr.source,
+                compiled_expression(expr.source).fn,
+                [(name, *name.split(".", 1)) for name in referenced_fields(expr.source)],
+            )
+            for index, expr in enumerate(plan.when)
         ]
         self.dedupe = plan.dedupe.source
+        self.render_dedupe = renderer(self.dedupe)
 
-    def evaluate(self, evaluation: Evaluation) -> Match | None:
-        """The match in a prepared context (`rule` already set), None when a condition fails.
+    def evaluate(self, flat: dict[str, Any]) -> Match | None:
+        """The match in a flat context (`rule` already set), None when a condition fails.
 
         Raises EvaluationError naming the condition that could not be evaluated.
         """
-        # The rule's own tables; another rule's left behind is harmless, as the compiler only
-        # lets a rule read the tables it declares.
-        for name, table in self.plan.tables.items():
-            evaluation[name] = table
+        if self.tables:
+            # The rule's own tables; another rule's left behind is harmless, as the compiler
+            # only lets a rule read the tables it declares.
+            flat.update(self.tables)
         values: dict[str, Any] = {}
         matched = []
-        for index, (condition, names) in enumerate(self.conditions):
+        for index, source, condition, names in self.conditions:
             try:
-                holds = condition.on(evaluation)
+                holds = condition(flat)
+                if not holds:
+                    # A missing value that slipped through (`x if c` without else) is an
+                    # error, as it is everywhere else, not a quiet false.
+                    if isinstance(holds, Undefined):
+                        defined(holds)
+                    return None
             except Exception as exc:  # noqa: BLE001 - any failure is this rule's alone
-                raise EvaluationError(self.plan.rule_id,
-                                      f"when[{index}] `{condition.source}`: {exc}") from exc
-            if not holds:
-                return None
-            matched.append((condition.source, True))
+                raise EvaluationError(
+                    self.plan.rule_id, f"when[{index}] `{source}`: {exc}"
+                ) from exc
+            matched.append((source, True))
             for name, root, attr in names:
-                container = evaluation.flat.get(root)
+                container = flat.get(root)
                 if isinstance(container, Mapping):
                     values[name] = container.get(attr)
         try:
-            key = evaluation.render(self.dedupe).strip()
+            key = self.render_dedupe(flat).strip()
         except Exception as exc:  # noqa: BLE001
             raise EvaluationError(self.plan.rule_id, f"dedupe `{self.dedupe}`: {exc}") from exc
         if not key:
@@ -154,13 +174,13 @@ class RuleIndex:
         rules = self._by_event.get(event_type)
         if not rules:
             return result
-        # One context shared by every rule: only `rule` changes between them, and the
-        # immutable sandbox guarantees no expression alters the rest.
-        evaluation = Evaluation(ctx)
+        # One context shared by every rule: only `rule` changes between them, and compiled
+        # expressions only read it (no method that changes its object may be called).
+        flat = flat_context(ctx)
         for rule in rules:
-            evaluation["rule"] = rule.rule_ctx
+            flat["rule"] = rule.rule_ctx
             try:
-                found = rule.evaluate(evaluation)
+                found = rule.evaluate(flat)
             except EvaluationError as exc:
                 result.errors.append(MatchError(exc.rule_id, exc.message))
                 continue
@@ -188,6 +208,6 @@ def matches_for_schedule(plan: Plan, ctx: Mapping[str, Any]) -> Match | None:
     added here. Returns None when a condition is false; raises EvaluationError on failure.
     """
     rule = _compiled(plan)
-    evaluation = Evaluation(ctx)
-    evaluation["rule"] = rule.rule_ctx
-    return rule.evaluate(evaluation)
+    flat = flat_context(ctx)
+    flat["rule"] = rule.rule_ctx
+    return rule.evaluate(flat)

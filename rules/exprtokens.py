@@ -1,0 +1,97 @@
+"""Jinja parsing that keeps each token's offset, so a problem can name its line and column.
+
+Jinja's parser knows only line numbers; feeding it the lexer's tokens through a recorder keeps
+where each started, and the helpers below find the token a message is about.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from jinja2 import Environment, TemplateSyntaxError, nodes
+from jinja2.lexer import TokenStream
+from jinja2.parser import Parser
+
+Tokens = list[tuple[int, str, str]]  # (offset, type, text)
+Error = tuple[str, int, int]  # (message, line, col)
+
+
+def normalize(src: str) -> str:
+    # The lexer joins lines with "\n"; offsets are counted in that form.
+    return src.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class _Recorder:
+    """Yields raw lexer tokens and remembers where each starts, for column numbers."""
+
+    def __init__(self, env: Environment, src: str):
+        self.tokens: Tokens = []  # (offset, type, text)
+        self.offset = 0
+        self.lex_failed = False
+        self._raw = env.lexer.tokeniter(src, None, None, None)
+
+    def __iter__(self) -> Iterator[tuple[int, str, str]]:
+        while True:
+            try:
+                lineno, kind, text = next(self._raw)
+            except StopIteration:
+                return
+            except TemplateSyntaxError:
+                self.lex_failed = True
+                raise
+            self.tokens.append((self.offset, kind, text))
+            self.offset += len(text)
+            yield lineno, kind, text
+
+
+def parse(env: Environment, src: str) -> tuple[Tokens, nodes.Template | None, Error | None]:
+    """The tokens (for columns) and the AST of a template, or where and why it fails."""
+    recorder = _Recorder(env, src)
+    try:
+        parser = Parser(env, "")
+        parser.stream = TokenStream(env.lexer.wrap(iter(recorder)), None, None)
+        ast = parser.parse()
+    except TemplateSyntaxError as exc:
+        if recorder.lex_failed or not recorder.tokens:
+            offset = recorder.offset
+        elif parser.stream.current.type == "eof":
+            offset = len(src.rstrip("\n"))
+        else:
+            offset = recorder.tokens[-1][0]
+        message = exc.message or "syntax error"
+        if recorder.tokens and not recorder.lex_failed:
+            # Jinja names the token's type ("got 'integer'"); the author wrote its text.
+            message = re.sub(r"got '[^']*'$", f"got '{recorder.tokens[-1][2]}'", message)
+        line, col = line_col(src, offset)
+        return recorder.tokens, None, (message, line, col)
+    return recorder.tokens, ast, None
+
+
+def line_col(src: str, offset: int) -> tuple[int, int]:
+    before = src[:offset]
+    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
+
+
+def locate(src: str, tokens: Tokens, name: str, after: str | None = None) -> tuple[int, int]:
+    """Where `name` first appears as a name token (after `<after>.` when given)."""
+    significant = [t for t in tokens if t[1] != "whitespace"]
+    for i, (offset, kind, text) in enumerate(significant):
+        if text != name and text.strip("'\"") != name:
+            continue
+        if after is None and kind == "name":
+            if i == 0 or significant[i - 1][2] != ".":
+                return line_col(src, offset)
+        elif after is not None and i >= 2 and significant[i - 2][2] == after:
+            return line_col(src, offset)
+    return 1, 1
+
+
+def locate_after(src: str, tokens: Tokens, text: str, before: str | None) -> tuple[int, int] | None:
+    """Where `text` first appears as a token, right after `before` when that is given."""
+    significant = [t for t in tokens if t[1] != "whitespace"]
+    for i, (offset, _, token) in enumerate(significant):
+        matches = token == text or (token[:1] in "'\"" and token[1:-1] == text)
+        if matches and (before is None or (i and significant[i - 1][2] == before)):
+            return line_col(src, offset)
+    return None

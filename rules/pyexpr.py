@@ -1,0 +1,350 @@
+"""Jinja expression ASTs -> plain Python functions of one context dict.
+
+Rendering a Jinja template per condition costs far more than the comparison it wraps, so each
+expression is parsed by Jinja once and its AST turned into the source of a small Python
+function, compiled once. The function does what Jinja's generated code does, over the subset
+rules use: the same sandboxed attribute and item access, the same filters and tests, and Jinja's
+own `StrictUndefined` for a missing value, so an error reads the same as before.
+
+Anything outside that subset (private names, calls other than a few read-only methods and
+safe globals, argument unpacking) is refused here, at compile time, with the token to point at.
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import StrictUndefined, nodes
+from jinja2.runtime import Undefined, str_join
+from jinja2.sandbox import SandboxedEnvironment
+from jinja2.utils import _PassArg
+
+# Methods that only read their object (dates, text, mappings), so a shared context stays as
+# it was: `('2026-11-27' | date).weekday()`, `event.text.lower()`.
+METHODS = frozenset(
+    {
+        "weekday",
+        "isoweekday",
+        "isoformat",
+        "isocalendar",
+        "date",
+        "time",
+        "timestamp",
+        "lower",
+        "upper",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "startswith",
+        "endswith",
+        "split",
+        "replace",
+        "title",
+        "capitalize",
+        "count",
+        "find",
+        "isdigit",
+        "get",
+        "keys",
+        "values",
+        "items",
+    }
+)
+# Jinja globals that may be called; the others (cycler, joiner, namespace, lipsum) are for
+# templates and hold state.
+FUNCTIONS = frozenset({"range", "dict"})
+
+_OPERATORS = {
+    "eq": "==",
+    "ne": "!=",
+    "gt": ">",
+    "gteq": ">=",
+    "lt": "<",
+    "lteq": "<=",
+    "in": "in",
+    "notin": "not in",
+}
+_BINARY = {
+    nodes.Add: "+",
+    nodes.Sub: "-",
+    nodes.Mul: "*",
+    nodes.Div: "/",
+    nodes.FloorDiv: "//",
+    nodes.Mod: "%",
+    nodes.Pow: "**",
+    nodes.And: "and",
+    nodes.Or: "or",
+}
+_UNARY = {nodes.Neg: "-", nodes.Pos: "+", nodes.Not: "not "}
+
+
+class Rejected(Exception):
+    """A construct the compiled language refuses; `token` is the text to point at and
+    `before` the token written just before it ('.', '[', or None for a plain name)."""
+
+    def __init__(
+        self, message: str, lineno: int, token: str | None = None, before: str | None = None
+    ):
+        super().__init__(message)
+        self.message, self.lineno, self.token, self.before = message, lineno, token, before
+
+
+@dataclass(frozen=True)
+class Compiled:
+    source: str
+    fn: Callable[[dict[str, Any]], Any]
+    # (root, attr) for every `root.attr` read, in the order they are written.
+    attrs: tuple[tuple[str, str], ...]
+
+
+_MISSING = object()
+
+
+def _runtime(env: SandboxedEnvironment) -> dict[str, Any]:
+    context = env.from_string("").new_context({})
+
+    def getattr_(obj: Any, name: str) -> Any:
+        # Rule contexts are plain dicts: a field is a key. Anything else goes through the
+        # sandbox exactly as Jinja's own code would.
+        if type(obj) is dict:
+            value = obj.get(name, _MISSING)
+            if value is _MISSING:
+                return StrictUndefined(obj=obj, name=name)
+            return value
+        return env.getattr(obj, name)
+
+    def getitem(obj: Any, key: Any) -> Any:
+        if type(obj) is dict:
+            try:
+                return obj[key]
+            except (KeyError, TypeError):
+                return StrictUndefined(obj=obj, name=key)
+        return env.getitem(obj, key)
+
+    def method(obj: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        return env.call(context, env.getattr(obj, name), *args, **kwargs)
+
+    def no_else(lineno: int) -> Undefined:
+        # Jinja uses the plain Undefined here whatever the environment's class.
+        return Undefined(
+            hint=f"the inline if-expression on line {lineno} evaluated to false "
+            "and no else section was defined."
+        )
+
+    return {
+        "_M": _MISSING,
+        "_U": StrictUndefined,
+        "_ga": getattr_,
+        "_gi": getitem,
+        "_call": method,
+        "_no_else": no_else,
+        "_join": str_join,
+        "_str": str,
+        "_ENV": env,
+        "_CTX": context,
+        "_EVAL": context.eval_ctx,
+        "_G": env.globals,
+    }
+
+
+class _Generator:
+    def __init__(self, env: SandboxedEnvironment, runtime: dict[str, Any]):
+        self.env = env
+        self.namespace = dict(runtime)
+        self.names: dict[str, str] = {}
+        self.consts = 0
+
+    def const(self, value: Any) -> str:
+        if value is None or type(value) in (bool, int, str):
+            return repr(value)
+        if type(value) is float and math.isfinite(value):
+            return repr(value)
+        self.consts += 1
+        slot = f"_k{self.consts}"
+        self.namespace[slot] = value
+        return slot
+
+    def name(self, name: str) -> str:
+        if name not in self.names:
+            self.names[name] = f"v{len(self.names)}"
+        return self.names[name]
+
+    def prologue(self) -> list[str]:
+        lines = []
+        for name, var in self.names.items():
+            fallback = f"_G[{name!r}]" if name in self.env.globals else f"_U(name={name!r})"
+            lines += [f"    {var} = c.get({name!r}, _M)", f"    if {var} is _M: {var} = {fallback}"]
+        return lines
+
+    def expr(self, node: nodes.Node) -> str:
+        visit = getattr(self, f"visit_{type(node).__name__}", None)
+        if visit is not None:
+            return visit(node)
+        if type(node) in _BINARY:
+            return f"({self.expr(node.left)} {_BINARY[type(node)]} {self.expr(node.right)})"
+        if type(node) in _UNARY:
+            return f"({_UNARY[type(node)]}{self.expr(node.node)})"
+        what = type(node).__name__
+        raise Rejected(f"'{what}' cannot be used in an expression", node.lineno)
+
+    def visit_Const(self, node: nodes.Const) -> str:
+        return self.const(node.value)
+
+    def visit_Name(self, node: nodes.Name) -> str:
+        return self.name(node.name)
+
+    def visit_Getattr(self, node: nodes.Getattr) -> str:
+        _public(node.attr, node.lineno, ".")
+        return f"_ga({self.expr(node.node)}, {node.attr!r})"
+
+    def visit_Getitem(self, node: nodes.Getitem) -> str:
+        arg = node.arg
+        if isinstance(arg, nodes.Slice):
+            parts = [
+                self.expr(part) if part is not None else ""
+                for part in (arg.start, arg.stop, arg.step)
+            ]
+            return f"({self.expr(node.node)})[{':'.join(parts)}]"
+        if isinstance(arg, nodes.Const) and isinstance(arg.value, str):
+            _public(arg.value, node.lineno, "[")
+        return f"_gi({self.expr(node.node)}, {self.expr(arg)})"
+
+    def visit_Compare(self, node: nodes.Compare) -> str:
+        ops = "".join(f" {_OPERATORS[op.op]} {self.expr(op.expr)}" for op in node.ops)
+        return f"({self.expr(node.expr)}{ops})"
+
+    def visit_Concat(self, node: nodes.Concat) -> str:
+        return f"_join(({''.join(self.expr(n) + ', ' for n in node.nodes)}))"
+
+    def visit_CondExpr(self, node: nodes.CondExpr) -> str:
+        other = self.expr(node.expr2) if node.expr2 is not None else f"_no_else({node.lineno})"
+        return f"({self.expr(node.expr1)} if {self.expr(node.test)} else {other})"
+
+    def visit_Tuple(self, node: nodes.Tuple) -> str:
+        items = [self.expr(item) for item in node.items]
+        return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+
+    def visit_List(self, node: nodes.List) -> str:
+        return f"[{', '.join(self.expr(item) for item in node.items)}]"
+
+    def visit_Dict(self, node: nodes.Dict) -> str:
+        pairs = (f"{self.expr(p.key)}: {self.expr(p.value)}" for p in node.items)
+        return "{" + ", ".join(pairs) + "}"
+
+    def visit_Filter(self, node: nodes.Filter) -> str:
+        return self._apply(node, self.env.filters, "filter")
+
+    def visit_Test(self, node: nodes.Test) -> str:
+        return self._apply(node, self.env.tests, "test")
+
+    def _apply(self, node: nodes.Filter | nodes.Test, registry: dict, kind: str) -> str:
+        func = registry.get(node.name)
+        if func is None:
+            raise Rejected(f"unknown {kind} '{node.name}'", node.lineno, node.name)
+        slot = self.const(func)
+        first = {
+            _PassArg.context: "_CTX, ",
+            _PassArg.eval_context: "_EVAL, ",
+            _PassArg.environment: "_ENV, ",
+        }.get(_PassArg.from_obj(func), "")
+        return f"{slot}({first}{self.expr(node.node)}{self._arguments(node, ', ')})"
+
+    def visit_Call(self, node: nodes.Call) -> str:
+        target = node.node
+        if isinstance(target, nodes.Getattr):
+            if target.attr not in METHODS:
+                raise Rejected(
+                    f"'{target.attr}()' cannot be called here; the methods an expression may "
+                    f"call: {', '.join(sorted(METHODS))}",
+                    node.lineno,
+                    target.attr,
+                    ".",
+                )
+            _public(target.attr, node.lineno, ".")
+            obj = self.expr(target.node)
+            return f"_call({obj}, {target.attr!r}{self._arguments(node, ', ')})"
+        if isinstance(target, nodes.Name) and target.name in FUNCTIONS:
+            return f"_G[{target.name!r}]({self._arguments(node, '')})"
+        token = target.name if isinstance(target, nodes.Name) else "("
+        raise Rejected(
+            "calls are not allowed here; use a filter instead, e.g. `value | round(1)`",
+            node.lineno,
+            token,
+        )
+
+    def _arguments(self, node: nodes.Call | nodes.Filter | nodes.Test, lead: str) -> str:
+        if node.dyn_args is not None or node.dyn_kwargs is not None:
+            raise Rejected(
+                "unpacking arguments (*args, **kwargs) is not allowed here", node.lineno, "*"
+            )
+        parts = [self.expr(arg) for arg in node.args]
+        extra = {}
+        for kw in node.kwargs:
+            if kw.key.isidentifier() and not keyword.iskeyword(kw.key):
+                parts.append(f"{kw.key}={self.expr(kw.value)}")
+            else:
+                extra[kw.key] = self.expr(kw.value)
+        if extra:
+            parts.append("**{" + ", ".join(f"{k!r}: {v}" for k, v in extra.items()) + "}")
+        return lead + ", ".join(parts) if parts else ""
+
+
+def _public(name: str, lineno: int, before: str) -> None:
+    if name.startswith("_"):
+        raise Rejected(
+            f"'{name}' cannot be read: names starting with '_' are private", lineno, name, before
+        )
+
+
+def _attrs(node: nodes.Node) -> tuple[tuple[str, str], ...]:
+    found: list[tuple[str, str]] = []
+    for attr in node.find_all(nodes.Getattr):
+        if isinstance(attr.node, nodes.Name) and (attr.node.name, attr.attr) not in found:
+            found.append((attr.node.name, attr.attr))
+    return tuple(found)
+
+
+class Compiler:
+    """Compiles Jinja expression nodes (and text-only templates) for one environment."""
+
+    def __init__(self, env: SandboxedEnvironment):
+        self.env = env
+        self.runtime = _runtime(env)
+
+    def expression(self, source: str, node: nodes.Expr) -> Compiled:
+        gen = _Generator(self.env, self.runtime)
+        body = gen.expr(node)
+        fn = self._build(gen, [f"    return {body}"])
+        return Compiled(source, fn, _attrs(node))
+
+    def template(self, source: str, ast: nodes.Template) -> Compiled | None:
+        """A template of only text and `{{ expr }}` outputs; None when it holds anything else
+        (blocks, `{% if %}`, `{% set %}`...), which Jinja then renders itself."""
+        parts: list[nodes.Node] = []
+        for stmt in ast.body:
+            if not isinstance(stmt, nodes.Output):
+                return None
+            parts += stmt.nodes
+        gen = _Generator(self.env, self.runtime)
+        pieces = []
+        for part in parts:
+            if isinstance(part, nodes.TemplateData):
+                pieces.append(repr(part.data))
+            else:
+                # Jinja outputs str() of each value: None shows as "None", a missing value
+                # (StrictUndefined) raises.
+                pieces.append(f"_str({gen.expr(part)})")
+        fn = self._build(gen, [f"    return {' + '.join(pieces) or repr('')}"])
+        return Compiled(source, fn, _attrs(ast))
+
+    def _build(self, gen: _Generator, body: list[str]) -> Callable[[dict[str, Any]], Any]:
+        code = "\n".join(["def _f(c):", *gen.prologue(), *body])
+        try:
+            exec(compile(code, "<rule expression>", "exec"), gen.namespace)  # noqa: S102
+        except (SyntaxError, RecursionError, MemoryError) as exc:
+            raise Rejected("the expression is nested too deeply", 1) from exc
+        return gen.namespace["_f"]
