@@ -30,14 +30,20 @@ from wendu.rules.catalog import (
 from wendu.rules.doc import RuleDoc, parse_doc, step_kind
 from wendu.rules.durations import DurationError, cron_problem, parse_duration, timezone_problem
 from wendu.rules.errors import RuleError, RuleErrors, sorted_problems, suggest
-from wendu.rules.expressions import Obj, Scope, check_expression, check_template, template_names
+from wendu.rules.expressions import (
+    Obj,
+    Scope,
+    check_expression,
+    check_template,
+    fields_read,
+    template_names,
+)
 from wendu.rules.loader import LoadedDoc, Loc, load
 from wendu.rules.policy import compile_policy
 from wendu.rules.templates_catalog import (
     TASK_ESCALATED,
     TASK_REMINDER,
     TemplateCatalog,
-    fields_of,
     notify_scope,
     task_message_scope,
     task_scope,
@@ -159,7 +165,6 @@ class _Compiler:
                  groups: Iterable[str], event_types: Mapping[str, EventType],
                  channels: Mapping[str, str], roles: Mapping[str, str]):
         self.loaded, self.templates, self.event_types = loaded, templates, event_types
-        self.template_names = templates.names()
         self.scorers, self.groups = sorted(scorers), sorted(groups)
         self.channels, self.roles = channels, roles
         self.problems: list[RuleError] = []
@@ -239,7 +244,7 @@ class _Compiler:
             pos = self.loaded.expr_pos(loc, problem.line, problem.col)
             self.problems.append(self.loaded.error_at(pos, problem.message))
         if "score" in scope.names:
-            self.fast_used |= fields_of("{{ " + src + " }}", "score")
+            self.fast_used |= fields_read(src, "score")
         return p.Expr(source=src)
 
     def text(self, loc: Loc, src: str, scope: Scope) -> p.Text:
@@ -247,7 +252,7 @@ class _Compiler:
             pos = self.loaded.expr_pos(loc, problem.line, problem.col)
             self.problems.append(self.loaded.error_at(pos, problem.message))
         if "score" in scope.names:
-            self.fast_used |= fields_of(src, "score")
+            self.fast_used |= fields_read(src, "score", template=True)
         return p.Text(source=src)
 
     def with_tables(self, doc: RuleDoc, scope: Scope) -> Scope:
@@ -298,7 +303,7 @@ class _Compiler:
             self.fast_used |= self.templates.fields_read(name, "score")
         if name not in self.templates:
             self.error(loc, f"unknown template '{name}'"
-                       + suggest(name, self.template_names, "templates")
+                       + suggest(name, self.templates.names(), "templates")
                        + f" (templates live in {self.templates.path})")
             return name
         for problem in self.templates.check(name, scope):

@@ -25,7 +25,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from wendu.rules.durations import iso_week, to_date
 from wendu.rules.errors import suggest
 from wendu.rules.exprtokens import locate, locate_after, normalize, parse
-from wendu.rules.pyexpr import Compiled, Compiler, Rejected
+from wendu.rules.pyexpr import Compiled, Compiler, Rejected, reads
 
 FILTERS: dict[str, Callable[..., Any]] = {"iso_week": iso_week, "date": to_date}
 
@@ -379,3 +379,16 @@ def template_names(src: str) -> set[str]:
 def referenced_fields(src: str, roots: tuple[str, ...] = ("event", "profile")) -> list[str]:
     """Dotted names like 'profile.overtime_hours_7d' that an expression reads, in order."""
     return [f"{root}.{attr}" for root, attr in compiled_expression(src).attrs if root in roots]
+
+
+def fields_read(src: str, root: str, *, template: bool = False) -> set[str]:
+    """`x` for every `<root>.x` (or `<root>['x']`) an expression or template reads; empty
+    when it does not parse. A checked source is answered from its compiled form."""
+    compiled = (_TEMPLATES if template else _EXPRESSIONS).get(src)
+    if compiled is not None:
+        return {key for name, key in compiled.reads if name == root}
+    try:
+        ast = ENV.parse(src if template else "{{ " + src + " }}")
+    except TemplateError:
+        return set()
+    return {key for name, key in reads(ast) if name == root}

@@ -99,6 +99,8 @@ class Compiled:
     fn: Callable[[dict[str, Any]], Any]
     # (root, attr) for every `root.attr` read, in the order they are written.
     attrs: tuple[tuple[str, str], ...]
+    # The same with `root['key']` reads too.
+    reads: tuple[tuple[str, str], ...]
 
 
 _MISSING = object()
@@ -300,12 +302,25 @@ def _public(name: str, lineno: int, before: str) -> None:
         )
 
 
-def _attrs(node: nodes.Node) -> tuple[tuple[str, str], ...]:
+def reads(node: nodes.Node, *, items: bool = True) -> tuple[tuple[str, str], ...]:
+    """(root, key) for every `root.key` (and `root['key']` with `items`) under `node`."""
     found: list[tuple[str, str]] = []
-    for attr in node.find_all(nodes.Getattr):
-        if isinstance(attr.node, nodes.Name) and (attr.node.name, attr.attr) not in found:
-            found.append((attr.node.name, attr.attr))
+    for read in node.find_all((nodes.Getattr, nodes.Getitem)):
+        if not isinstance(read.node, nodes.Name):
+            continue
+        if isinstance(read, nodes.Getattr):
+            key = read.attr
+        elif items and isinstance(read.arg, nodes.Const) and isinstance(read.arg.value, str):
+            key = read.arg.value
+        else:
+            continue
+        if (read.node.name, key) not in found:
+            found.append((read.node.name, key))
     return tuple(found)
+
+
+def _compiled(source: str, fn: Callable[[dict[str, Any]], Any], node: nodes.Node) -> Compiled:
+    return Compiled(source, fn, reads(node, items=False), reads(node))
 
 
 class Compiler:
@@ -319,7 +334,7 @@ class Compiler:
         gen = _Generator(self.env, self.runtime)
         body = gen.expr(node)
         fn = self._build(gen, [f"    return {body}"])
-        return Compiled(source, fn, _attrs(node))
+        return _compiled(source, fn, node)
 
     def template(self, source: str, ast: nodes.Template) -> Compiled | None:
         """A template of only text and `{{ expr }}` outputs; None when it holds anything else
@@ -339,7 +354,7 @@ class Compiler:
                 # (StrictUndefined) raises.
                 pieces.append(f"_str({gen.expr(part)})")
         fn = self._build(gen, [f"    return {' + '.join(pieces) or repr('')}"])
-        return Compiled(source, fn, _attrs(ast))
+        return _compiled(source, fn, ast)
 
     def _build(self, gen: _Generator, body: list[str]) -> Callable[[dict[str, Any]], Any]:
         code = "\n".join(["def _f(c):", *gen.prologue(), *body])
