@@ -10,7 +10,7 @@ compiled the same way and the others rendered by Jinja.
 
 from __future__ import annotations
 
-import re
+import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -24,8 +24,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from wendu.rules.durations import iso_week, to_date
 from wendu.rules.errors import suggest
-from wendu.rules.exprtokens import locate, locate_after, normalize, parse
-from wendu.rules.pyexpr import Compiled, Compiler, Rejected, reads
+from wendu.rules.exprtokens import Error, Tokens, locate, locate_after, normalize, parse, tidy
+from wendu.rules.pyexpr import Compiled, Compiler, Rejected, descendants, reads
 
 FILTERS: dict[str, Callable[..., Any]] = {"iso_week": iso_week, "date": to_date}
 
@@ -93,7 +93,7 @@ def check_expression(src: str, scope: Scope) -> list[Problem]:
         try:
             compiled_expression(src)
         except TemplateError as exc:
-            problems.append(Problem(_tidy(str(exc.message or exc), True)))
+            problems.append(Problem(tidy(str(exc.message or exc), True)))
     return problems
 
 
@@ -112,22 +112,25 @@ def check_template(src: str, scope: Scope, required_blocks: tuple[str, ...] = ()
 class _Checker:
     def __init__(self, src: str, scope: Scope, *, expression: bool, source: str):
         self.src, self.scope = normalize(src), scope
-        self.tokens, self.ast, error = parse(ENV, self.src)
+        self.tokens, self.ast, error = _parsed(self.src)
         self.problems: list[Problem] = []
         if error is not None:
             message, line, col = error
-            self.problems.append(Problem(_tidy(message, expression), line, col))
+            self.problems.append(Problem(tidy(message, expression), line, col))
             return
         assert self.ast is not None
-        self._filters_and_tests(self.ast)
-        undeclared = _undeclared(self.ast)
+        self.nodes = descendants(self.ast)
+        self._filters_and_tests()
+        undeclared = _undeclared(self.ast, self.nodes)
         for name in sorted(undeclared - set(scope.names) - set(ENV.globals)):
             if name in scope.unavailable:
                 self.report(f"'{name}' is not available here: {scope.unavailable[name]}", name)
             else:
                 names = sorted(scope.names)
                 self.report(f"unknown name '{name}'" + suggest(name, names, "names here"), name)
-        for node in self.ast.find_all((nodes.Getattr, nodes.Getitem)):
+        for node in self.nodes:
+            if not isinstance(node, nodes.Getattr | nodes.Getitem):
+                continue
             chain = _attribute_chain(node)
             if chain and chain[0] in undeclared and chain[0] in scope.names:
                 self._fields(chain)
@@ -180,13 +183,19 @@ class _Checker:
         line, col = locate(self.src, self.tokens, token, after)
         self.problems.append(Problem(message, line, col))
 
-    def _filters_and_tests(self, ast: nodes.Template) -> None:
+    def _filters_and_tests(self) -> None:
+        known = {nodes.Filter: ENV.filters, nodes.Test: ENV.tests}
+        if all(node.name in known[type(node)] for node in self.nodes if type(node) in known):
+            return
+        # The stand-ins below change the tree, which is shared by every check of this source.
+        self.ast = copy.deepcopy(self.ast)
+        self.nodes = descendants(self.ast)
         for node_type, registry, kind, stand_in in (
             (nodes.Filter, ENV.filters, "filter", "string"),
             (nodes.Test, ENV.tests, "test", "defined"),
         ):
-            for node in ast.find_all(node_type):
-                if node.name not in registry:
+            for node in self.nodes:
+                if isinstance(node, node_type) and node.name not in registry:
                     hint = suggest(node.name, sorted(registry))
                     self.report(f"unknown {kind} '{node.name}'{hint}", node.name)
                     # Jinja's name analysis refuses unknown filters; a stand-in lets it go on,
@@ -205,13 +214,20 @@ class _Checker:
             shape = shape.fields[attr]
 
 
-def _undeclared(ast: nodes.Template) -> set[str]:
+def _undeclared(ast: nodes.Template, below: list[nodes.Node] | None = None) -> set[str]:
     # Text and outputs declare no names, so every name read is undeclared; Jinja's own analysis
     # (which runs its code generator) is only needed for statements.
     if all(isinstance(stmt, nodes.Output) for stmt in ast.body):
-        names = {n.name for n in ast.find_all(nodes.Name) if n.ctx == "load"}
+        below = descendants(ast) if below is None else below
+        names = {n.name for n in below if isinstance(n, nodes.Name) and n.ctx == "load"}
         return names - set(ENV.globals)
     return meta.find_undeclared_variables(ast)
+
+
+@lru_cache(maxsize=4096)
+def _parsed(src: str) -> tuple[Tokens, nodes.Template | None, Error | None]:
+    # Dedupe keys and small values repeat across a rule set; parse each text once.
+    return parse(ENV, src)
 
 
 def _attribute_chain(node: nodes.Node) -> list[str] | None:
@@ -226,26 +242,6 @@ def _attribute_chain(node: nodes.Node) -> list[str] | None:
             return None
         node = node.node
     return [node.name, *reversed(parts)] if isinstance(node, nodes.Name) else None
-
-
-def _tidy(message: str, expression: bool) -> str:
-    message = re.sub(r" at \d+$", "", message)
-    if message in ('unexpected char "\'"', "unexpected char '\"'"):
-        return "a quoted text is not closed"
-    if not expression:
-        return message
-    if message == "unexpected 'end of print statement'":
-        return "the expression ends too early"
-    message = message.replace("unexpected '}'", "the expression ends early")
-    if message == "chunk after expression":
-        return "unexpected text after the expression"
-    message = message.replace("'end of print statement'", "the end of the expression")
-    message = re.sub(
-        r"expected token the end of the expression, got '(.+)'",
-        r"unexpected '\1'; is an operator (and, or, ==) missing?",
-        message,
-    )
-    return message.replace("end of template", "end of the expression")
 
 
 # --- Evaluation -------------------------------------------------------------------------
@@ -371,7 +367,7 @@ def template_names(src: str) -> set[str]:
     """Top-level names a template reads (empty when it does not parse)."""
     if src in _NAMES:
         return set(_NAMES[src])
-    _, ast, _error = parse(ENV, normalize(src))
+    _, ast, _error = _parsed(normalize(src))
     return set() if ast is None else set(_undeclared(ast))
 
 

@@ -95,3 +95,24 @@ def locate_after(src: str, tokens: Tokens, text: str, before: str | None) -> tup
         if matches and (before is None or (i and significant[i - 1][2] == before)):
             return line_col(src, offset)
     return None
+
+
+def tidy(message: str, expression: bool) -> str:
+    """Jinja's syntax error message in words an author of one expression can act on."""
+    message = re.sub(r" at \d+$", "", message)
+    if message in ('unexpected char "\'"', "unexpected char '\"'"):
+        return "a quoted text is not closed"
+    if not expression:
+        return message
+    if message == "unexpected 'end of print statement'":
+        return "the expression ends too early"
+    message = message.replace("unexpected '}'", "the expression ends early")
+    if message == "chunk after expression":
+        return "unexpected text after the expression"
+    message = message.replace("'end of print statement'", "the end of the expression")
+    message = re.sub(
+        r"expected token the end of the expression, got '(.+)'",
+        r"unexpected '\1'; is an operator (and, or, ==) missing?",
+        message,
+    )
+    return message.replace("end of template", "end of the expression")

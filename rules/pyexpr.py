@@ -25,35 +25,11 @@ from jinja2.utils import _PassArg
 
 # Methods that only read their object (dates, text, mappings), so a shared context stays as
 # it was: `('2026-11-27' | date).weekday()`, `event.text.lower()`.
-METHODS = frozenset(
-    {
-        "weekday",
-        "isoweekday",
-        "isoformat",
-        "isocalendar",
-        "date",
-        "time",
-        "timestamp",
-        "lower",
-        "upper",
-        "strip",
-        "lstrip",
-        "rstrip",
-        "startswith",
-        "endswith",
-        "split",
-        "replace",
-        "title",
-        "capitalize",
-        "count",
-        "find",
-        "isdigit",
-        "get",
-        "keys",
-        "values",
-        "items",
-    }
-)
+_DATE_METHODS = ("weekday", "isoweekday", "isoformat", "isocalendar", "date", "time")
+_TEXT_METHODS = ("lower", "upper", "strip", "lstrip", "rstrip", "title", "capitalize")
+_SEARCH_METHODS = ("startswith", "endswith", "split", "replace", "count", "find", "isdigit")
+_MAPPING_METHODS = ("get", "keys", "values", "items")
+METHODS = frozenset((*_DATE_METHODS, *_TEXT_METHODS, *_SEARCH_METHODS, *_MAPPING_METHODS))
 # Jinja globals that may be called; the others (cycler, joiner, namespace, lipsum) are for
 # templates and hold state.
 FUNCTIONS = frozenset({"range", "dict"})
@@ -159,6 +135,12 @@ class _Generator:
         self.namespace = dict(runtime)
         self.names: dict[str, str] = {}
         self.consts = 0
+        self.reads: list[tuple[str, str, bool]] = []
+
+    def read(self, node: nodes.Node, key: Any, attr: bool) -> None:
+        read = (node.name, key, attr) if isinstance(node, nodes.Name) else None
+        if read is not None and isinstance(key, str) and read not in self.reads:
+            self.reads.append(read)
 
     def const(self, value: Any) -> str:
         if value is None or type(value) in (bool, int, str):
@@ -201,19 +183,23 @@ class _Generator:
 
     def visit_Getattr(self, node: nodes.Getattr) -> str:
         _public(node.attr, node.lineno, ".")
+        self.read(node.node, node.attr, True)
         return f"_ga({self.expr(node.node)}, {node.attr!r})"
 
     def visit_Getitem(self, node: nodes.Getitem) -> str:
         arg = node.arg
+        # Like Jinja's code: a slice indexes directly, anything else goes through the sandbox.
+        obj = self.expr(node.node)
         if isinstance(arg, nodes.Slice):
             parts = [
                 self.expr(part) if part is not None else ""
                 for part in (arg.start, arg.stop, arg.step)
             ]
-            return f"({self.expr(node.node)})[{':'.join(parts)}]"
+            return f"({obj})[{':'.join(parts)}]"
         if isinstance(arg, nodes.Const) and isinstance(arg.value, str):
             _public(arg.value, node.lineno, "[")
-        return f"_gi({self.expr(node.node)}, {self.expr(arg)})"
+            self.read(node.node, arg.value, False)
+        return f"_gi({obj}, {self.expr(arg)})"
 
     def visit_Compare(self, node: nodes.Compare) -> str:
         ops = "".join(f" {_OPERATORS[op.op]} {self.expr(op.expr)}" for op in node.ops)
@@ -223,8 +209,9 @@ class _Generator:
         return f"_join(({''.join(self.expr(n) + ', ' for n in node.nodes)}))"
 
     def visit_CondExpr(self, node: nodes.CondExpr) -> str:
+        test, then = self.expr(node.test), self.expr(node.expr1)
         other = self.expr(node.expr2) if node.expr2 is not None else f"_no_else({node.lineno})"
-        return f"({self.expr(node.expr1)} if {self.expr(node.test)} else {other})"
+        return f"({then} if {test} else {other})"
 
     def visit_Tuple(self, node: nodes.Tuple) -> str:
         items = [self.expr(item) for item in node.items]
@@ -302,15 +289,36 @@ def _public(name: str, lineno: int, before: str) -> None:
         )
 
 
-def reads(node: nodes.Node, *, items: bool = True) -> tuple[tuple[str, str], ...]:
-    """(root, key) for every `root.key` (and `root['key']` with `items`) under `node`."""
+def descendants(node: nodes.Node) -> list[nodes.Node]:
+    """Every node below `node`, in the order `node.find_all` yields them, in one pass."""
+    found: list[nodes.Node] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        children = []
+        for name in current.fields:
+            value = getattr(current, name, None)
+            if isinstance(value, nodes.Node):
+                children.append(value)
+            elif isinstance(value, list):
+                children.extend(item for item in value if isinstance(item, nodes.Node))
+        if current is not node:
+            found.append(current)
+        stack.extend(reversed(children))
+    return found
+
+
+def reads(node: nodes.Node) -> tuple[tuple[str, str], ...]:
+    """(root, key) for every `root.key` or `root['key']` under `node`."""
     found: list[tuple[str, str]] = []
-    for read in node.find_all((nodes.Getattr, nodes.Getitem)):
+    for read in descendants(node):
+        if not isinstance(read, nodes.Getattr | nodes.Getitem):
+            continue
         if not isinstance(read.node, nodes.Name):
             continue
         if isinstance(read, nodes.Getattr):
             key = read.attr
-        elif items and isinstance(read.arg, nodes.Const) and isinstance(read.arg.value, str):
+        elif isinstance(read.arg, nodes.Const) and isinstance(read.arg.value, str):
             key = read.arg.value
         else:
             continue
@@ -319,8 +327,10 @@ def reads(node: nodes.Node, *, items: bool = True) -> tuple[tuple[str, str], ...
     return tuple(found)
 
 
-def _compiled(source: str, fn: Callable[[dict[str, Any]], Any], node: nodes.Node) -> Compiled:
-    return Compiled(source, fn, reads(node, items=False), reads(node))
+def _compiled(source: str, fn: Callable[[dict[str, Any]], Any], gen: _Generator) -> Compiled:
+    attrs = tuple((root, key) for root, key, attr in gen.reads if attr)
+    every = tuple(dict.fromkeys((root, key) for root, key, _ in gen.reads))
+    return Compiled(source, fn, attrs, every)
 
 
 class Compiler:
@@ -334,7 +344,7 @@ class Compiler:
         gen = _Generator(self.env, self.runtime)
         body = gen.expr(node)
         fn = self._build(gen, [f"    return {body}"])
-        return _compiled(source, fn, node)
+        return _compiled(source, fn, gen)
 
     def template(self, source: str, ast: nodes.Template) -> Compiled | None:
         """A template of only text and `{{ expr }}` outputs; None when it holds anything else
@@ -354,7 +364,7 @@ class Compiler:
                 # (StrictUndefined) raises.
                 pieces.append(f"_str({gen.expr(part)})")
         fn = self._build(gen, [f"    return {' + '.join(pieces) or repr('')}"])
-        return _compiled(source, fn, ast)
+        return _compiled(source, fn, gen)
 
     def _build(self, gen: _Generator, body: list[str]) -> Callable[[dict[str, Any]], Any]:
         code = "\n".join(["def _f(c):", *gen.prologue(), *body])
