@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from jinja2 import TemplateError, nodes
+
 from wendu.rules import plan as p
 from wendu.rules.catalog import (
     CHANNELS,
@@ -36,6 +38,7 @@ from wendu.rules.expressions import (
     check_expression,
     check_template,
     fields_read,
+    make_environment,
     template_names,
 )
 from wendu.rules.loader import LoadedDoc, Loc, load
@@ -73,6 +76,33 @@ SCHEDULE = Obj("schedule", {"fire_time": None})
 _SCORE_FIELDS = dict.fromkeys(("value", "label", "factors", "model_version"))
 _TASK_OUTCOME_FIELDS = dict.fromkeys(("status", "actor_id", "comment", "escalation_level"))
 _NOTIFY_RESULT_FIELDS = dict.fromkeys(("sent", "failed", "repeated"))
+
+
+_NOT_LITERAL = object()
+_LITERAL_ENV = make_environment()
+_LITERAL_NODES = (nodes.Const, nodes.List, nodes.Tuple, nodes.Dict, nodes.Pair, nodes.Expr,
+                  nodes.Template, nodes.Output)
+
+
+def literal_value(src: str) -> Any:
+    """The value of an expression made of literals only, else _NOT_LITERAL."""
+    try:
+        ast = _LITERAL_ENV.parse("{{ " + src + " }}")
+    except TemplateError:
+        return _NOT_LITERAL
+    output = ast.body[0] if len(ast.body) == 1 else None
+    if not isinstance(output, nodes.Output) or len(output.nodes) != 1:
+        return _NOT_LITERAL
+    node = output.nodes[0]
+    if not all(isinstance(n, _LITERAL_NODES) for n in node.find_all(nodes.Node)) or not \
+            isinstance(node, _LITERAL_NODES):
+        return _NOT_LITERAL
+    try:
+        value = node.as_const()
+    except nodes.Impossible:
+        return _NOT_LITERAL
+    # Only JSON values: the plan travels through workflow history as JSON.
+    return list(value) if isinstance(value, tuple) else value
 
 
 def fast_scores_obj(event_type: EventType) -> Obj:
@@ -348,7 +378,9 @@ class _Compiler:
         for key, src in doc.set.items():
             values[key] = self.expr((*loc, "set", key), src, scope)
             after = self.bound(after, (*loc, "set", key), key, None, what="a 'set' name")
-        return p.SetStep(values=values, **common), after
+        literals = {key: literal_value(e.source) for key, e in values.items()}
+        known = None if any(v is _NOT_LITERAL for v in literals.values()) else literals
+        return p.SetStep(values=values, literals=known, **common), after
 
     def _if(self, doc: Any, loc: Loc, ident: str, scope: Scope, common: dict) -> Any:
         condition = self.expr((*loc, "if"), doc.if_, scope)

@@ -68,6 +68,9 @@ class ScoreStep(_Step):
 class SetStep(_Step):
     kind: Literal["set"] = "set"
     values: dict[str, Expr]
+    # Set when every value is a literal ("'https://...'", 0.5, [1, 2]): the workflow binds
+    # them as they are, with no evaluation. Left out of dumps otherwise.
+    literals: dict[str, Any] | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class TemplateLookup(_Model):

@@ -109,3 +109,11 @@ def _templates_dir() -> str:
     from wendu.rules.templates_catalog import DEFAULT_TEMPLATES_DIR
 
     return str(DEFAULT_TEMPLATES_DIR)
+
+
+def test_a_set_of_literals_is_bound_without_evaluation_and_others_are_not():
+    plan = compile_text(GUIDE_RULE, "r.yaml")
+    assert plan.steps[0].literals is None  # `intent: score.intent` reads the context
+    literal = compile_text(GUIDE_RULE.replace(", intent: score.intent", ", limit: 0.5"),
+                           "r.yaml")
+    assert literal.steps[0].literals == {"service_url": "https://hr.example.com", "limit": 0.5}
