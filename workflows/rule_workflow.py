@@ -68,6 +68,8 @@ with workflow.unsafe.imports_passed_through():
         event_matches,
     )
 
+# The patch id of `record` as a local activity: workflows recorded before ran a normal one.
+RECORD_LOCAL_PATCH = "record-local"
 SCORE_TIMEOUT = timedelta(minutes=1)
 SCORE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -153,6 +155,8 @@ class RuleWorkflow:
         match step:
             case ScoreStep():
                 await self._score(step)
+            case SetStep() if step.literals is not None:
+                self._vars.update(step.literals)  # literals only: nothing to evaluate
             case SetStep():
                 result = await self._evaluate(step, {k: e.source for k, e in step.values.items()})
                 self._vars.update(result.values)
@@ -388,19 +392,20 @@ class RuleWorkflow:
                 type="RuleError",
                 non_retryable=True,
             ) from None
-        await workflow.execute_activity(
-            RECORD_OUTCOME,
-            RecordInput(
-                workflow_id=self._id,
-                step_id=step.id,
-                rule_id=self._inp.plan.rule_id,
-                employee_id=self._inp.firing.employee_id,
-                metric=step.metric,
-                value=value,
-            ),
-            start_to_close_timeout=STORE_TIMEOUT,
-            retry_policy=STORE_RETRY,
+        record = RecordInput(
+            workflow_id=self._id,
+            step_id=step.id,
+            rule_id=self._inp.plan.rule_id,
+            employee_id=self._inp.firing.employee_id,
+            metric=step.metric,
+            value=value,
         )
+        # One idempotent row: a local activity, run in the workflow task that reached it,
+        # costs the server no activity task (workflows recorded before keep the old call).
+        run = (workflow.execute_local_activity if workflow.patched(RECORD_LOCAL_PATCH)
+               else workflow.execute_activity)
+        await run(RECORD_OUTCOME, record, start_to_close_timeout=STORE_TIMEOUT,
+                  retry_policy=STORE_RETRY)
 
 
 @workflow.defn(name="ScanWorkflow")
