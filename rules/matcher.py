@@ -107,9 +107,7 @@ class _CompiledRule:
             # The rule's own tables; another rule's left behind is harmless, as the compiler
             # only lets a rule read the tables it declares.
             flat.update(self.tables)
-        values: dict[str, Any] = {}
-        matched = []
-        for index, source, condition, names in self.conditions:
+        for index, source, condition, _ in self.conditions:
             try:
                 holds = condition(flat)
                 if not holds:
@@ -122,11 +120,14 @@ class _CompiledRule:
                 raise EvaluationError(
                     self.plan.rule_id, f"when[{index}] `{source}`: {exc}"
                 ) from exc
-            matched.append((source, True))
+        # Only a match needs its facts; reading them does not change the context.
+        values: dict[str, Any] = {}
+        for _, _, _, names in self.conditions:
             for name, root, attr in names:
                 container = flat.get(root)
-                if isinstance(container, Mapping):
+                if type(container) is dict or isinstance(container, Mapping):
                     values[name] = container.get(attr)
+        matched = [(source, True) for _, source, _, _ in self.conditions]
         try:
             key = self.render_dedupe(flat).strip()
         except Exception as exc:  # noqa: BLE001

@@ -122,6 +122,8 @@ def _runtime(env: SandboxedEnvironment) -> dict[str, Any]:
         "_no_else": no_else,
         "_join": str_join,
         "_str": str,
+        "_type": type,
+        "_dict": dict,
         "_ENV": env,
         "_CTX": context,
         "_EVAL": context.eval_ctx,
@@ -136,6 +138,8 @@ class _Generator:
         self.names: dict[str, str] = {}
         self.consts = 0
         self.reads: list[tuple[str, str, bool]] = []
+        self.dict_roots: set[str] = set()
+        self.temps = 0
 
     def read(self, node: nodes.Node, key: Any, attr: bool) -> None:
         read = (node.name, key, attr) if isinstance(node, nodes.Name) else None
@@ -162,6 +166,8 @@ class _Generator:
         for name, var in self.names.items():
             fallback = f"_G[{name!r}]" if name in self.env.globals else f"_U(name={name!r})"
             lines += [f"    {var} = c.get({name!r}, _M)", f"    if {var} is _M: {var} = {fallback}"]
+            if var in self.dict_roots:
+                lines.append(f"    d_{var} = _type({var}) is _dict")
         return lines
 
     def expr(self, node: nodes.Node) -> str:
@@ -184,7 +190,18 @@ class _Generator:
     def visit_Getattr(self, node: nodes.Getattr) -> str:
         _public(node.attr, node.lineno, ".")
         self.read(node.node, node.attr, True)
-        return f"_ga({self.expr(node.node)}, {node.attr!r})"
+        # The common case (a field of a dict) inline: a call per field read is most of what a
+        # condition costs.
+        key = repr(node.attr)
+        if isinstance(node.node, nodes.Name):
+            obj = self.name(node.node.name)
+            self.dict_roots.add(obj)
+            return f"({obj}[{key}] if d_{obj} and {key} in {obj} else _ga({obj}, {key}))"
+        inner = self.expr(node.node)
+        self.temps += 1
+        obj = f"t{self.temps}"
+        test = f"_type({obj} := {inner}) is _dict and {key} in {obj}"
+        return f"({obj}[{key}] if {test} else _ga({obj}, {key}))"
 
     def visit_Getitem(self, node: nodes.Getitem) -> str:
         arg = node.arg
