@@ -62,9 +62,7 @@ class Starter:
         self._task: asyncio.Task[None] | None = None
         self._closed = False
 
-    def submit(
-        self, firing_ids: Iterable[int], waits: Iterable[tuple[str, str]] = ()
-    ) -> bool:
+    def submit(self, firing_ids: Iterable[int], waits: Iterable[tuple[str, str]] = ()) -> bool:
         """Queue committed firings and owed signals; never blocks, never raises.
 
         Returns False when they were not queued (stopping, or the queue is full): they are
@@ -76,8 +74,11 @@ class Starter:
         if self._closed or self._task is None:
             return False
         if self._queued + work.size() > self.max_queued:
-            log.warning("starter queue full (%d); %d item(s) left to the reconciler",
-                        self._queued, work.size())
+            log.warning(
+                "starter queue full (%d); %d item(s) left to the reconciler",
+                self._queued,
+                work.size(),
+            )
             return False
         self.busy.update(work.firings)
         self._queued += work.size()
@@ -99,8 +100,10 @@ class Starter:
             work, taken = self._take(await self._queue.get())
             try:
                 for start in range(0, max(len(work.firings), len(work.waits)), self.batch):
-                    await self._pass(work.firings[start:start + self.batch],
-                                     work.waits[start:start + self.batch])
+                    await self._pass(
+                        work.firings[start : start + self.batch],
+                        work.waits[start : start + self.batch],
+                    )
             except Exception:  # a database hiccup: the rows stay pending for the reconciler
                 log.exception("starter pass failed")
             finally:
@@ -112,8 +115,15 @@ class Starter:
     async def _pass(self, firings: list[int], waits: list[tuple[str, str]]) -> None:
         jobs = []
         if firings:
-            jobs.append(start_firings(self.client, self.session_factory, firings,
-                                      self.task_queue, retry_seconds=self.retry_seconds))
+            jobs.append(
+                start_firings(
+                    self.client,
+                    self.session_factory,
+                    firings,
+                    self.task_queue,
+                    retry_seconds=self.retry_seconds,
+                )
+            )
         if waits:
             jobs.append(deliver_waits(self.client, self.session_factory, keys=waits))
         await asyncio.gather(*jobs)

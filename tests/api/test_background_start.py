@@ -87,9 +87,7 @@ def _hang_forever(starter) -> asyncio.Event:
 
 
 @pytest.mark.parametrize("when", ["before the starter took it", "while the start hung"])
-async def test_the_api_gone_after_the_commit_loses_nothing(
-    when, settings, temporal, factory, emp
-):
+async def test_the_api_gone_after_the_commit_loses_nothing(when, settings, temporal, factory, emp):
     token = make_token(factory, ALL_SCOPES)
     async with running_app(settings, temporal, token) as api:
         state = api.app.state
@@ -178,10 +176,12 @@ async def test_a_failing_row_backs_off_and_newer_rows_go_first(factory):
 async def test_an_outage_is_retried_but_a_permanent_error_gives_up(factory):
     outage, wrong = store_firings(factory, 2, "P")
     for _ in range(FAIL_AFTER + 2):
-        await start_firings(Refusing(RPCStatusCode.UNAVAILABLE), factory, [outage], "q",
-                            retry_seconds=0)
-        await start_firings(Refusing(RPCStatusCode.PERMISSION_DENIED), factory, [wrong], "q",
-                            retry_seconds=0)
+        await start_firings(
+            Refusing(RPCStatusCode.UNAVAILABLE), factory, [outage], "q", retry_seconds=0
+        )
+        await start_firings(
+            Refusing(RPCStatusCode.PERMISSION_DENIED), factory, [wrong], "q", retry_seconds=0
+        )
     by_id = {f.id: f for f in firings(factory)}
     assert (by_id[outage].status, by_id[outage].attempts) == ("pending", FAIL_AFTER + 2)
     assert (by_id[wrong].status, by_id[wrong].attempts) == ("failed", FAIL_AFTER)

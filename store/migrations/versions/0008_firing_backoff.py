@@ -21,9 +21,7 @@ def upgrade() -> None:
     with op.batch_alter_table("firings", schema=None) as batch_op:
         # Rows from before this revision have no attempts counted; a pending one is due at once
         # (a NULL next attempt means "as soon as the reconciler's cutoff allows").
-        batch_op.add_column(
-            sa.Column("attempts", sa.Integer(), nullable=False, server_default="0")
-        )
+        batch_op.add_column(sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(
             sa.Column("next_attempt_at", wendu.store.models.UTCDateTime(), nullable=True)
         )
