@@ -175,6 +175,9 @@ async def run_now(rule_id: str, session: SessionDep, temporal: TemporalDep) -> d
     if not rule.enabled:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=f"{rule_id} is disabled")
     sid = schedule_id(rule_id)
+    # The one Temporal call here, and it cannot be queued like a firing: nothing is decided
+    # yet (the scan, in the worker, decides and starts its firings itself), and without the
+    # trigger nothing is stored, so the caller must hear at once that it did not happen.
     try:
         await temporal.get_schedule_handle(sid).trigger(rpc_timeout=RUN_TIMEOUT)
     except RPCError as exc:
