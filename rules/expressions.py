@@ -161,9 +161,10 @@ class _Checker:
             self._rejected(exc)
 
     def _compile_template(self, source: str) -> bool:
-        """Whether the template compiled to a function (or is known to need Jinja)."""
-        if source in _TEMPLATES:
-            return _TEMPLATES[source] is not None
+        """Whether the template compiles to a function; if not, Jinja's compiler vets it."""
+        known = _TEMPLATES.get(source, False)
+        if known is not False:
+            return known is not None
         assert self.ast is not None
         try:
             compiled = _COMPILER.template(source, self.ast)
@@ -281,15 +282,22 @@ def compiled_expression(src: str) -> Compiled:
         raise ExpressionNotAllowed(exc.message) from None
 
 
+def compiled_template(src: str) -> Compiled | None:
+    """The compiled form of a template of text and `{{ expr }}` outputs; None for the others,
+    which Jinja renders. Raises TemplateSyntaxError."""
+    found = _TEMPLATES.get(src, False)
+    if found is not False:
+        return found
+    try:
+        compiled = _COMPILER.template(src, ENV.parse(src))
+    except Rejected:
+        compiled = None
+    return _remember(_TEMPLATES, src, compiled)
+
+
 def renderer(src: str) -> Callable[[dict[str, Any]], str]:
     """A function rendering the template `src` over a flat context."""
-    if src not in _TEMPLATES:
-        try:
-            compiled = _COMPILER.template(src, ENV.parse(src))
-        except Rejected:
-            compiled = None
-        _remember(_TEMPLATES, src, compiled)
-    compiled = _TEMPLATES.get(src)
+    compiled = compiled_template(src)
     return compiled.fn if compiled is not None else _template(src).render
 
 

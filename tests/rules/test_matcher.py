@@ -1,3 +1,4 @@
+import jinja2
 import pytest
 
 from wendu.rules import expressions
@@ -18,9 +19,14 @@ def examples():
 
 def context(**profile):
     return {
-        "event": {"id": "ev1", "type": "attendance.day_closed", "employee_id": "u1",
-                  "occurred_at": "2026-11-27T22:00:00+08:00", "day": "2026-11-27",
-                  "overtime_hours": 4.0},
+        "event": {
+            "id": "ev1",
+            "type": "attendance.day_closed",
+            "employee_id": "u1",
+            "occurred_at": "2026-11-27T22:00:00+08:00",
+            "day": "2026-11-27",
+            "overtime_hours": 4.0,
+        },
         "employee": {"id": "u1", "name": "李雷"},
         "profile": {"overtime_hours_7d": 10.0, "late_departures_7d": 0, **profile},
     }
@@ -71,7 +77,7 @@ def test_one_failing_rule_does_not_hide_the_others(examples, rule):
 
 def test_rule_name_is_per_rule_in_a_shared_context(rule):
     plans = [
-        compile_text(rule(when=f'["rule.id == \'{name}\'"]').replace("test-rule", name))
+        compile_text(rule(when=f"[\"rule.id == '{name}'\"]").replace("test-rule", name))
         for name in ("first", "second")
     ]
     result = RuleIndex(plans).match("attendance.day_closed", context())
@@ -92,11 +98,51 @@ def test_matching_compiles_nothing_per_event(examples, monkeypatch):
 
 def test_schedule_rules_match_per_employee(examples):
     plan = examples["weekly-attrition-scan"]
-    ctx = {"schedule": {"fire_time": "2026-11-30T09:00:00+08:00"},
-           "employee": {"id": "u7"}, "profile": {"overtime_hours_28d": 61.0}}
+    ctx = {
+        "schedule": {"fire_time": "2026-11-30T09:00:00+08:00"},
+        "employee": {"id": "u7"},
+        "profile": {"overtime_hours_28d": 61.0},
+    }
     match = matches_for_schedule(plan, ctx)
     assert match is not None and match.dedupe_key == "u7/2026-W49"
     assert matches_for_schedule(plan, {**ctx, "profile": {"overtime_hours_28d": 10}}) is None
     with pytest.raises(EvaluationError) as exc:
         matches_for_schedule(plan, {**ctx, "profile": {}})
     assert exc.value.rule_id == "weekly-attrition-scan"
+
+
+def test_a_condition_without_a_value_is_an_error_not_a_quiet_false(rule):
+    # `a if c` without else yields Jinja's Undefined when c is false; using it is an error.
+    plan = compile_text(rule(when="[\"'yes' if profile.overtime_hours_7d > 100\"]"))
+    result = RuleIndex([plan]).match("attendance.day_closed", context(overtime_hours_7d=30))
+    (error,) = result.errors
+    assert result.matches == []
+    assert error.message.startswith("when[0] `'yes' if profile.overtime_hours_7d > 100`: ")
+    assert "no else section was defined" in error.message
+
+
+def test_the_dedupe_key_renders_without_jinja_and_as_jinja_would(rule, monkeypatch):
+    plan = compile_text(rule(dedupe='"{{ employee.id }}/{{ employee.manager_id }}"'))
+    assert expressions.compiled_template(plan.dedupe.source) is not None
+    index = RuleIndex([plan])
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("rendered a Jinja template while matching")
+
+    monkeypatch.setattr(jinja2.Template, "render", refuse)
+    ctx = context(overtime_hours_7d=30)
+    ctx["employee"]["manager_id"] = None
+    (match,) = index.match("attendance.day_closed", ctx)
+    assert match.dedupe_key == "u1/None"  # what Jinja renders for None
+    monkeypatch.undo()
+    jinja_key = jinja2.Template(plan.dedupe.source).render(**ctx)
+    assert jinja_key == match.dedupe_key
+
+
+def test_a_rule_reads_its_later_conditions_only_when_the_earlier_hold(rule):
+    # Short-circuit across `when` items: the second is never evaluated, so it cannot fail.
+    plan = compile_text(rule(when='["profile.overtime_hours_7d > 100", "event.weekend"]'))
+    result = RuleIndex([plan]).match("attendance.day_closed", context(overtime_hours_7d=30))
+    assert (result.matches, result.errors) == ([], [])
+    result = RuleIndex([plan]).match("attendance.day_closed", context(overtime_hours_7d=300))
+    assert [e.message.split(":")[0] for e in result.errors] == ["when[1] `event.weekend`"]
