@@ -16,6 +16,7 @@ from temporalio.client import Client
 from wendu import __version__
 from wendu.api import events, notifications, rules, tasks, web_ui, wecom
 from wendu.api.rules import reload_rules
+from wendu.decide import FastScorers, warm_up_scorers
 from wendu.firing import Reconciler
 from wendu.settings import Settings, get_settings
 from wendu.starter import Starter
@@ -53,6 +54,9 @@ def create_app(
                 log.error("some rules did not load; their previous versions stay in force")
             app.state.rules = loaded
             log.info("%d rule(s) enabled", len(loaded.plans))
+            if any(plan.fast_scores for plan in loaded.plans):
+                # The first chat message should not wait for a text model to load or train.
+                warm_up_scorers(FastScorers.default(cfg.data_dir).registry)
             retry = cfg.firing_retry_seconds
             starter = Starter(client, factory, cfg.task_queue, retry_seconds=retry)
             reconciler = Reconciler(client, factory, cfg.task_queue, retry,

@@ -78,6 +78,28 @@ _DEFAULTS: dict[str, FastScorers] = {}
 _DEFAULTS_LOCK = threading.Lock()
 
 
+def warm_up_scorers(scorers: Any) -> threading.Thread:
+    """Loads every scorer's model in a background thread, and returns the thread.
+
+    A text scorer without an active artifact trains in-process on first use (seconds); done
+    here at start, a rule's first `score` step finds it ready instead of waiting. Reading
+    `model_version` is what loads a scorer; the SCORE activity reuses the same instances.
+    """
+
+    def load_all() -> None:
+        ready = []
+        for name in scorers.names():
+            try:
+                ready.append(f"{name} {scorers.get(name).model_version}")
+            except Exception:  # a broken model must not stop the others, nor the worker
+                log.warning("scorer %s could not be loaded at start", name, exc_info=True)
+        log.info("scorers ready: %s", ", ".join(ready))
+
+    thread = threading.Thread(target=load_all, name="wendu-scorer-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def fast_scores_needed(index: Any, event_type: str) -> list[str]:
     """The fast scorers the enabled rules of `event_type` read."""
     rules = index.rules_for(event_type) if index is not None else []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -20,6 +19,7 @@ from wendu.activities.render import get_renderer
 from wendu.activities.scan import ScanActivities
 from wendu.activities.tasks import TaskActivities
 from wendu.channels.registry import ChannelRegistry
+from wendu.decide import FastScorers, warm_up_scorers
 from wendu.digests import ensure_digest_schedule
 from wendu.scorers.registry import ScorerRegistry
 from wendu.settings import Settings
@@ -86,28 +86,6 @@ def build_worker(
     )
 
 
-def warm_up_scorers(scorers: ScorerRegistry) -> threading.Thread:
-    """Loads every scorer's model in a background thread, and returns the thread.
-
-    A text scorer without an active artifact trains in-process on first use (seconds); done
-    here at start, a rule's first `score` step finds it ready instead of waiting. Reading
-    `model_version` is what loads a scorer; the SCORE activity reuses the same instances.
-    """
-
-    def load_all() -> None:
-        ready = []
-        for name in scorers.names():
-            try:
-                ready.append(f"{name} {scorers.get(name).model_version}")
-            except Exception:  # a broken model must not stop the others, nor the worker
-                log.warning("scorer %s could not be loaded at start", name, exc_info=True)
-        log.info("scorers ready: %s", ", ".join(ready))
-
-    thread = threading.Thread(target=load_all, name="wendu-scorer-warm-up", daemon=True)
-    thread.start()
-    return thread
-
-
 def _activity_name(fn: Callable[..., Any]) -> str | None:
     definition = getattr(fn, "__temporal_activity_definition", None)
     return getattr(definition, "name", None)
@@ -130,7 +108,9 @@ async def run_worker(
     try:
         await asyncio.to_thread(upgrade, engine)
         client = await connect(settings.temporal_address, settings.temporal_namespace)
-        scorers = ScorerRegistry.default(settings.data_dir)
+        # The registry ingest decides with, when the API runs in this process (`wendu up`):
+        # one copy of each model, the same versions deciding and explaining.
+        scorers = FastScorers.default(settings.data_dir).registry
         warm_up_scorers(scorers)
         worker = build_worker(
             client, settings, make_session_factory(engine), extra_activities=extra_activities,

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from wendu.decide import warm_up_scorers
 from wendu.scorers.registry import ScorerRegistry
 from wendu.settings import Settings
 from wendu.store.db import make_engine, upgrade
-from wendu.worker import run_worker, warm_up_scorers
+from wendu.worker import run_worker
 
 TEXT_SCORERS = ("sentiment", "topics", "intent")
 
@@ -36,7 +37,7 @@ def ready_line(caplog: pytest.LogCaptureFixture) -> str:
 
 
 def test_warm_up_loads_every_scorer_and_reports_one_that_fails(tmp_path: Path, caplog):
-    caplog.set_level(logging.INFO, logger="wendu.worker")
+    caplog.set_level(logging.INFO, logger="wendu.decide")
     registry = ScorerRegistry.default(tmp_path)
     registry.register(_Broken())
     thread = warm_up_scorers(registry)
@@ -57,7 +58,7 @@ def test_warm_up_loads_every_scorer_and_reports_one_that_fails(tmp_path: Path, c
 async def test_run_worker_warms_up_its_scorers_at_start(
     temporal_dev_server_path: str, tmp_path: Path, caplog
 ):
-    caplog.set_level(logging.INFO, logger="wendu.worker")
+    caplog.set_level(logging.INFO, logger="wendu.decide")
     db_url = f"sqlite:///{tmp_path / 'wendu.db'}"
     engine = make_engine(db_url)
     upgrade(engine)
