@@ -1,0 +1,216 @@
+"""The chat and search firehose through the real stack, end to end, against raw Temporal.
+
+Starts `wendu up --demo` (its own data dir, free ports, quiet hours and the daily cap off),
+hires a company, then posts chat and search events of which about 5% are HR needs, from
+several producers at once. Measures from the first post until every rule workflow those posts
+started has completed: events/s end to end and rule workflows/s. The baseline, in the same run
+on the same Temporal server: as many one-activity workflows started and completed by a bare
+worker, so the ratio shows what the engine's workflows cost over Temporal's own minimum.
+
+    python benchmarks/bench_firehose.py [--events 10000] [--employees 1000] [--workers 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from rawflow import raw_rate
+from temporalio.client import Client
+
+from wendu.devserver import free_port_pair
+from wendu.scorers.corpora import intent_examples
+
+BATCH = 500
+PRODUCERS = 4
+NEED_SHARE = 0.05
+# Needs the library answers (a guide, or the resignation signal to HR).
+NEEDS = ("housing_fund_withdrawal", "employment_certificate", "payroll", "leave_request",
+         "reimbursement", "resignation")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wendu_bin() -> str:
+    beside = Path(sys.executable).parent / "wendu"
+    return str(beside) if beside.exists() else (shutil.which("wendu") or "wendu")
+
+
+class Stack:
+    def __init__(self, root: Path, workers: int) -> None:
+        self.data_dir = root / "data"
+        self.port, self.temporal_port = free_port(), free_port_pair(None)
+        self.log = root / "up.log"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WENDU_")}
+        env.update(WENDU_HOME=str(root / "home"), WENDU_QUIET_HOURS="off",
+                   WENDU_DAILY_CAP="0")
+        with open(self.log, "wb") as out:
+            self.proc = subprocess.Popen(
+                [wendu_bin(), "up", "--demo", "--data-dir", str(self.data_dir),
+                 "--port", str(self.port), "--temporal-port", str(self.temporal_port),
+                 "--workers", str(workers)],
+                stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, timeout: float = 300) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"wendu up exited:\n{self.log.read_text(errors='replace')}")
+            try:
+                healthy = httpx.get(f"{self.url}/healthz", timeout=5).status_code == 200
+            except httpx.HTTPError:
+                healthy = False
+            if healthy and "Wendu is running" in self.log.read_text(errors="replace"):
+                return (self.data_dir / "demo-token").read_text().strip()
+            time.sleep(0.5)
+        raise SystemExit("wendu up did not become ready")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGINT)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+def company(n: int) -> list[dict]:
+    return [{"id": f"bench-hire-{i}", "type": "employee.hired", "employee_id": f"B{i:05d}",
+             "occurred_at": "2026-01-05T09:00:00+08:00",
+             "data": {"name": f"员工{i}", "hired_on": "2024-03-01", "manager_id": "E1002",
+                      "hrbp_id": "E1011", "locale": "zh-CN", "timezone": "Asia/Shanghai"}}
+            for i in range(n)]
+
+
+def firehose(n: int, employees: int, seed: int = 3) -> tuple[list[dict], int]:
+    rng = random.Random(seed)
+    examples = intent_examples(seed=seed)
+    small_talk = [e.text for e in examples if e.label == "none"]
+    needs = [e.text for e in examples if e.label in NEEDS]
+    start = datetime.now(UTC) - timedelta(hours=1)
+    events, asked = [], 0
+    for i in range(n):
+        need = rng.random() < NEED_SHARE
+        asked += need
+        kind = "chat.message" if rng.random() < 0.7 else "search.query"
+        data = {"text": rng.choice(needs if need else small_talk)}
+        if kind == "chat.message":
+            data["channel"] = "wecom"
+        events.append({"id": f"fh-{uuid.uuid4().hex}", "type": kind,
+                       "employee_id": f"B{rng.randrange(employees):05d}",
+                       "occurred_at": (start + timedelta(milliseconds=i)).isoformat(),
+                       "data": data})
+    return events, asked
+
+
+async def post_all(url: str, token: str, events: list[dict]) -> list[str]:
+    """Every batch posted by PRODUCERS concurrent producers; the workflow ids that fired."""
+    batches = [events[i:i + BATCH] for i in range(0, len(events), BATCH)]
+    queue: asyncio.Queue[list[dict]] = asyncio.Queue()
+    for b in batches:
+        queue.put_nowait(b)
+    fired: list[str] = []
+    headers = {"Authorization": f"Bearer {token}"}
+
+    async def producer(client: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            batch = queue.get_nowait()
+            r = await client.post(f"{url}/api/v1/events", json={"events": batch},
+                                  headers=headers, timeout=120)
+            r.raise_for_status()
+            fired.extend(f["workflow_id"] for res in r.json()["results"] for f in res["fired"])
+
+    async with httpx.AsyncClient() as client:
+        await asyncio.gather(*(producer(client) for _ in range(PRODUCERS)))
+    return fired
+
+
+async def wait_closed(client: Client, ids: list[str], timeout: float = 900) -> int:
+    """Until every workflow in `ids` has closed; how many completed."""
+    pending, completed = set(ids), 0
+    deadline = time.monotonic() + timeout
+    while pending and time.monotonic() < deadline:
+        found = set()
+        for wid in list(pending)[:200]:
+            try:
+                desc = await client.get_workflow_handle(wid).describe()
+            except Exception:  # not started yet
+                continue
+            if desc.close_time is not None:
+                found.add(wid)
+                completed += desc.status is not None and desc.status.name == "COMPLETED"
+        pending -= found
+        if pending and not found:
+            await asyncio.sleep(0.2)
+    if pending:
+        raise SystemExit(f"{len(pending)} rule workflows still open after {timeout}s")
+    return completed
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    root = Path(tempfile.mkdtemp(prefix="wendu-firehose-"))
+    stack = Stack(root, args.workers)
+    try:
+        token = stack.wait_ready()
+        print(f"stack up: {stack.url} (workers: {args.workers}); hiring {args.employees}")
+        await post_all(stack.url, token, company(args.employees))
+        # The API loads its scorers on the first text it reads: warm it, as a running
+        # deployment is, and let what that fired finish before the clock starts.
+        client = await Client.connect(f"127.0.0.1:{stack.temporal_port}")
+        warm, _ = firehose(BATCH, args.employees, seed=99)
+        await wait_closed(client, await post_all(stack.url, token, warm))
+
+        events, asked = firehose(args.events, args.employees)
+        t0 = time.perf_counter()
+        ids = await post_all(stack.url, token, events)
+        acked = time.perf_counter() - t0
+        completed = await wait_closed(client, ids)
+        total = time.perf_counter() - t0
+        raw = await raw_rate(client, max(len(ids), 50))
+    finally:
+        stack.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    rule_rate = len(ids) / total
+    print(f"{args.events} chat/search events ({asked} HR needs), {args.employees} employees, "
+          f"batches of {BATCH} from {PRODUCERS} producers")
+    print(f"  API answered all posts in {acked:6.1f} s: {args.events / acked:8,.0f} events/s")
+    print(f"  end to end (posted -> every workflow done): {total:6.1f} s: "
+          f"{args.events / total:8,.0f} events/s")
+    print(f"  rule workflows started: {len(ids)} ({completed} completed): "
+          f"{rule_rate:6.1f} workflows/s")
+    print(f"  baseline, same server: {max(len(ids), 50)} one-activity workflows: "
+          f"{raw:6.1f} workflows/s")
+    print(f"  rule workflows complete at {rule_rate / raw:.0%} of the raw rate")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, default=10_000)
+    ap.add_argument("--employees", type=int, default=1_000)
+    ap.add_argument("--workers", type=int, default=1)
+    asyncio.run(main_async(ap.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""The baseline of the Temporal benchmarks: a one-activity workflow on a bare worker.
+
+What a hand-written Temporal app does for one unit of work (start, one activity, complete), on
+the same server and with the same sandboxed workflow runner as Wendu's worker, so a ratio to
+it is the price of the engine's own steps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import timedelta
+
+from temporalio import activity, workflow
+from temporalio.client import Client
+from temporalio.common import RetryPolicy
+from temporalio.worker import Worker
+
+STARTS_AT_ONCE = 32
+
+
+@activity.defn(name="bench_noop")
+async def noop(n: int) -> int:
+    return n
+
+
+@workflow.defn(name="BenchOneActivity")
+class OneActivity:
+    @workflow.run
+    async def run(self, n: int) -> int:
+        return await workflow.execute_activity(
+            "bench_noop", n, start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RetryPolicy(maximum_attempts=3))
+
+
+async def raw_rate(client: Client, n: int) -> float:
+    """Workflows/s for `n` one-activity workflows started (32 at once) and completed."""
+    queue = f"bench-raw-{uuid.uuid4().hex[:8]}"
+    gate = asyncio.Semaphore(STARTS_AT_ONCE)
+    async with Worker(client, task_queue=queue, workflows=[OneActivity], activities=[noop]):
+        async def one(i: int) -> None:
+            async with gate:
+                handle = await client.start_workflow(OneActivity.run, i, id=f"{queue}-{i}",
+                                                     task_queue=queue)
+            await handle.result()
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(n)))
+        return n / (time.perf_counter() - t0)
