@@ -1,51 +1,57 @@
 """The digital profile: facts folded from events one at a time, purely.
 
-`fold` never touches the database: ingestion loads the stored (facts, state), folds every event
-of a batch in memory and writes the result once. `state` holds the raw windows (one entry per
-attendance day, recent scores, dates of recent feedback); `facts` are derived from the state on
-every fold, so an event that arrives late (a re-sent or corrected day, a survey answered last
-week) is placed where it belongs and the windows stay right whatever the arrival order.
+`fold` never touches the database: ingestion loads the stored state, folds every event of a
+batch in memory and writes the result once. `state` holds the raw windows (one entry per
+attendance day, recent scores, dates of recent feedback); `facts` are derived from the state,
+so an event that arrives late (a re-sent or corrected day, a survey answered last week) is
+placed where it belongs and the windows stay right whatever the arrival order.
 
-The weekly facts the burnout scorer needs follow its training data (scorers/features.py): a
-week is 7 days ending at the latest attendance day, so the last 4 weeks are the 28-day window,
-and the own baseline is the mean of the up to 22 weeks before them. For that the state keeps
-each day's overtime for 26 weeks, a few KB per employee. Employee events add what the HRIS
-knows about pay, commute, level and promotions, and the dated manager assignments of the past
-year; pay itself stays in the state, the facts carry only its ratio to the band median.
+`fold` is `fold_state` then `derive`. A batch may fold several events of one employee and
+derive only where facts are read (an event some rule matches on, and the stored row): deriving
+is a pure function of the state and the employee record, so the facts come out the same.
 
-Everything in facts and state is plain JSON (dates as ISO strings): it goes into a JSON
-column and into workflow history as the rule context.
+Attendance and the weekly overtime windows live in `profile_overtime`, pay, level and managers
+in `profile_employment`. Everything in facts and state is plain JSON (dates as ISO strings): it
+goes into a JSON column and into workflow history as the rule context.
 """
 
 from __future__ import annotations
 
 import copy
-import itertools
-from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from wendu.rules.catalog import profile_defaults
+from wendu.store.profile_employment import (  # noqa: F401 (public names of the profile)
+    EMPLOYMENT_FACTS,
+    MANAGER_DAYS,
+    derive_employment,
+    fold_employee,
+)
+from wendu.store.profile_overtime import (  # noqa: F401 (public names of the profile)
+    BASELINE_MIN_WEEKS,
+    DAYS_KEPT,
+    LATE_AFTER,
+    OVERTIME_WEEKS,
+    RECENT_WEEKS,
+    STREAK_FACTOR,
+    STREAK_HOURS,
+    derive_attendance,
+    derive_weekly_overtime,
+    fold_attendance,
+    weekly_overtime,
+)
+from wendu.store.profile_values import DEFAULT_TZ, as_date, as_datetime, local_date, tz  # noqa: F401
 
-DAYS_KEPT = 28
 SCORES_KEPT = 6  # the latest score plus the previous five
 TRAINING_DAYS = 90
 FEEDBACK_DAYS = 30
-# The tabular scorers' training window (scorers/attrition.py TRAIN_WEEKS): 4 recent weeks
-# against the baseline of the up to 22 before them.
-OVERTIME_WEEKS = 26
-RECENT_WEEKS = 4
-# Fewer weeks before the recent four make a baseline of one odd month; the fact stays unknown.
-BASELINE_MIN_WEEKS = 4
-# A week of the streak: more than this many hours and this many times the own baseline.
-STREAK_HOURS = 8.0
-STREAK_FACTOR = 1.5
 LEAVE_DAYS = 91  # 13 weeks, the window leave_days_90d was trained on
-MANAGER_DAYS = 365
-EMPLOYMENT_FACTS = ("monthly_pay", "pay_band_median", "commute_km", "level", "last_promoted_on")
-LATE_AFTER = time(21, 0)
-DEFAULT_TZ = "Asia/Shanghai"
+
+# Built once: a copy per derive is far cheaper than building it from the catalog each time.
+_DEFAULTS = profile_defaults()
+_FRESH = tuple(name for name, value in _DEFAULTS.items() if isinstance(value, dict))
 
 
 def fold(
@@ -58,166 +64,98 @@ def fold(
     employee the HRIS has not announced yet).
     """
     del facts  # facts are derived from the state; kept in the signature for symmetry
+    state = fold_state(state, employee, event)
+    return derive(state, employee), state
+
+
+def fold_state(
+    state: dict[str, Any], employee: dict[str, Any], event: dict[str, Any]
+) -> dict[str, Any]:
+    """The state after one event, without deriving facts; the input stays untouched."""
     # Copy-on-write: handlers replace the containers they change, never mutate them, so a
     # shallow copy keeps the caller's state intact (and is far cheaper than a deep copy).
     state = dict(state or {})
     data = event.get("data") or {}
-    occurred = _as_datetime(event["occurred_at"])
-    tz = _zone(employee.get("timezone"))
+    occurred = as_datetime(event["occurred_at"])
 
     latest = state.get("last_event_at")
-    if latest is None or occurred > _as_datetime(latest):
+    if latest is None or occurred > as_datetime(latest):
         state["last_event_at"] = occurred.isoformat()
 
     handler = _HANDLERS.get(event["type"])
     if handler:
-        handler(state, data, occurred, tz)
-    return derive(state, employee), state
+        handler(state, data, occurred, tz(employee.get("timezone")))
+    return state
 
 
 def derive(state: dict[str, Any], employee: dict[str, Any]) -> dict[str, Any]:
     """The facts rules see, computed from the state and the employee record."""
-    facts = profile_defaults()
+    facts = dict(_DEFAULTS)
+    for name in _FRESH:
+        facts[name] = dict(_DEFAULTS[name])
     facts["employee_id"] = employee.get("id", facts["employee_id"])
     for name in ("manager_id", "hometown_city", "locale", "timezone"):
-        if employee.get(name) is not None:
-            facts[name] = employee[name]
+        value = employee.get(name)
+        if value is not None:
+            facts[name] = value
 
     last_event = state.get("last_event_at")
     facts["last_event_at"] = last_event
-    as_of = _as_datetime(last_event).astimezone(_zone(employee.get("timezone"))).date() if (
-        last_event
-    ) else None
+    as_of = local_date(str(last_event), employee.get("timezone")) if last_event else None
     hired_on = employee.get("hired_on")
     if hired_on and as_of:
-        facts["tenure_days"] = max(0, (as_of - _as_date(hired_on)).days)
+        facts["tenure_days"] = max(0, (as_of - as_date(hired_on)).days)
 
-    _derive_attendance(facts, state)
-    _derive_weekly_overtime(facts, state)
+    derive_attendance(facts, state)
+    derive_weekly_overtime(facts, state)
     _derive_satisfaction(facts, state)
     _derive_counts(facts, state, last_event)
-    _derive_employment(facts, state, last_event)
+    derive_employment(facts, state, last_event)
     if as_of:
         _derive_leave(facts, state, as_of)
     # Written by score steps (activities.score_inputs), not folded from events.
-    facts["scores"] = copy.deepcopy(state.get("scores") or {})
-    for name in ("performance_last", "performance_overall", "performance_weakest"):
-        if name in state.get("performance", {}):
-            facts[name] = copy.deepcopy(state["performance"][name])
-    for name in ("project_id", "project_name", "project_percent_done"):
-        if name in state.get("project", {}):
-            facts[name] = state["project"][name]
+    scores = state.get("scores")
+    facts["scores"] = copy.deepcopy(scores) if scores else {}
+    performance = state.get("performance")
+    if performance:
+        for name in ("performance_last", "performance_overall", "performance_weakest"):
+            if name in performance:
+                facts[name] = copy.deepcopy(performance[name])
+    project = state.get("project")
+    if project:
+        for name in ("project_id", "project_name", "project_percent_done"):
+            if name in project:
+                facts[name] = project[name]
     return facts
 
 
 # --- folding, one handler per event type -------------------------------------------------
 
 
-def _fold_attendance(state: dict, data: dict, occurred: datetime, tz: ZoneInfo) -> None:
-    day = _as_date(data["day"])
-    _fold_overtime_history(state, day, float(data.get("overtime_hours") or 0.0))
-    days: dict[str, dict] = dict(state.get("days") or {})
-    anchor = max([day, *(_as_date(d) for d in days)])
-    if day <= anchor - timedelta(days=DAYS_KEPT):
-        return  # older than every window: nothing it could change
-    weekend = data.get("weekend")
-    out_local = _local(data["clock_out"], tz)
-    # Compared with 21:00 *on that day*, so a clock-out after midnight counts as late too.
-    late = out_local > datetime.combine(day, LATE_AFTER)
-    # A re-sent day replaces the earlier report of the same day.
-    days[day.isoformat()] = {
-        "overtime": float(data.get("overtime_hours") or 0.0),
-        "late": bool(late),
-        "weekend": bool(weekend) if weekend is not None else day.weekday() >= 5,
-    }
-    cutoff = anchor - timedelta(days=DAYS_KEPT)
-    state["days"] = {d: v for d, v in sorted(days.items()) if _as_date(d) > cutoff}
-
-
-def _fold_overtime_history(state: dict, day: date, hours: float) -> None:
-    """Each day's overtime for OVERTIME_WEEKS weeks, the weekly facts' raw material.
-
-    `overtime_since` remembers the first day ever reported, so a history that started three
-    weeks ago is not read as 26 weeks with little overtime in the first 23."""
-    history = state.get("overtime")
-    if history is None:
-        # A profile folded before the history was kept starts from the days it has.
-        history = {d: v["overtime"] for d, v in (state.get("days") or {}).items()}
-    history = dict(history)
-    latest = max(history) if history else day.isoformat()  # ISO dates sort as dates
-    anchor = max(day, _as_date(latest))
-    cutoff = (anchor - timedelta(days=7 * OVERTIME_WEEKS)).isoformat()
-    since = state.get("overtime_since") or min(history, default=day.isoformat())
-    state["overtime_since"] = min(since, day.isoformat())
-    if day.isoformat() <= cutoff:
-        return  # older than the history: the weeks it belongs to are no longer read
-    history[day.isoformat()] = hours  # a re-sent day replaces the first report
-    state["overtime"] = {d: h for d, h in history.items() if d > cutoff}
-
-
-def _fold_leave(state: dict, data: dict, occurred: datetime, tz: ZoneInfo) -> None:
+def _fold_leave(state: dict, data: dict, occurred: datetime, zone: ZoneInfo) -> None:
     """Leave by day; a re-sent day replaces the first report (0 withdraws it).
 
     The key exists from the first leave event on: from then on no leave is a known 0, before
     it Wendu cannot tell leave not taken from leave not reported."""
     days = data.get("days")
     leave = dict(state.get("leave") or {})
-    leave[_as_date(data["day"]).isoformat()] = 1.0 if days is None else float(days)
-    latest = _as_datetime(state["last_event_at"]).astimezone(tz).date()
+    leave[as_date(data["day"]).isoformat()] = 1.0 if days is None else float(days)
+    latest = as_datetime(state["last_event_at"]).astimezone(zone).date()
     cutoff = (latest - timedelta(days=LEAVE_DAYS)).isoformat()
     state["leave"] = {d: v for d, v in sorted(leave.items()) if d > cutoff}
 
 
-def _fold_employee(state: dict, data: dict, occurred: datetime, tz: ZoneInfo) -> None:
-    _fold_employment(state, data, occurred)
-    _fold_manager(state, data, occurred)
-
-
-def _fold_employment(state: dict, data: dict, occurred: datetime) -> None:
-    """Pay, band median, commute, level, promotion: each field's latest report wins, so an
-    older update arriving late does not undo a newer one."""
-    current = state.get("employment") or {}
-    changed = dict(current)
-    for name in EMPLOYMENT_FACTS:
-        if name not in data:
-            continue  # only the fields sent change
-        previous = current.get(name)
-        if previous is None or _as_datetime(previous["at"]) <= occurred:
-            value = data[name]
-            if isinstance(value, date):
-                value = value.isoformat()  # state and facts are plain JSON
-            changed[name] = {"value": value, "at": occurred.isoformat()}
-    if changed != current:
-        state["employment"] = changed
-
-
-def _fold_manager(state: dict, data: dict, occurred: datetime) -> None:
-    """Dated manager assignments of the past year, and the one before it.
-
-    The assignment just before the window is what the first one inside it changed from. The
-    list exists from the first employee event on, so no change then is a known 0."""
-    managers = list(state.get("managers") or [])
-    if data.get("manager_id") is not None:
-        managers.append({"at": occurred.isoformat(), "manager_id": data["manager_id"]})
-        managers.sort(key=lambda m: _as_datetime(m["at"]))
-    latest = _as_datetime(state["last_event_at"])
-    inside = [i for i, m in enumerate(managers)
-              if latest - _as_datetime(m["at"]) < timedelta(days=MANAGER_DAYS)]
-    first = inside[0] if inside else len(managers)
-    state["managers"] = managers[max(first - 1, 0):]
-
-
-def _fold_survey(state: dict, data: dict, occurred: datetime, tz: ZoneInfo) -> None:
+def _fold_survey(state: dict, data: dict, occurred: datetime, zone: ZoneInfo) -> None:
     scores = [s for s in state.get("satisfaction", []) if s["survey_id"] != data.get("survey_id")]
     scores.append({"at": occurred.isoformat(), "survey_id": data.get("survey_id"),
                    "score": float(data["satisfaction"])})
-    scores.sort(key=lambda s: (_as_datetime(s["at"]), str(s["survey_id"])))
+    scores.sort(key=lambda s: (as_datetime(s["at"]), str(s["survey_id"])))
     state["satisfaction"] = scores[-SCORES_KEPT:]
 
 
-def _fold_performance(state: dict, data: dict, occurred: datetime, tz: ZoneInfo) -> None:
+def _fold_performance(state: dict, data: dict, occurred: datetime, zone: ZoneInfo) -> None:
     previous = state.get("performance")
-    if previous and _as_datetime(previous["at"]) > occurred:
+    if previous and as_datetime(previous["at"]) > occurred:
         return  # an older review arriving late does not replace the latest one
     scores = {str(k): float(v) for k, v in (data.get("scores") or {}).items()}
     overall = data.get("overall")
@@ -233,7 +171,7 @@ def _fold_performance(state: dict, data: dict, occurred: datetime, tz: ZoneInfo)
     }
 
 
-def _fold_training(state: dict, data: dict, occurred: datetime, tz: ZoneInfo) -> None:
+def _fold_training(state: dict, data: dict, occurred: datetime, zone: ZoneInfo) -> None:
     recent = list(state.get("trainings") or [])
     course = data.get("course_id")
     if any(t["course_id"] == course for t in recent):
@@ -244,15 +182,15 @@ def _fold_training(state: dict, data: dict, occurred: datetime, tz: ZoneInfo) ->
     _prune(state, "trainings", TRAINING_DAYS)
 
 
-def _fold_feedback(state: dict, data: dict, occurred: datetime, tz: ZoneInfo) -> None:
+def _fold_feedback(state: dict, data: dict, occurred: datetime, zone: ZoneInfo) -> None:
     # Only when it happened: the text is sensitive and never enters the profile.
     state["feedback"] = [*(state.get("feedback") or []), occurred.isoformat()]
     _prune(state, "feedback", FEEDBACK_DAYS)
 
 
-def _fold_project(state: dict, data: dict, occurred: datetime, tz: ZoneInfo) -> None:
+def _fold_project(state: dict, data: dict, occurred: datetime, zone: ZoneInfo) -> None:
     previous = state.get("project")
-    if previous and _as_datetime(previous["at"]) > occurred:
+    if previous and as_datetime(previous["at"]) > occurred:
         return
     name = data.get("project_name")
     if name is None and previous and previous.get("project_id") == data.get("project_id"):
@@ -265,10 +203,23 @@ def _fold_project(state: dict, data: dict, occurred: datetime, tz: ZoneInfo) -> 
     }
 
 
+def _prune(state: dict, key: str, days: int) -> None:
+    """Keep the entries of `key` within `days` of the latest event, oldest first."""
+    latest = as_datetime(state["last_event_at"])
+    items = state.get(key, [])
+    keep = [i for i in items if latest - as_datetime(_at(i)) < timedelta(days=days)]
+    keep.sort(key=lambda i: as_datetime(_at(i)))
+    state[key] = keep
+
+
+def _at(item: Any) -> str:
+    return item["at"] if isinstance(item, dict) else item
+
+
 _HANDLERS = {
-    "employee.hired": _fold_employee,
-    "employee.updated": _fold_employee,
-    "attendance.day_closed": _fold_attendance,
+    "employee.hired": fold_employee,
+    "employee.updated": fold_employee,
+    "attendance.day_closed": fold_attendance,
     "leave.taken": _fold_leave,
     "survey.response": _fold_survey,
     "performance.review": _fold_performance,
@@ -278,69 +229,7 @@ _HANDLERS = {
 }
 
 
-def _prune(state: dict, key: str, days: int) -> None:
-    """Keep the entries of `key` within `days` of the latest event, oldest first."""
-    latest = _as_datetime(state["last_event_at"])
-    items = state.get(key, [])
-    keep = [i for i in items if latest - _as_datetime(_at(i)) < timedelta(days=days)]
-    keep.sort(key=lambda i: _as_datetime(_at(i)))
-    state[key] = keep
-
-
-def _at(item: Any) -> str:
-    return item["at"] if isinstance(item, dict) else item
-
-
 # --- deriving facts ----------------------------------------------------------------------
-
-
-def _derive_attendance(facts: dict, state: dict) -> None:
-    days = {_as_date(d): v for d, v in state.get("days", {}).items()}
-    if not days:
-        return
-    anchor = max(days)
-    week = [v for d, v in days.items() if d > anchor - timedelta(days=7)]
-    month = [v for d, v in days.items() if d > anchor - timedelta(days=DAYS_KEPT)]
-    facts["last_attendance_day"] = anchor.isoformat()
-    facts["overtime_hours_7d"] = round(sum(v["overtime"] for v in week), 4)
-    facts["late_departures_7d"] = sum(1 for v in week if v["late"])
-    facts["weekend_days_7d"] = sum(1 for v in week if v["weekend"])
-    facts["overtime_hours_28d"] = round(sum(v["overtime"] for v in month), 4)
-
-
-def _weekly_overtime(state: dict) -> list[float]:
-    """Overtime per week, the latest first: 7-day blocks ending at the latest attendance day.
-
-    Only whole weeks since the first reported day count, and a day without a report adds 0."""
-    history = state.get("overtime") or {}
-    since = state.get("overtime_since")
-    if not history or not since:
-        return []
-    anchor = _ordinal(max(history))
-    weeks = min(OVERTIME_WEEKS, (anchor - _ordinal(since) + 1) // 7)
-    totals = [0.0] * weeks
-    for day, hours in history.items():  # runs on every fold: day numbers, not dates
-        week = (anchor - _ordinal(day)) // 7
-        if week < weeks:
-            totals[week] += hours
-    return [round(t, 4) for t in totals]
-
-
-def _derive_weekly_overtime(facts: dict, state: dict) -> None:
-    """Recent load against the own baseline and the streak of heavy weeks, defined as the
-    burnout scorer's training data defines them (scorers/features.py `company_columns`)."""
-    weeks = _weekly_overtime(state)
-    if len(weeks) < RECENT_WEEKS + BASELINE_MIN_WEEKS:
-        return
-    recent = sum(weeks[:RECENT_WEEKS]) / RECENT_WEEKS
-    baseline = sum(weeks[RECENT_WEEKS:]) / (len(weeks) - RECENT_WEEKS)
-    facts["overtime_vs_own_baseline"] = round(recent - baseline, 4)
-    streak = 0
-    for hours in weeks:
-        if not (hours > STREAK_HOURS and hours > STREAK_FACTOR * baseline):
-            break
-        streak += 1
-    facts["overtime_streak_weeks"] = streak
 
 
 def _derive_leave(facts: dict, state: dict, as_of: date) -> None:
@@ -348,27 +237,8 @@ def _derive_leave(facts: dict, state: dict, as_of: date) -> None:
     if leave is None:
         return
     start = as_of - timedelta(days=LEAVE_DAYS)
-    taken = sum(v for d, v in leave.items() if start < _as_date(d) <= as_of)
+    taken = sum(v for d, v in leave.items() if start < as_date(d) <= as_of)
     facts["leave_days_90d"] = round(taken, 4)
-
-
-def _derive_employment(facts: dict, state: dict, last_event: str | None) -> None:
-    known = {k: v["value"] for k, v in (state.get("employment") or {}).items()}
-    pay, median = known.get("monthly_pay"), known.get("pay_band_median")
-    if pay is not None and median:
-        facts["pay_ratio"] = round(float(pay) / float(median), 4)
-    for name in ("commute_km", "level", "last_promoted_on"):
-        if known.get(name) is not None:
-            facts[name] = known[name]
-    managers = state.get("managers")
-    if managers is None or not last_event:
-        return
-    latest = _as_datetime(last_event)
-    facts["manager_changes_1y"] = sum(
-        1 for before, after in itertools.pairwise(managers)
-        if after["manager_id"] != before["manager_id"]
-        and latest - _as_datetime(after["at"]) < timedelta(days=MANAGER_DAYS)
-    )
 
 
 def _derive_satisfaction(facts: dict, state: dict) -> None:
@@ -389,10 +259,10 @@ def _derive_counts(facts: dict, state: dict, last_event: str | None) -> None:
     facts["training_completed_total"] = int(state.get("training_total", 0))
     if not last_event:
         return
-    latest = _as_datetime(last_event)
+    latest = as_datetime(last_event)
 
     def within(items: list, days: int) -> int:
-        return sum(1 for i in items if latest - _as_datetime(_at(i)) < timedelta(days=days))
+        return sum(1 for i in items if latest - as_datetime(_at(i)) < timedelta(days=days))
 
     facts["training_completed_90d"] = within(state.get("trainings", []), TRAINING_DAYS)
     facts["feedback_count_30d"] = within(state.get("feedback", []), FEEDBACK_DAYS)
@@ -409,47 +279,3 @@ def _slope(ys: list[float]) -> float:
     den = sum((x - mean_x) ** 2 for x in range(n))
     return num / den
 
-
-# --- values as they come from JSON or from Python ----------------------------------------
-
-
-def _as_datetime(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return _parse_datetime(str(value))
-
-
-def _as_date(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    return value if isinstance(value, date) else _parse_date(str(value))
-
-
-# The same few dozen ISO strings are parsed on every fold of a batch; parsing dominated.
-@lru_cache(maxsize=65536)
-def _parse_datetime(text: str) -> datetime:
-    dt = datetime.fromisoformat(text)
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
-@lru_cache(maxsize=65536)
-def _parse_date(text: str) -> date:
-    return date.fromisoformat(text[:10])
-
-
-@lru_cache(maxsize=65536)
-def _ordinal(text: str) -> int:
-    return date.fromisoformat(text[:10]).toordinal()
-
-
-def _local(value: Any, tz: ZoneInfo) -> datetime:
-    """Wall-clock time in the employee's zone, naive; a value without offset already is."""
-    dt = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return dt.astimezone(tz).replace(tzinfo=None) if dt.tzinfo else dt
-
-
-def _zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or DEFAULT_TZ)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_TZ)
