@@ -13,7 +13,6 @@ safe globals, argument unpacking) is refused here, at compile time, with the tok
 from __future__ import annotations
 
 import keyword
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -132,11 +131,11 @@ def _runtime(env: SandboxedEnvironment) -> dict[str, Any]:
 
 
 class _Generator:
-    def __init__(self, env: SandboxedEnvironment, runtime: dict[str, Any]):
+    def __init__(self, env: SandboxedEnvironment):
         self.env = env
-        self.namespace = dict(runtime)
+        self.values: list[Any] = []
         self.names: dict[str, str] = {}
-        self.consts = 0
+        self.slots: dict[Any, str] = {}
         self.reads: list[tuple[str, str, bool]] = []
         self.dict_roots: set[str] = set()
         self.temps = 0
@@ -147,13 +146,18 @@ class _Generator:
             self.reads.append(read)
 
     def const(self, value: Any) -> str:
-        if value is None or type(value) in (bool, int, str):
-            return repr(value)
-        if type(value) is float and math.isfinite(value):
-            return repr(value)
-        self.consts += 1
-        slot = f"_k{self.consts}"
-        self.namespace[slot] = value
+        # Every constant (numbers, texts, field names, filters) is a closure variable, never a
+        # literal, so expressions of one shape share one compiled code object.
+        try:
+            key: Any = (type(value), value)
+            slot = self.slots.get(key)
+        except TypeError:
+            key, slot = None, None
+        if slot is None:
+            slot = f"_k{len(self.values)}"
+            self.values.append(value)
+            if key is not None:
+                self.slots[key] = slot
         return slot
 
     def name(self, name: str) -> str:
@@ -164,8 +168,9 @@ class _Generator:
     def prologue(self) -> list[str]:
         lines = []
         for name, var in self.names.items():
-            fallback = f"_G[{name!r}]" if name in self.env.globals else f"_U(name={name!r})"
-            lines += [f"    {var} = c.get({name!r}, _M)", f"    if {var} is _M: {var} = {fallback}"]
+            key = self.const(name)
+            fallback = f"_G[{key}]" if name in self.env.globals else f"_U(name={key})"
+            lines += [f"    {var} = c.get({key}, _M)", f"    if {var} is _M: {var} = {fallback}"]
             if var in self.dict_roots:
                 lines.append(f"    d_{var} = _type({var}) is _dict")
         return lines
@@ -192,7 +197,7 @@ class _Generator:
         self.read(node.node, node.attr, True)
         # The common case (a field of a dict) inline: a call per field read is most of what a
         # condition costs.
-        key = repr(node.attr)
+        key = self.const(node.attr)
         if isinstance(node.node, nodes.Name):
             obj = self.name(node.node.name)
             self.dict_roots.add(obj)
@@ -227,7 +232,10 @@ class _Generator:
 
     def visit_CondExpr(self, node: nodes.CondExpr) -> str:
         test, then = self.expr(node.test), self.expr(node.expr1)
-        other = self.expr(node.expr2) if node.expr2 is not None else f"_no_else({node.lineno})"
+        if node.expr2 is not None:
+            other = self.expr(node.expr2)
+        else:
+            other = f"_no_else({self.const(node.lineno)})"
         return f"({then} if {test} else {other})"
 
     def visit_Tuple(self, node: nodes.Tuple) -> str:
@@ -272,9 +280,9 @@ class _Generator:
                 )
             _public(target.attr, node.lineno, ".")
             obj = self.expr(target.node)
-            return f"_call({obj}, {target.attr!r}{self._arguments(node, ', ')})"
+            return f"_call({obj}, {self.const(target.attr)}{self._arguments(node, ', ')})"
         if isinstance(target, nodes.Name) and target.name in FUNCTIONS:
-            return f"_G[{target.name!r}]({self._arguments(node, '')})"
+            return f"_G[{self.const(target.name)}]({self._arguments(node, '')})"
         token = target.name if isinstance(target, nodes.Name) else "("
         raise Rejected(
             "calls are not allowed here; use a filter instead, e.g. `value | round(1)`",
@@ -295,7 +303,8 @@ class _Generator:
             else:
                 extra[kw.key] = self.expr(kw.value)
         if extra:
-            parts.append("**{" + ", ".join(f"{k!r}: {v}" for k, v in extra.items()) + "}")
+            pairs = (f"{self.const(k)}: {v}" for k, v in extra.items())
+            parts.append("**{" + ", ".join(pairs) + "}")
         return lead + ", ".join(parts) if parts else ""
 
 
@@ -356,9 +365,12 @@ class Compiler:
     def __init__(self, env: SandboxedEnvironment):
         self.env = env
         self.runtime = _runtime(env)
+        # A maker of functions per shape of expression; each function gets its constants as
+        # cells, so a rule set's many `x > N` conditions are compiled by Python once.
+        self.makers: dict[str, Callable[..., Callable[[dict[str, Any]], Any]]] = {}
 
     def expression(self, source: str, node: nodes.Expr) -> Compiled:
-        gen = _Generator(self.env, self.runtime)
+        gen = _Generator(self.env)
         body = gen.expr(node)
         fn = self._build(gen, [f"    return {body}"])
         return _compiled(source, fn, gen)
@@ -371,11 +383,11 @@ class Compiler:
             if not isinstance(stmt, nodes.Output):
                 return None
             parts += stmt.nodes
-        gen = _Generator(self.env, self.runtime)
+        gen = _Generator(self.env)
         pieces = []
         for part in parts:
             if isinstance(part, nodes.TemplateData):
-                pieces.append(repr(part.data))
+                pieces.append(gen.const(part.data))
             else:
                 # Jinja outputs str() of each value: None shows as "None", a missing value
                 # (StrictUndefined) raises.
@@ -384,9 +396,20 @@ class Compiler:
         return _compiled(source, fn, gen)
 
     def _build(self, gen: _Generator, body: list[str]) -> Callable[[dict[str, Any]], Any]:
-        code = "\n".join(["def _f(c):", *gen.prologue(), *body])
-        try:
-            exec(compile(code, "<rule expression>", "exec"), gen.namespace)  # noqa: S102
-        except (SyntaxError, RecursionError, MemoryError) as exc:
-            raise Rejected("the expression is nested too deeply", 1) from exc
-        return gen.namespace["_f"]
+        inner = ["    def _f(c):", *("    " + line for line in (*gen.prologue(), *body))]
+        params = ", ".join(f"_k{i}" for i in range(len(gen.values)))
+        source = "\n".join([f"def _make({params}):", *inner, "    return _f"])
+        make = self.makers.get(source)
+        if make is None:
+            try:
+                code = compile(source, "<rule expression>", "exec")
+            except (SyntaxError, RecursionError, MemoryError) as exc:
+                raise Rejected("the expression is nested too deeply", 1) from exc
+            # One globals dict (the helpers) for every function, so Python's caches of global
+            # lookups stay valid from one rule's condition to the next.
+            exec(code, self.runtime)  # noqa: S102 - code generated above from a checked AST
+            make = self.runtime.pop("_make")
+            if len(self.makers) >= 4096:
+                self.makers.clear()
+            self.makers[source] = make
+        return make(*gen.values)
