@@ -20,6 +20,7 @@ from wendu.rules.expressions import (
     flat_context,
     referenced_fields,
     renderer,
+    template_names,
 )
 from wendu.rules.plan import EventTrigger, Plan, ScheduleTrigger
 
@@ -80,26 +81,38 @@ class MatchResult:
 
 
 class _CompiledRule:
-    __slots__ = ("plan", "rule_ctx", "tables", "conditions", "dedupe", "render_dedupe")
+    __slots__ = (
+        "plan",
+        "rule_ctx",
+        "tables",
+        "checks",
+        "sources",
+        "fields",
+        "dedupe",
+        "render_dedupe",
+        "dedupe_shared",
+    )
 
     def __init__(self, plan: Plan):
         self.plan = plan
         self.rule_ctx = rule_context(plan)
         self.tables = dict(plan.tables)
-        self.conditions = [
-            (
-                index,
-                expr.source,
-                compiled_expression(expr.source).fn,
-                [(name, *name.split(".", 1)) for name in referenced_fields(expr.source)],
-            )
-            for index, expr in enumerate(plan.when)
+        self.sources = [expr.source for expr in plan.when]
+        self.checks = [compiled_expression(source).fn for source in self.sources]
+        self.fields = [
+            (name, *name.split(".", 1))
+            for source in self.sources
+            for name in referenced_fields(source)
         ]
         self.dedupe = plan.dedupe.source
         self.render_dedupe = renderer(self.dedupe)
+        # A key that reads neither `rule` nor a table is the same for every rule of an event
+        # with this template, so the matcher renders it once per event.
+        names = template_names(self.dedupe)
+        self.dedupe_shared = not self.tables and "rule" not in names and bool(names)
 
-    def evaluate(self, flat: dict[str, Any]) -> Match | None:
-        """The match in a flat context (`rule` already set), None when a condition fails.
+    def holds(self, flat: dict[str, Any]) -> bool:
+        """Whether every condition holds in a flat context (`rule` already set).
 
         Raises EvaluationError naming the condition that could not be evaluated.
         """
@@ -107,34 +120,48 @@ class _CompiledRule:
             # The rule's own tables; another rule's left behind is harmless, as the compiler
             # only lets a rule read the tables it declares.
             flat.update(self.tables)
-        for index, source, condition, _ in self.conditions:
+        for condition in self.checks:
             try:
-                holds = condition(flat)
-                if not holds:
+                value = condition(flat)
+                if not value:
                     # A missing value that slipped through (`x if c` without else) is an
                     # error, as it is everywhere else, not a quiet false.
-                    if isinstance(holds, Undefined):
-                        defined(holds)
-                    return None
+                    if isinstance(value, Undefined):
+                        defined(value)
+                    return False
             except Exception as exc:  # noqa: BLE001 - any failure is this rule's alone
+                index = self.checks.index(condition)
                 raise EvaluationError(
-                    self.plan.rule_id, f"when[{index}] `{source}`: {exc}"
+                    self.plan.rule_id, f"when[{index}] `{self.sources[index]}`: {exc}"
                 ) from exc
+        return True
+
+    def match(self, flat: dict[str, Any], keys: dict[str, str] | None = None) -> Match:
+        """The match of a rule whose conditions hold; `keys` holds dedupe keys already
+        rendered for this event."""
         # Only a match needs its facts; reading them does not change the context.
         values: dict[str, Any] = {}
-        for _, _, _, names in self.conditions:
-            for name, root, attr in names:
-                container = flat.get(root)
-                if type(container) is dict or isinstance(container, Mapping):
-                    values[name] = container.get(attr)
-        matched = [(source, True) for _, source, _, _ in self.conditions]
-        try:
-            key = self.render_dedupe(flat).strip()
-        except Exception as exc:  # noqa: BLE001
-            raise EvaluationError(self.plan.rule_id, f"dedupe `{self.dedupe}`: {exc}") from exc
-        if not key:
-            raise EvaluationError(self.plan.rule_id, f"dedupe `{self.dedupe}` rendered empty")
-        return Match(self.plan, key, matched, values)
+        for name, root, attr in self.fields:
+            container = flat.get(root)
+            if type(container) is dict or isinstance(container, Mapping):
+                values[name] = container.get(attr)
+        key = keys.get(self.dedupe) if keys is not None and self.dedupe_shared else None
+        if key is None:
+            try:
+                key = self.render_dedupe(flat).strip()
+            except Exception as exc:  # noqa: BLE001
+                message = f"dedupe `{self.dedupe}`: {exc}"
+                raise EvaluationError(self.plan.rule_id, message) from exc
+            if not key:
+                message = f"dedupe `{self.dedupe}` rendered empty"
+                raise EvaluationError(self.plan.rule_id, message)
+            if keys is not None and self.dedupe_shared:
+                keys[self.dedupe] = key
+        return Match(self.plan, key, [(source, True) for source in self.sources], values)
+
+    def evaluate(self, flat: dict[str, Any]) -> Match | None:
+        """The match in a flat context (`rule` already set), None when a condition fails."""
+        return self.match(flat) if self.holds(flat) else None
 
 
 def rule_context(plan: Plan) -> dict[str, Any]:
@@ -178,15 +205,14 @@ class RuleIndex:
         # One context shared by every rule: only `rule` changes between them, and compiled
         # expressions only read it (no method that changes its object may be called).
         flat = flat_context(ctx)
+        keys: dict[str, str] = {}
         for rule in rules:
             flat["rule"] = rule.rule_ctx
             try:
-                found = rule.evaluate(flat)
+                if rule.holds(flat):
+                    result.matches.append(rule.match(flat, keys))
             except EvaluationError as exc:
                 result.errors.append(MatchError(exc.rule_id, exc.message))
-                continue
-            if found is not None:
-                result.matches.append(found)
         return result
 
 

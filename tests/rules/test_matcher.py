@@ -146,3 +146,15 @@ def test_a_rule_reads_its_later_conditions_only_when_the_earlier_hold(rule):
     assert (result.matches, result.errors) == ([], [])
     result = RuleIndex([plan]).match("attendance.day_closed", context(overtime_hours_7d=300))
     assert [e.message.split(":")[0] for e in result.errors] == ["when[1] `event.weekend`"]
+
+
+def test_a_dedupe_key_that_reads_the_rule_is_rendered_for_each_rule(rule):
+    # Keys of one template are rendered once per event, unless they read what changes per rule.
+    shared = rule(dedupe='"{{ employee.id }}/{{ event.day | iso_week }}"')
+    per_rule = rule(dedupe='"{{ employee.id }}/{{ rule.id }}"')
+    plans = [
+        compile_text(text.replace("test-rule", name))
+        for name, text in (("a", shared), ("b", shared), ("c", per_rule), ("d", per_rule))
+    ]
+    result = RuleIndex(plans).match("attendance.day_closed", context(overtime_hours_7d=30))
+    assert [m.dedupe_key for m in result] == ["u1/2026-W48", "u1/2026-W48", "u1/c", "u1/d"]
