@@ -99,7 +99,7 @@ def check_expression(src: str, scope: Scope) -> list[Problem]:
 
 def check_template(src: str, scope: Scope, required_blocks: tuple[str, ...] = ()) -> list[Problem]:
     checker = _Checker(src, scope, expression=False, source=src)
-    if checker.ast is not None:
+    if checker.ast is not None and required_blocks:
         defined = {block.name for block in checker.ast.find_all(nodes.Block)}
         checker.problems += [
             Problem(f"no {{% block {name} %}}...{{% endblock %}}")

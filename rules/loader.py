@@ -138,6 +138,9 @@ def _syntax_error(exc: yaml.MarkedYAMLError, path: str) -> RuleError:
 MAX_NODES = 100_000
 
 
+_STR = "tag:yaml.org,2002:str"
+
+
 class _TooLarge(Exception):
     pass
 
@@ -163,6 +166,8 @@ class _Converter:
                 return self._collection(node, path)
             finally:
                 self.active.discard(id(node))
+        if node.tag == _STR:
+            return node.value  # what SafeConstructor returns for text, without its bookkeeping
         try:
             return self.constructor.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, TypeError) as exc:

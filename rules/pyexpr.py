@@ -318,19 +318,21 @@ def _public(name: str, lineno: int, before: str) -> None:
 def descendants(node: nodes.Node) -> list[nodes.Node]:
     """Every node below `node`, in the order `node.find_all` yields them, in one pass."""
     found: list[nodes.Node] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        children = []
-        for name in current.fields:
-            value = getattr(current, name, None)
-            if isinstance(value, nodes.Node):
-                children.append(value)
-            elif isinstance(value, list):
-                children.extend(item for item in value if isinstance(item, nodes.Node))
-        if current is not node:
-            found.append(current)
-        stack.extend(reversed(children))
+    node_type = nodes.Node
+
+    def visit(parent: nodes.Node) -> None:
+        for name in parent.fields:
+            value = getattr(parent, name, None)
+            if isinstance(value, node_type):
+                found.append(value)
+                visit(value)
+            elif type(value) is list:
+                for item in value:
+                    if isinstance(item, node_type):
+                        found.append(item)
+                        visit(item)
+
+    visit(node)
     return found
 
 
