@@ -15,6 +15,7 @@ from __future__ import annotations
 import keyword
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import CodeType, FunctionType
 from typing import Any
 
 from jinja2 import StrictUndefined, nodes
@@ -404,13 +405,14 @@ class Compiler:
         make = self.makers.get(source)
         if make is None:
             try:
-                code = compile(source, "<rule expression>", "exec")
+                module = compile(source, "<rule expression>", "exec")
             except (SyntaxError, RecursionError, MemoryError) as exc:
                 raise Rejected("the expression is nested too deeply", 1) from exc
             # One globals dict (the helpers) for every function, so Python's caches of global
-            # lookups stay valid from one rule's condition to the next.
-            exec(code, self.runtime)  # noqa: S102 - code generated above from a checked AST
-            make = self.runtime.pop("_make")
+            # lookups stay valid from one rule's condition to the next; the maker is built from
+            # its code directly, which leaves that dict alone (and safe to share across threads).
+            code = next(c for c in module.co_consts if isinstance(c, CodeType))
+            make = FunctionType(code, self.runtime)
             if len(self.makers) >= 4096:
                 self.makers.clear()
             self.makers[source] = make

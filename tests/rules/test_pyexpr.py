@@ -301,3 +301,13 @@ def test_the_compiled_form_is_cached_per_source_and_knows_what_it_reads():
     assert compiled.attrs == (("profile", "h"), ("event", "scores"))
     assert compiled.reads == (("profile", "h"), ("event", "scores"))
     assert compiled_expression("x['k'] + x.j").reads == (("x", "k"), ("x", "j"))
+
+
+def test_expressions_compiled_on_several_threads_each_get_their_own_code():
+    # Activities evaluate in worker threads, so first compilations can happen side by side.
+    from concurrent.futures import ThreadPoolExecutor
+
+    sources = {f"n{' + n' * (k - 1)} - {k % 7}": k - k % 7 for k in range(1, 120)}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(lambda src: evaluate(src, {"vars": {"n": 1}}), sources))
+    assert got == list(sources.values())
