@@ -17,10 +17,13 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import Any, Literal
 
 from pydantic import BaseModel
-from sqlalchemy import select, update
+from sqlalchemy import JSON, Date, DateTime, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from wendu.decide import FastScorers, decide
@@ -35,7 +38,7 @@ from wendu.firing import (
 )
 from wendu.rules.catalog import EMPLOYEE_FIELDS, EVENT_TYPES, profile_defaults
 from wendu.store.models import Employee, Event, Profile, Wait, WaitDelivery, utcnow
-from wendu.store.profile import fold
+from wendu.store.profile import derive, fold_state
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +82,24 @@ class _Ev:
         }
 
 
+class _FactsRead:
+    """Whether any enabled rule triggered by an event type exists, so its profile is read.
+
+    An index that cannot say (no `rules_for`) is taken to read every event's profile."""
+
+    def __init__(self, index: Any) -> None:
+        self._rules_for = getattr(index, "rules_for", None)
+        self._known: dict[str, bool] = {}
+
+    def __call__(self, event_type: str) -> bool:
+        found = self._known.get(event_type)
+        if found is None:
+            found = self._known[event_type] = (
+                self._rules_for is None or bool(self._rules_for(event_type))
+            )
+        return found
+
+
 def ingest(
     session: Session, events: Sequence[Any], index: Any, scorers: FastScorers | None = None
 ) -> list[EventOutcome]:
@@ -101,11 +122,16 @@ def ingest(
         return outcomes
 
     emp_ids = sorted({evs[i].employee_id for i in accepted})
-    has_hr_events = any(evs[i].type.startswith("employee.") for i in accepted)
-    employees = _load_employees(session, emp_ids, lock=has_hr_events)
-    profiles = _load_profiles(session, emp_ids)
-    emp_dicts: dict[str, dict[str, Any]] = {}
-    candidates: list[tuple[int, Any, dict[str, Any]]] = []
+    # Only employees an HR event changes are loaded as ORM objects (and locked); the rest are
+    # read as plain rows: rules see them as dicts anyway.
+    hr_ids = sorted({evs[i].employee_id for i in accepted if evs[i].type.startswith("employee.")})
+    employees = _load_employees(session, hr_ids, lock=True)
+    emp_dicts = _load_employee_dicts(session, sorted(set(emp_ids) - set(hr_ids)))
+    emp_dicts.update((eid, employee_dict(emp, eid)) for eid, emp in employees.items())
+    states = _load_states(session, emp_ids)
+    facts: dict[str, dict[str, Any] | None] = {}  # None: not derived since the last fold
+    reads = _FactsRead(index)
+    positions: list[int] = []
     contexts: list[tuple[str, dict[str, Any]]] = []
 
     for i in accepted:
@@ -114,26 +140,25 @@ def ingest(
         eid = e.employee_id
         if e.type.startswith("employee."):
             _apply_employee_event(session, employees, e)
-            emp_dicts.pop(eid, None)
+            emp_dicts[eid] = employee_dict(employees.get(eid), eid)  # earlier events keep theirs
         emp = emp_dicts.get(eid)
         if emp is None:
-            emp = emp_dicts[eid] = employee_dict(employees.get(eid), eid)
-        facts, state = profiles[e.employee_id]
-        facts, state = fold(facts, state, emp, {**e.envelope(), "data": e.sent})
-        profiles[e.employee_id] = (facts, state)
-        ctx = {
-            "event": {**e.full, **e.envelope()},
-            "employee": emp,
-            "profile": facts,
-            "rule": {},
-            "vars": {},
-        }
-        out.event = ctx["event"]
+            emp = emp_dicts[eid] = employee_dict(None, eid)
+        states[eid] = state = fold_state(states[eid], emp, {**e.envelope(), "data": e.sent})
+        out.event = {**e.full, **e.envelope()}
+        if not reads(e.type):
+            facts[eid] = None  # no rule reads this event's profile: derived once, for the row
+            continue
+        # Facts as of this event (ARCHITECTURE decision 9), for the rules that match on it.
+        facts[eid] = profile = derive(state, emp)
+        ctx = {"event": out.event, "employee": emp, "profile": profile, "rule": {}, "vars": {}}
+        positions.append(i)
         contexts.append((e.type, ctx))
 
     # Each profile is folded as of its event above; the whole batch is scored and matched here.
     decided = decide(contexts, index, scorers)
-    for (i, result), (_, ctx) in zip(zip(accepted, decided, strict=True), contexts, strict=True):
+    candidates: list[tuple[int, Any, dict[str, Any]]] = []
+    for i, result, (_, ctx) in zip(positions, decided, contexts, strict=True):
         out = outcomes[i]
         for err in getattr(result, "errors", None) or []:
             message = f"{err.rule_id}: {err.message}" if hasattr(err, "message") else str(err)
@@ -143,7 +168,10 @@ def ingest(
             candidates.append((i, match, ctx))
 
     session.flush()  # employee rows
-    _write_profiles(session, profiles)
+    for eid, state in states.items():
+        if facts[eid] is None:
+            facts[eid] = derive(state, emp_dicts[eid])
+    _write_profiles(session, states, facts)
     _create_firings(session, evs, outcomes, candidates)
     _find_waits(session, [evs[i] for i in accepted], {evs[i].id: outcomes[i] for i in accepted})
     return outcomes
@@ -177,19 +205,45 @@ def _insert_events(session: Session, evs: list[_Ev]) -> set[str]:
     """Insert the events; returns the ids actually inserted (the rest existed already)."""
     now = utcnow()
     rows = [
-        {"id": e.id, "type": e.type, "employee_id": e.employee_id, "occurred_at": e.occurred_at,
-         "received_at": now, "data": e.sent}
+        {"e_id": e.id, "e_type": e.type, "e_employee_id": e.employee_id,
+         "e_occurred_at": e.occurred_at, "e_received_at": now, "e_data": e.sent}
         for e in evs
     ]
-    stmt = (
-        dialect_insert(session, Event)
-        .on_conflict_do_nothing(index_elements=["id"])
-        .returning(Event.id)
-    )
+    conn = session.connection()
+    stmt = _events_insert(conn.dialect.name)
     inserted: set[str] = set()
     for chunk in chunks(rows):
-        inserted.update(session.scalars(stmt, chunk).all())
+        if conn.dialect.name == "postgresql":
+            params: Any = {name: [row[name] for row in chunk] for name in chunk[0]}
+        else:
+            params = chunk
+        inserted.update(conn.execute(stmt, params).scalars())
     return inserted
+
+
+_EVENTS = Event.__table__
+_EVENT_COLUMNS = ("id", "type", "employee_id", "occurred_at", "received_at", "data")
+
+
+@cache
+def _events_insert(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id: duplicates settle in the database,
+    even against a concurrent request."""
+    cols = _EVENT_COLUMNS
+    if dialect == "postgresql":
+        # One array per column, unnested: a multi-row VALUES with RETURNING (what SQLAlchemy
+        # makes of it here) is built row by row in Python and cost twice the plain insert.
+        arrays = (
+            func.unnest(*[bindparam(f"e_{c}", type_=ARRAY(_EVENTS.c[c].type)) for c in cols])
+            .table_valued(*cols)
+            .render_derived(name="batch")
+        )
+        stmt = postgresql.insert(_EVENTS).from_select(cols, select(*arrays.c))
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(_EVENTS).values({c: bindparam(f"e_{c}") for c in cols})
+    else:
+        raise RuntimeError(f"unsupported database: {dialect}")
+    return stmt.on_conflict_do_nothing(index_elements=["id"]).returning(_EVENTS.c.id)
 
 
 # --- employees and profiles ----------------------------------------------------------------
@@ -200,6 +254,26 @@ def _load_employees(session: Session, ids: list[str], *, lock: bool) -> dict[str
     for chunk in chunks(ids):
         q = select(Employee).where(Employee.id.in_(chunk)).order_by(Employee.id)
         found.update((e.id, e) for e in session.scalars(q.with_for_update() if lock else q))
+    return found
+
+
+_EMPLOYEES = Employee.__table__
+_EMPLOYEE_COLUMNS = [_EMPLOYEES.c[name] for name in EMPLOYEE_FIELDS]
+# Dates become ISO strings (as `employee_dict` makes them); every other column is JSON already.
+_CONVERTED = [c.name for c in _EMPLOYEE_COLUMNS if isinstance(c.type, Date | DateTime | JSON)]
+
+
+def _load_employee_dicts(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The employee records as rules see them, read as rows (no ORM objects to build)."""
+    names = list(EMPLOYEE_FIELDS)
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in chunks(ids):
+        q = select(*_EMPLOYEE_COLUMNS).where(_EMPLOYEES.c.id.in_(chunk))
+        for row in session.execute(q):
+            emp = dict(zip(names, row, strict=True))
+            for name in _CONVERTED:
+                emp[name] = _jsonable(emp[name])
+            found[emp["id"]] = emp
     return found
 
 
@@ -239,19 +313,24 @@ def _column_value(name: str, value: Any) -> Any:
     return value
 
 
-def _load_profiles(session: Session, ids: list[str]) -> dict[str, tuple[dict, dict]]:
-    """Every profile of the batch, locked; missing ones are created empty first."""
+_PROFILES = Profile.__table__
 
-    def load(chunk: list[str]) -> dict[str, tuple[dict, dict]]:
+
+def _load_states(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The state of every profile of the batch, locked; missing ones are created empty first.
+
+    Facts are not read: the fold derives them from the state alone."""
+
+    def load(chunk: list[str]) -> dict[str, dict[str, Any]]:
         q = (
-            select(Profile.employee_id, Profile.facts, Profile.state)
-            .where(Profile.employee_id.in_(chunk))
-            .order_by(Profile.employee_id)
+            select(_PROFILES.c.employee_id, _PROFILES.c.state)
+            .where(_PROFILES.c.employee_id.in_(chunk))
+            .order_by(_PROFILES.c.employee_id)
             .with_for_update()
         )
-        return {pid: (facts or {}, state or {}) for pid, facts, state in session.execute(q)}
+        return {pid: state or {} for pid, state in session.execute(q)}
 
-    found: dict[str, tuple[dict, dict]] = {}
+    found: dict[str, dict[str, Any]] = {}
     for chunk in chunks(ids):
         found.update(load(chunk))
     missing = [i for i in ids if i not in found]
@@ -269,14 +348,29 @@ def _load_profiles(session: Session, ids: list[str]) -> dict[str, tuple[dict, di
     return found
 
 
-def _write_profiles(session: Session, profiles: dict[str, tuple[dict, dict]]) -> None:
+# One executemany by primary key: no ORM bulk-update bookkeeping per row.
+_UPDATE_PROFILE = (
+    update(_PROFILES)
+    .where(_PROFILES.c.employee_id == bindparam("p_employee_id"))
+    .values(
+        facts=bindparam("p_facts", type_=_PROFILES.c.facts.type),
+        state=bindparam("p_state", type_=_PROFILES.c.state.type),
+        updated_at=bindparam("p_updated_at", type_=_PROFILES.c.updated_at.type),
+    )
+)
+
+
+def _write_profiles(
+    session: Session, states: dict[str, dict[str, Any]], facts: Mapping[str, Any]
+) -> None:
     now = utcnow()
     rows = [
-        {"employee_id": eid, "facts": facts, "state": state, "updated_at": now}
-        for eid, (facts, state) in profiles.items()
+        {"p_employee_id": eid, "p_facts": facts[eid], "p_state": state, "p_updated_at": now}
+        for eid, state in states.items()
     ]
+    conn = session.connection()
     for chunk in chunks(rows):
-        session.execute(update(Profile), chunk)
+        conn.execute(_UPDATE_PROFILE, chunk)
 
 
 # --- firings and waits ---------------------------------------------------------------------
