@@ -103,7 +103,7 @@ def _runtime(env: SandboxedEnvironment) -> dict[str, Any]:
                 return StrictUndefined(obj=obj, name=key)
         return env.getitem(obj, key)
 
-    def method(obj: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+    def method(obj: Any, name: str, /, *args: Any, **kwargs: Any) -> Any:
         return env.call(context, env.getattr(obj, name), *args, **kwargs)
 
     def no_else(lineno: int) -> Undefined:
@@ -374,7 +374,10 @@ class Compiler:
 
     def expression(self, source: str, node: nodes.Expr) -> Compiled:
         gen = _Generator(self.env)
-        body = gen.expr(node)
+        try:
+            body = gen.expr(node)
+        except RecursionError as exc:
+            raise Rejected("the expression is nested too deeply", 1) from exc
         fn = self._build(gen, [f"    return {body}"])
         return _compiled(source, fn, gen)
 

@@ -70,6 +70,16 @@ EXPRESSIONS = [
     "event.none ~ 'x'",
     "profile.name ~ '先生'",
     "event.tags + ['c']",
+    # where Jinja's precedence is not Python's: `**` is left-associative, `-` binds first
+    "2 ** 3 ** 2",
+    "-2 ** 2",
+    "-event.n ** 2",
+    "1 - 2 - 3",
+    "2 * 3 % 4",
+    "1 ~ 2 + 3",
+    "not 1 == 2",
+    "'a' in event.tags == true",
+    "event.n > 1 == true",
     # conditional expressions
     "1 if event.n > 2 else 0",
     "'big' if profile.h > 100 else 'small' if profile.h > 20 else 'tiny'",
@@ -140,6 +150,8 @@ EXPRESSIONS = [
     "event.text.startswith('He')",
     "event.scores.get('x')",
     "event.scores.get('z', 0)",
+    "event.text.split(maxsep=1)",
+    "event.scores.get(obj=1)",
     "range(3) | list",
     "dict(a=event.n)",
     # failures: a missing value used, a type mismatch, a division by zero
@@ -311,3 +323,8 @@ def test_expressions_compiled_on_several_threads_each_get_their_own_code():
     with ThreadPoolExecutor(max_workers=8) as pool:
         got = list(pool.map(lambda src: evaluate(src, {"vars": {"n": 1}}), sources))
     assert got == list(sources.values())
+
+
+def test_an_expression_too_deep_for_python_is_a_problem_not_a_crash():
+    src = " + ".join(["x"] * 250)
+    assert problems(src) == [(1, 1, "the expression is nested too deeply")]
