@@ -143,8 +143,8 @@ class _Checker:
                     _template(self.src)
                 except TemplateError as exc:
                     self.problems.append(Problem(str(exc.message or exc)))
-            if not self.problems:
-                _NAMES[source] = frozenset(undeclared)
+            if not self.problems and not expression:
+                _remember(_NAMES, source, frozenset(undeclared))
         self.problems = list(dict.fromkeys(self.problems))
 
     def _compile_expression(self, source: str) -> None:
@@ -373,8 +373,9 @@ def compile_condition(src: str) -> Condition:
 
 def template_names(src: str) -> set[str]:
     """Top-level names a template reads (empty when it does not parse)."""
-    if src in _NAMES:
-        return set(_NAMES[src])
+    known = _NAMES.get(src)
+    if known is not None:
+        return set(known)
     _, ast, _error = _parsed(normalize(src))
     return set() if ast is None else set(_undeclared(ast))
 

@@ -14,6 +14,7 @@ from wendu.rules.expressions import (
     evaluate,
     referenced_fields,
     render,
+    template_names,
 )
 
 PROFILE = Obj("profile", dict.fromkeys(["overtime_hours_7d", "late_departures_7d", "groups"]))
@@ -147,3 +148,10 @@ def test_referenced_fields_for_the_why_line():
     assert referenced_fields(src) == [
         "profile.overtime_hours_7d", "profile.late_departures_7d", "event.day"
     ]
+
+
+def test_template_names_of_a_text_are_not_those_of_the_same_text_as_an_expression():
+    assert messages("employee.id") == []
+    assert template_names("employee.id") == set()
+    assert messages("{{ employee.id }}/x", template=True) == []
+    assert template_names("{{ employee.id }}/x") == {"employee"}
