@@ -39,8 +39,11 @@ def test_valid_expressions_have_no_problems():
     assert messages("risk.value > 0.7 and risk.factors | length > 0") == []
     assert messages("event.day | iso_week") == []
     assert messages("event.weekend is defined") == [
-        (1, 7, "event (attendance.day_closed) has no field 'weekend'; its fields: day, "
-               "overtime_hours")
+        (
+            1,
+            7,
+            "event (attendance.day_closed) has no field 'weekend'; its fields: day, overtime_hours",
+        )
     ]
 
 
@@ -146,7 +149,9 @@ def test_one_evaluation_serves_many_expressions_without_leaking_between_them():
 def test_referenced_fields_for_the_why_line():
     src = "profile.overtime_hours_7d > 20 or profile.late_departures_7d >= 5 and event.day"
     assert referenced_fields(src) == [
-        "profile.overtime_hours_7d", "profile.late_departures_7d", "event.day"
+        "profile.overtime_hours_7d",
+        "profile.late_departures_7d",
+        "event.day",
     ]
 
 
