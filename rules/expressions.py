@@ -24,8 +24,19 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from wendu.rules.durations import iso_week, to_date
 from wendu.rules.errors import suggest
-from wendu.rules.exprtokens import Error, Tokens, locate, locate_after, normalize, parse, tidy
-from wendu.rules.pyexpr import Compiled, Compiler, Rejected, descendants, reads
+from wendu.rules.exprtokens import (
+    Error,
+    Tokens,
+    attribute_chain,
+    descendants,
+    locate,
+    locate_after,
+    normalize,
+    parse,
+    reads,
+    tidy,
+)
+from wendu.rules.pyexpr import Compiled, Compiler, Rejected
 
 FILTERS: dict[str, Callable[..., Any]] = {"iso_week": iso_week, "date": to_date}
 
@@ -131,7 +142,7 @@ class _Checker:
         for node in self.nodes:
             if not isinstance(node, nodes.Getattr | nodes.Getitem):
                 continue
-            chain = _attribute_chain(node)
+            chain = attribute_chain(node)
             if chain and chain[0] in undeclared and chain[0] in scope.names:
                 self._fields(chain)
         if not self.problems:
@@ -229,20 +240,6 @@ def _undeclared(ast: nodes.Template, below: list[nodes.Node] | None = None) -> s
 def _parsed(src: str) -> tuple[Tokens, nodes.Template | None, Error | None]:
     # Dedupe keys and small values repeat across a rule set; parse each text once.
     return parse(ENV, src)
-
-
-def _attribute_chain(node: nodes.Node) -> list[str] | None:
-    """['profile', 'overtime_hours_7d'] for `profile.overtime_hours_7d` or `profile['...']`."""
-    parts: list[str] = []
-    while isinstance(node, nodes.Getattr | nodes.Getitem):
-        if isinstance(node, nodes.Getattr):
-            parts.append(node.attr)
-        elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
-            parts.append(node.arg.value)
-        else:
-            return None
-        node = node.node
-    return [node.name, *reversed(parts)] if isinstance(node, nodes.Name) else None
 
 
 # --- Evaluation -------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Jinja parsing that keeps each token's offset, so a problem can name its line and column.
 
 Jinja's parser knows only line numbers; feeding it the lexer's tokens through a recorder keeps
-where each started, and the helpers below find the token a message is about.
+where each started, and the helpers below find the token a message is about, list a parsed
+tree's nodes and what it reads.
 """
 
 from __future__ import annotations
@@ -116,3 +117,57 @@ def tidy(message: str, expression: bool) -> str:
         message,
     )
     return message.replace("end of template", "end of the expression")
+
+
+def descendants(node: nodes.Node) -> list[nodes.Node]:
+    """Every node below `node`, in the order `node.find_all` yields them, in one pass."""
+    found: list[nodes.Node] = []
+    node_type = nodes.Node
+
+    def visit(parent: nodes.Node) -> None:
+        for name in parent.fields:
+            value = getattr(parent, name, None)
+            if isinstance(value, node_type):
+                found.append(value)
+                visit(value)
+            elif type(value) is list:
+                for item in value:
+                    if isinstance(item, node_type):
+                        found.append(item)
+                        visit(item)
+
+    visit(node)
+    return found
+
+
+def reads(node: nodes.Node) -> tuple[tuple[str, str], ...]:
+    """(root, key) for every `root.key` or `root['key']` under `node`."""
+    found: list[tuple[str, str]] = []
+    for read in descendants(node):
+        if not isinstance(read, nodes.Getattr | nodes.Getitem):
+            continue
+        if not isinstance(read.node, nodes.Name):
+            continue
+        if isinstance(read, nodes.Getattr):
+            key = read.attr
+        elif isinstance(read.arg, nodes.Const) and isinstance(read.arg.value, str):
+            key = read.arg.value
+        else:
+            continue
+        if (read.node.name, key) not in found:
+            found.append((read.node.name, key))
+    return tuple(found)
+
+
+def attribute_chain(node: nodes.Node) -> list[str] | None:
+    """['profile', 'overtime_hours_7d'] for `profile.overtime_hours_7d` or `profile['...']`."""
+    parts: list[str] = []
+    while isinstance(node, nodes.Getattr | nodes.Getitem):
+        if isinstance(node, nodes.Getattr):
+            parts.append(node.attr)
+        elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+            parts.append(node.arg.value)
+        else:
+            return None
+        node = node.node
+    return [node.name, *reversed(parts)] if isinstance(node, nodes.Name) else None

@@ -316,46 +316,6 @@ def _public(name: str, lineno: int, before: str) -> None:
         )
 
 
-def descendants(node: nodes.Node) -> list[nodes.Node]:
-    """Every node below `node`, in the order `node.find_all` yields them, in one pass."""
-    found: list[nodes.Node] = []
-    node_type = nodes.Node
-
-    def visit(parent: nodes.Node) -> None:
-        for name in parent.fields:
-            value = getattr(parent, name, None)
-            if isinstance(value, node_type):
-                found.append(value)
-                visit(value)
-            elif type(value) is list:
-                for item in value:
-                    if isinstance(item, node_type):
-                        found.append(item)
-                        visit(item)
-
-    visit(node)
-    return found
-
-
-def reads(node: nodes.Node) -> tuple[tuple[str, str], ...]:
-    """(root, key) for every `root.key` or `root['key']` under `node`."""
-    found: list[tuple[str, str]] = []
-    for read in descendants(node):
-        if not isinstance(read, nodes.Getattr | nodes.Getitem):
-            continue
-        if not isinstance(read.node, nodes.Name):
-            continue
-        if isinstance(read, nodes.Getattr):
-            key = read.attr
-        elif isinstance(read.arg, nodes.Const) and isinstance(read.arg.value, str):
-            key = read.arg.value
-        else:
-            continue
-        if (read.node.name, key) not in found:
-            found.append((read.node.name, key))
-    return tuple(found)
-
-
 def _compiled(source: str, fn: Callable[[dict[str, Any]], Any], gen: _Generator) -> Compiled:
     attrs = tuple((root, key) for root, key, attr in gen.reads if attr)
     every = tuple(dict.fromkeys((root, key) for root, key, _ in gen.reads))
