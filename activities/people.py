@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
 from wendu.rules.catalog import GROUP_PREFIX
@@ -69,8 +69,13 @@ def _one(session: Session, subject: Employee | None, subject_id: str | None, rol
 
 
 def group_members(session: Session, name: str) -> list[Employee]:
-    # `groups` is a JSON list; filtering in Python keeps one query for SQLite and PostgreSQL.
-    rows = session.scalars(select(Employee).where(Employee.active.is_(True)).order_by(Employee.id))
+    # `groups` is a JSON list: its text names the group in quotes, which both SQLite and
+    # PostgreSQL can match, so only likely members are read; Python then checks exactly.
+    rows = session.scalars(
+        select(Employee)
+        .where(Employee.active.is_(True), cast(Employee.groups, String).like(f'%"{name}"%'))
+        .order_by(Employee.id)
+    )
     return [emp for emp in rows if name in (emp.groups or [])]
 
 

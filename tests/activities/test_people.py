@@ -70,3 +70,12 @@ def test_single_assignee_and_direct_ids(store):
     assert nobody is None and "E2" in why
     assert _ids(direct) == [("M1", "assignee")]
     assert direct.unresolved == ["ZZ (not found)"]
+
+
+def test_a_group_is_matched_by_its_whole_name(store):
+    # "hr" is part of "hr-ops" and "hr_ops" looks like it to SQL's LIKE: neither is "hr-ops".
+    with store() as session:
+        assert resolve_roles(session, "E1", ["group:hr"]).people == []
+        assert resolve_roles(session, "E1", ["group:hr_ops"]).people == []
+        assert _ids(resolve_roles(session, "E1", ["group:hr-ops"])) == [
+            ("H1", "group:hr-ops"), ("H2", "group:hr-ops")]
