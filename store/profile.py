@@ -260,12 +260,15 @@ def _derive_counts(facts: dict, state: dict, last_event: str | None) -> None:
     if not last_event:
         return
     latest = as_datetime(last_event)
+    facts["training_completed_90d"] = _within(latest, state.get("trainings"), TRAINING_DAYS)
+    facts["feedback_count_30d"] = _within(latest, state.get("feedback"), FEEDBACK_DAYS)
 
-    def within(items: list, days: int) -> int:
-        return sum(1 for i in items if latest - as_datetime(_at(i)) < timedelta(days=days))
 
-    facts["training_completed_90d"] = within(state.get("trainings", []), TRAINING_DAYS)
-    facts["feedback_count_30d"] = within(state.get("feedback", []), FEEDBACK_DAYS)
+def _within(latest: datetime, items: list | None, days: int) -> int:
+    if not items:
+        return 0
+    window = timedelta(days=days)
+    return sum(1 for i in items if latest - as_datetime(_at(i)) < window)
 
 
 def _slope(ys: list[float]) -> float:

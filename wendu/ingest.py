@@ -13,6 +13,7 @@ in-process rule match.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from functools import cache
 from typing import Any, Literal
 
 from pydantic import BaseModel
-from sqlalchemy import JSON, Date, DateTime, bindparam, func, select, update
+from sqlalchemy import JSON, Date, DateTime, Text, bindparam, cast, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
@@ -37,7 +38,7 @@ from wendu.firing import (
     workflow_id_for,
 )
 from wendu.rules.catalog import EMPLOYEE_FIELDS, EVENT_TYPES, profile_defaults
-from wendu.store.models import Employee, Event, Profile, Wait, WaitDelivery, utcnow
+from wendu.store.models import Employee, Event, Firing, Profile, Wait, WaitDelivery, utcnow
 from wendu.store.profile import derive, fold_state
 
 log = logging.getLogger(__name__)
@@ -144,8 +145,9 @@ def ingest(
         emp = emp_dicts.get(eid)
         if emp is None:
             emp = emp_dicts[eid] = employee_dict(None, eid)
-        states[eid] = state = fold_state(states[eid], emp, {**e.envelope(), "data": e.sent})
-        out.event = {**e.full, **e.envelope()}
+        envelope = e.envelope()
+        states[eid] = state = fold_state(states[eid], emp, {**envelope, "data": e.sent})
+        out.event = {**e.full, **envelope}
         if not reads(e.type):
             facts[eid] = None  # no rule reads this event's profile: derived once, for the row
             continue
@@ -348,29 +350,44 @@ def _load_states(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
     return found
 
 
-# One executemany by primary key: no ORM bulk-update bookkeeping per row.
-_UPDATE_PROFILE = (
-    update(_PROFILES)
-    .where(_PROFILES.c.employee_id == bindparam("p_employee_id"))
-    .values(
-        facts=bindparam("p_facts", type_=_PROFILES.c.facts.type),
-        state=bindparam("p_state", type_=_PROFILES.c.state.type),
-        updated_at=bindparam("p_updated_at", type_=_PROFILES.c.updated_at.type),
-    )
-)
-
-
 def _write_profiles(
     session: Session, states: dict[str, dict[str, Any]], facts: Mapping[str, Any]
 ) -> None:
     now = utcnow()
     rows = [
-        {"p_employee_id": eid, "p_facts": facts[eid], "p_state": state, "p_updated_at": now}
+        {"p_employee_id": eid, "p_facts": _to_json(facts[eid]), "p_state": _to_json(state),
+         "p_updated_at": now}
         for eid, state in states.items()
     ]
     conn = session.connection()
+    stmt = _profile_update(conn.dialect.name)
     for chunk in chunks(rows):
-        conn.execute(_UPDATE_PROFILE, chunk)
+        conn.execute(stmt, chunk)
+
+
+# The text the columns' JSON type writes (json.dumps with its defaults), without the encoder's
+# cycle check: a folded profile is a tree, and the check took a third of the encoding time.
+_to_json = json.JSONEncoder(check_circular=False).encode
+
+
+@cache
+def _profile_update(dialect: str) -> Any:
+    """One executemany by primary key, the JSON bound as the text made above."""
+
+    def json_text(name: str) -> Any:
+        param = bindparam(name, type_=Text)
+        # SQLite keeps JSON as text (a CAST there would apply numeric affinity to it).
+        return cast(param, JSON) if dialect == "postgresql" else param
+
+    return (
+        update(_PROFILES)
+        .where(_PROFILES.c.employee_id == bindparam("p_employee_id"))
+        .values(
+            facts=json_text("p_facts"),
+            state=json_text("p_state"),
+            updated_at=bindparam("p_updated_at", type_=_PROFILES.c.updated_at.type),
+        )
+    )
 
 
 # --- firings and waits ---------------------------------------------------------------------
@@ -381,15 +398,25 @@ def _create_firings(
 ) -> None:
     if not candidates:
         return
+    # Most matches of a busy batch fired in an earlier one (the same rule and week): building a
+    # firing row dumps the whole plan and context, so only rows that may be new are built.
+    wids = sorted({workflow_id_for(m.plan.rule_id, m.dedupe_key) for _, m, _ in candidates})
+    stored: set[str] = set()
+    for chunk in chunks(wids):
+        stored.update(session.scalars(select(Firing.workflow_id).where(
+            Firing.workflow_id.in_(chunk))))
     rows: dict[str, dict[str, Any]] = {}
+    seen: set[str] = set()
     for i, match, ctx in candidates:
         wid = workflow_id_for(match.plan.rule_id, match.dedupe_key)
         fired = FiredRule(match.plan.rule_id, wid, match.dedupe_key)
-        if wid in rows:  # an earlier event of this batch fired it
+        if wid in seen:  # an earlier event of this batch fired it
             outcomes[i].already_fired.append(fired)
-        else:
+            continue
+        seen.add(wid)
+        if wid not in stored:
             rows[wid] = firing_row(match.plan, match, ctx, evs[i].employee_id, evs[i].id)
-            outcomes[i].fired.append(fired)
+        outcomes[i].fired.append(fired)  # moved to already_fired below unless inserted now
     ids = insert_firings(session, rows)
     for out in outcomes:
         kept = []
