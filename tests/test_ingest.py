@@ -147,6 +147,36 @@ def test_a_batch_folds_like_one_event_at_a_time(session_factory, index) -> None:
         assert s.get(Profile, "E2").facts["overtime_hours_7d"] == 12.0
 
 
+def test_a_batch_stores_the_profile_that_posting_one_by_one_would(session_factory, index) -> None:
+    # Facts are derived per event only where a rule of its type reads them, and once more for
+    # the stored row: the row must not depend on that, nor on how the events were batched.
+    def events(emp: str) -> list[dict]:
+        at = "2026-01-08T09:00:00+08:00"
+        return [
+            hire(emp, manager_id="M1"), *week(emp, days=3),
+            {"id": f"leave-{emp}", "type": "leave.taken", "employee_id": emp, "occurred_at": at,
+             "data": {"day": "2026-01-08"}},
+            *week(emp, MONDAY + timedelta(days=3), days=2, overtime=6.0),
+            {"id": f"course-{emp}", "type": "training.completed", "employee_id": emp,
+             "occurred_at": "2026-01-09T10:00:00+08:00", "data": {"course_id": "c1"}},
+            {"id": f"fb-{emp}", "type": "feedback.submitted", "employee_id": emp,
+             "occurred_at": "2026-01-10T10:00:00+08:00", "data": {"text": "busy week"}},
+        ]
+
+    assert not index.rules_for("leave.taken") and not index.rules_for("feedback.submitted")
+    assert index.rules_for("attendance.day_closed")
+    run(session_factory, events("E1"), index)
+    for e in events("E2"):
+        run(session_factory, [e], index)
+    with session_factory() as s:
+        batched, one_by_one = s.get(Profile, "E1"), s.get(Profile, "E2")
+        assert batched.state == one_by_one.state
+        assert batched.facts == {**one_by_one.facts, "employee_id": "E1"}
+        assert batched.facts["leave_days_90d"] == 1.0
+        assert batched.facts["feedback_count_30d"] == 1
+        assert batched.facts["overtime_hours_7d"] == 24.0
+
+
 def test_an_invalid_event_stores_nothing(session_factory, index) -> None:
     bad = day("E1", MONDAY)
     bad["data"]["overtime_hours"] = "lots"

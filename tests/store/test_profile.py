@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from wendu.rules.catalog import PROFILE_FIELDS
-from wendu.store.profile import fold
+from wendu.store.profile import derive, fold, fold_state
 
 SHANGHAI = {"id": "E1", "timezone": "Asia/Shanghai", "hired_on": "2025-01-06", "locale": "en",
             "manager_id": "M1", "hometown_city": "Chengdu"}
@@ -207,6 +207,19 @@ def test_fold_is_pure() -> None:
     fold(facts, state, SHANGHAI, event("survey.response", "2026-01-09T10:00:00+08:00",
                                        survey_id="s", satisfaction=4))
     assert (facts, state, SHANGHAI) == frozen
+
+
+def test_fold_is_fold_state_then_derive() -> None:
+    # Ingestion folds a batch with fold_state and derives only where facts are read.
+    events = [day_event(MONDAY + timedelta(days=i)) for i in range(3)]
+    events.append(event("survey.response", "2026-01-09T10:00:00+08:00", survey_id="s",
+                        satisfaction=4))
+    facts, state = fold_all(events)
+    folded: dict = {}
+    for e in events:
+        folded = fold_state(folded, SHANGHAI, e)
+    assert folded == state
+    assert derive(folded, SHANGHAI) == facts
 
 
 def test_facts_and_state_are_json() -> None:
