@@ -97,11 +97,11 @@ PHASES = {
     "_insert_events": "store the events",
     "_load_employees": "read employees and profiles",
     "_load_employee_dicts": "read employees and profiles",
-    "_load_states": "read employees and profiles",
+    "load_states": "read employees and profiles",
     "fold_state": "fold events into profiles",
     "derive": "derive profile facts",
     "decide": "fast scores and rule match",
-    "_write_profiles": "write profiles",
+    "write_profiles": "write profiles",
     "_create_firings": "record firings",
     "_find_waits": "find waiting workflows",
 }
@@ -121,8 +121,10 @@ def run(kind: str, n: int, employees: int) -> None:
         done()
 
     print(f"backend: {kind}; {n} events for {employees} employees, batches of {BATCH}")
-    print(f"  wendu ingest (validate+store+fold+match+fire): {n / full:10,.0f} events/s"
-          f"  ({fired} rule firings)")
+    print(
+        f"  wendu ingest (validate+store+fold+match+fire): {n / full:10,.0f} events/s"
+        f"  ({fired} rule firings)"
+    )
     print(f"  baseline plain SQLAlchemy insert:              {n / plain:10,.0f} events/s")
     print(f"  ratio: ingest takes {full / plain:.1f}x the plain insert")
     print(f"  where the time goes (a separate run, {timed:.2f} s; x = times the plain insert):")
@@ -174,8 +176,9 @@ def insert_all(factory, events) -> float:
 @contextlib.contextmanager
 def timed_phases():
     """Seconds per phase of `wendu.ingest`, by wrapping the functions each phase calls."""
-    phases: dict[str, float] = dict.fromkeys(["validate", *dict.fromkeys(PHASES.values()),
-                                              "commit"], 0.0)
+    phases: dict[str, float] = dict.fromkeys(
+        ["validate", *dict.fromkeys(PHASES.values()), "commit"], 0.0
+    )
     originals = {name: getattr(wendu_ingest, name) for name in PHASES}
 
     def wrap(name, fn):

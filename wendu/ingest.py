@@ -6,14 +6,14 @@ The workflow starts and the signals to waiting workflows happen after the commit
 Temporal has it, so a crash between the two loses nothing (the reconciler starts it again).
 
 The work is batch-shaped: one INSERT for the events (which also settles duplicates, even
-against a concurrent request), one SELECT each for employees, profiles and waits, one UPDATE
-for the profiles, whatever the batch size; per event there is only the in-memory fold and the
-in-process rule match.
+against a concurrent request), one SELECT each for employees, profile states, stored firings
+and waits, one UPDATE for the profiles, whatever the batch size. Per event there is only the
+in-memory fold and, for event types some enabled rule triggers on, the facts as of that event
+and the in-process match; every other profile's facts are derived once, for its row.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +22,7 @@ from functools import cache
 from typing import Any, Literal
 
 from pydantic import BaseModel
-from sqlalchemy import JSON, Date, DateTime, Text, bindparam, cast, func, select, update
+from sqlalchemy import JSON, Date, DateTime, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
@@ -37,11 +37,13 @@ from wendu.firing import (
     insert_firings,
     workflow_id_for,
 )
-from wendu.rules.catalog import EMPLOYEE_FIELDS, EVENT_TYPES, profile_defaults
-from wendu.store.models import Employee, Event, Firing, Profile, Wait, WaitDelivery, utcnow
+from wendu.rules.catalog import EMPLOYEE_FIELDS, EVENT_TYPES
+from wendu.store.models import Employee, Event, Firing, Wait, WaitDelivery, utcnow
 from wendu.store.profile import derive, fold_state
+from wendu.store.profile_rows import load_states, write_profiles
 
 log = logging.getLogger(__name__)
+
 
 @dataclass
 class EventOutcome:
@@ -95,8 +97,8 @@ class _FactsRead:
     def __call__(self, event_type: str) -> bool:
         found = self._known.get(event_type)
         if found is None:
-            found = self._known[event_type] = (
-                self._rules_for is None or bool(self._rules_for(event_type))
+            found = self._known[event_type] = self._rules_for is None or bool(
+                self._rules_for(event_type)
             )
         return found
 
@@ -129,7 +131,7 @@ def ingest(
     employees = _load_employees(session, hr_ids, lock=True)
     emp_dicts = _load_employee_dicts(session, sorted(set(emp_ids) - set(hr_ids)))
     emp_dicts.update((eid, employee_dict(emp, eid)) for eid, emp in employees.items())
-    states = _load_states(session, emp_ids)
+    states = load_states(session, emp_ids)
     facts: dict[str, dict[str, Any] | None] = {}  # None: not derived since the last fold
     reads = _FactsRead(index)
     positions: list[int] = []
@@ -173,7 +175,7 @@ def ingest(
     for eid, state in states.items():
         if facts[eid] is None:
             facts[eid] = derive(state, emp_dicts[eid])
-    _write_profiles(session, states, facts)
+    write_profiles(session, states, facts)
     _create_firings(session, evs, outcomes, candidates)
     _find_waits(session, [evs[i] for i in accepted], {evs[i].id: outcomes[i] for i in accepted})
     return outcomes
@@ -207,8 +209,14 @@ def _insert_events(session: Session, evs: list[_Ev]) -> set[str]:
     """Insert the events; returns the ids actually inserted (the rest existed already)."""
     now = utcnow()
     rows = [
-        {"e_id": e.id, "e_type": e.type, "e_employee_id": e.employee_id,
-         "e_occurred_at": e.occurred_at, "e_received_at": now, "e_data": e.sent}
+        {
+            "e_id": e.id,
+            "e_type": e.type,
+            "e_employee_id": e.employee_id,
+            "e_occurred_at": e.occurred_at,
+            "e_received_at": now,
+            "e_data": e.sent,
+        }
         for e in evs
     ]
     conn = session.connection()
@@ -315,81 +323,6 @@ def _column_value(name: str, value: Any) -> Any:
     return value
 
 
-_PROFILES = Profile.__table__
-
-
-def _load_states(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
-    """The state of every profile of the batch, locked; missing ones are created empty first.
-
-    Facts are not read: the fold derives them from the state alone."""
-
-    def load(chunk: list[str]) -> dict[str, dict[str, Any]]:
-        q = (
-            select(_PROFILES.c.employee_id, _PROFILES.c.state)
-            .where(_PROFILES.c.employee_id.in_(chunk))
-            .order_by(_PROFILES.c.employee_id)
-            .with_for_update()
-        )
-        return {pid: state or {} for pid, state in session.execute(q)}
-
-    found: dict[str, dict[str, Any]] = {}
-    for chunk in chunks(ids):
-        found.update(load(chunk))
-    missing = [i for i in ids if i not in found]
-    if missing:
-        defaults = profile_defaults()
-        rows = [{"employee_id": i, "facts": {**defaults, "employee_id": i}, "state": {}}
-                for i in missing]
-        stmt = dialect_insert(session, Profile).on_conflict_do_nothing(
-            index_elements=["employee_id"]
-        )
-        for chunk in chunks(rows):
-            session.execute(stmt, chunk)
-        for chunk in chunks(missing):
-            found.update(load(chunk))  # a concurrent batch may have created some: lock them
-    return found
-
-
-def _write_profiles(
-    session: Session, states: dict[str, dict[str, Any]], facts: Mapping[str, Any]
-) -> None:
-    now = utcnow()
-    rows = [
-        {"p_employee_id": eid, "p_facts": _to_json(facts[eid]), "p_state": _to_json(state),
-         "p_updated_at": now}
-        for eid, state in states.items()
-    ]
-    conn = session.connection()
-    stmt = _profile_update(conn.dialect.name)
-    for chunk in chunks(rows):
-        conn.execute(stmt, chunk)
-
-
-# The text the columns' JSON type writes (json.dumps with its defaults), without the encoder's
-# cycle check: a folded profile is a tree, and the check took a third of the encoding time.
-_to_json = json.JSONEncoder(check_circular=False).encode
-
-
-@cache
-def _profile_update(dialect: str) -> Any:
-    """One executemany by primary key, the JSON bound as the text made above."""
-
-    def json_text(name: str) -> Any:
-        param = bindparam(name, type_=Text)
-        # SQLite keeps JSON as text (a CAST there would apply numeric affinity to it).
-        return cast(param, JSON) if dialect == "postgresql" else param
-
-    return (
-        update(_PROFILES)
-        .where(_PROFILES.c.employee_id == bindparam("p_employee_id"))
-        .values(
-            facts=json_text("p_facts"),
-            state=json_text("p_state"),
-            updated_at=bindparam("p_updated_at", type_=_PROFILES.c.updated_at.type),
-        )
-    )
-
-
 # --- firings and waits ---------------------------------------------------------------------
 
 
@@ -403,8 +336,9 @@ def _create_firings(
     wids = sorted({workflow_id_for(m.plan.rule_id, m.dedupe_key) for _, m, _ in candidates})
     stored: set[str] = set()
     for chunk in chunks(wids):
-        stored.update(session.scalars(select(Firing.workflow_id).where(
-            Firing.workflow_id.in_(chunk))))
+        stored.update(
+            session.scalars(select(Firing.workflow_id).where(Firing.workflow_id.in_(chunk)))
+        )
     rows: dict[str, dict[str, Any]] = {}
     seen: set[str] = set()
     for i, match, ctx in candidates:
