@@ -147,8 +147,13 @@ def _fold_leave(state: dict, data: dict, occurred: datetime, zone: ZoneInfo) -> 
 
 def _fold_survey(state: dict, data: dict, occurred: datetime, zone: ZoneInfo) -> None:
     scores = [s for s in state.get("satisfaction", []) if s["survey_id"] != data.get("survey_id")]
-    scores.append({"at": occurred.isoformat(), "survey_id": data.get("survey_id"),
-                   "score": float(data["satisfaction"])})
+    scores.append(
+        {
+            "at": occurred.isoformat(),
+            "survey_id": data.get("survey_id"),
+            "score": float(data["satisfaction"]),
+        }
+    )
     scores.sort(key=lambda s: (as_datetime(s["at"]), str(s["survey_id"])))
     state["satisfaction"] = scores[-SCORES_KEPT:]
 
@@ -281,4 +286,3 @@ def _slope(ys: list[float]) -> float:
     num = sum((x - mean_x) * (y - mean_y) for x, y in enumerate(ys))
     den = sum((x - mean_x) ** 2 for x in range(n))
     return num / den
-

@@ -49,10 +49,13 @@ def _fold_manager(state: dict, data: dict, occurred: datetime) -> None:
         managers.append({"at": occurred.isoformat(), "manager_id": data["manager_id"]})
         managers.sort(key=lambda m: as_datetime(m["at"]))
     latest = as_datetime(state["last_event_at"])
-    inside = [i for i, m in enumerate(managers)
-              if latest - as_datetime(m["at"]) < timedelta(days=MANAGER_DAYS)]
+    inside = [
+        i
+        for i, m in enumerate(managers)
+        if latest - as_datetime(m["at"]) < timedelta(days=MANAGER_DAYS)
+    ]
     first = inside[0] if inside else len(managers)
-    state["managers"] = managers[max(first - 1, 0):]
+    state["managers"] = managers[max(first - 1, 0) :]
 
 
 def derive_employment(facts: dict, state: dict, last_event: str | None) -> None:
@@ -70,7 +73,8 @@ def derive_employment(facts: dict, state: dict, last_event: str | None) -> None:
         return
     latest = as_datetime(last_event)
     facts["manager_changes_1y"] = sum(
-        1 for before, after in itertools.pairwise(managers)
+        1
+        for before, after in itertools.pairwise(managers)
         if after["manager_id"] != before["manager_id"]
         and latest - as_datetime(after["at"]) < timedelta(days=MANAGER_DAYS)
     )

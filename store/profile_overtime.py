@@ -43,11 +43,14 @@ def fold_attendance(state: dict, data: dict, occurred: datetime, zone: ZoneInfo)
     # Compared with 21:00 *on that day*, so a clock-out after midnight counts as late too.
     late = local(data["clock_out"], zone) > datetime.combine(calendar_day, LATE_AFTER)
     # A re-sent day replaces the earlier report of the same day.
-    days = {**days, day: {
-        "overtime": hours,
-        "late": bool(late),
-        "weekend": bool(weekend) if weekend is not None else calendar_day.weekday() >= 5,
-    }}
+    days = {
+        **days,
+        day: {
+            "overtime": hours,
+            "late": bool(late),
+            "weekend": bool(weekend) if weekend is not None else calendar_day.weekday() >= 5,
+        },
+    }
     state["days"] = {d: v for d, v in sorted(days.items()) if d > cutoff}
 
 
@@ -67,10 +70,8 @@ def _fold_overtime_history(state: dict, day: str, hours: float) -> None:
     state["overtime_since"] = min(since, day)
     if day <= cutoff:
         return  # older than the history: the weeks it belongs to are no longer read
-    if earliest > cutoff:
-        kept = dict(history)  # nothing fell out of the window (the common case): a C copy
-    else:
-        kept = {d: h for d, h in history.items() if d > cutoff}
+    # Usually nothing fell out of the window, and a plain copy will do.
+    kept = dict(history) if earliest > cutoff else {d: h for d, h in history.items() if d > cutoff}
     kept[day] = hours  # a re-sent day replaces the first report, in its place
     state["overtime"] = kept
 

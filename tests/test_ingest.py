@@ -29,17 +29,29 @@ def index() -> RuleIndex:
 
 
 def hire(emp: str, **data) -> dict:
-    return {"id": f"hire-{emp}", "type": "employee.hired", "employee_id": emp,
-            "occurred_at": "2025-01-06T09:00:00+08:00",
-            "data": {"name": f"Name {emp}", "hired_on": "2025-01-06", **data}}
+    return {
+        "id": f"hire-{emp}",
+        "type": "employee.hired",
+        "employee_id": emp,
+        "occurred_at": "2025-01-06T09:00:00+08:00",
+        "data": {"name": f"Name {emp}", "hired_on": "2025-01-06", **data},
+    }
 
 
 def day(emp: str, d: date, overtime: float = 4.0, prefix: str = "att") -> dict:
     out = datetime.combine(d, datetime.min.time(), SH).replace(hour=22, minute=30)
-    return {"id": f"{prefix}-{emp}-{d}", "type": "attendance.day_closed", "employee_id": emp,
-            "occurred_at": out.isoformat(),
-            "data": {"day": d.isoformat(), "clock_in": out.replace(hour=9).isoformat(),
-                     "clock_out": out.isoformat(), "overtime_hours": overtime}}
+    return {
+        "id": f"{prefix}-{emp}-{d}",
+        "type": "attendance.day_closed",
+        "employee_id": emp,
+        "occurred_at": out.isoformat(),
+        "data": {
+            "day": d.isoformat(),
+            "clock_in": out.replace(hour=9).isoformat(),
+            "clock_out": out.isoformat(),
+            "overtime_hours": overtime,
+        },
+    }
 
 
 def week(emp: str, start: date = MONDAY, days: int = 6, **kw) -> list[dict]:
@@ -81,9 +93,12 @@ def test_an_overtime_week_fires_once_per_employee_and_iso_week(session_factory, 
         rule_input = RuleInput.model_validate(row.context)
     assert rule_input.plan.rule_id == "overtime-care"
     assert rule_input.firing.matched == [
-        "profile.overtime_hours_7d > 20 or profile.late_departures_7d >= 5"]
-    assert rule_input.firing.values == {"profile.overtime_hours_7d": 20.0,
-                                        "profile.late_departures_7d": 5}
+        "profile.overtime_hours_7d > 20 or profile.late_departures_7d >= 5"
+    ]
+    assert rule_input.firing.values == {
+        "profile.overtime_hours_7d": 20.0,
+        "profile.late_departures_7d": 5,
+    }
     ctx = rule_input.context
     assert ctx["employee"]["manager_id"] == "M1" and ctx["employee"]["hired_on"] == "2025-01-06"
     assert ctx["event"]["day"] == "2026-01-09" and ctx["event"]["weekend"] is None
@@ -107,39 +122,86 @@ def test_one_batch_fires_a_key_once(session_factory, index) -> None:
 
 
 def test_employee_records_follow_the_hr_events(session_factory, index) -> None:
-    run(session_factory, [hire("E1", manager_id="M1", timezone="Europe/Berlin", groups=["eng"])],
-        index)
-    run(session_factory, [{"id": "u1", "type": "employee.updated", "employee_id": "E1",
-                           "occurred_at": "2025-06-01T09:00:00+00:00",
-                           "data": {"title": "Lead", "manager_id": "M2"}}], index)
+    run(
+        session_factory,
+        [hire("E1", manager_id="M1", timezone="Europe/Berlin", groups=["eng"])],
+        index,
+    )
+    run(
+        session_factory,
+        [
+            {
+                "id": "u1",
+                "type": "employee.updated",
+                "employee_id": "E1",
+                "occurred_at": "2025-06-01T09:00:00+00:00",
+                "data": {"title": "Lead", "manager_id": "M2"},
+            }
+        ],
+        index,
+    )
     with session_factory() as s:
         e = s.get(Employee, "E1")
         assert (e.name, e.title, e.manager_id, e.timezone, e.groups, e.active) == (
-            "Name E1", "Lead", "M2", "Europe/Berlin", ["eng"], True)
+            "Name E1",
+            "Lead",
+            "M2",
+            "Europe/Berlin",
+            ["eng"],
+            True,
+        )
         assert s.get(Profile, "E1").facts["manager_id"] == "M2"
-    run(session_factory, [{"id": "l1", "type": "employee.left", "employee_id": "E1",
-                           "occurred_at": "2025-07-01T09:00:00+00:00",
-                           "data": {"left_on": "2025-07-31", "reason": "voluntary"}}], index)
+    run(
+        session_factory,
+        [
+            {
+                "id": "l1",
+                "type": "employee.left",
+                "employee_id": "E1",
+                "occurred_at": "2025-07-01T09:00:00+00:00",
+                "data": {"left_on": "2025-07-31", "reason": "voluntary"},
+            }
+        ],
+        index,
+    )
     with session_factory() as s:
         e = s.get(Employee, "E1")
         assert (e.active, e.left_on) == (False, date(2025, 7, 31))
 
 
 def test_a_batch_folds_like_one_event_at_a_time(session_factory, index) -> None:
-    events = [hire("E1"), *week("E1", days=5), *week("E2", days=3),
-              {"id": "s1", "type": "survey.response", "employee_id": "E1",
-               "occurred_at": "2026-01-08T12:00:00+08:00",
-               "data": {"survey_id": "pulse", "satisfaction": 3.5}}]
+    events = [
+        hire("E1"),
+        *week("E1", days=5),
+        *week("E2", days=3),
+        {
+            "id": "s1",
+            "type": "survey.response",
+            "employee_id": "E1",
+            "occurred_at": "2026-01-08T12:00:00+08:00",
+            "data": {"survey_id": "pulse", "satisfaction": 3.5},
+        },
+    ]
     run(session_factory, events, index)
-    employee = {"id": "E1", "hired_on": "2025-01-06", "timezone": "Asia/Shanghai",
-                "locale": "zh-CN", "manager_id": None, "hometown_city": None}
+    employee = {
+        "id": "E1",
+        "hired_on": "2025-01-06",
+        "timezone": "Asia/Shanghai",
+        "locale": "zh-CN",
+        "manager_id": None,
+        "hometown_city": None,
+    }
     facts: dict = {}
     state: dict = {}
     for e in parse_event_list(events):
         if e.employee_id == "E1":
-            raw = {"id": e.id, "type": e.type, "employee_id": e.employee_id,
-                   "occurred_at": e.occurred_at.isoformat(),
-                   "data": e.data.model_dump(mode="json", exclude_unset=True)}
+            raw = {
+                "id": e.id,
+                "type": e.type,
+                "employee_id": e.employee_id,
+                "occurred_at": e.occurred_at.isoformat(),
+                "data": e.data.model_dump(mode="json", exclude_unset=True),
+            }
             facts, state = fold(facts, state, employee, raw)
     with session_factory() as s:
         stored = s.get(Profile, "E1")
@@ -153,14 +215,30 @@ def test_a_batch_stores_the_profile_that_posting_one_by_one_would(session_factor
     def events(emp: str) -> list[dict]:
         at = "2026-01-08T09:00:00+08:00"
         return [
-            hire(emp, manager_id="M1"), *week(emp, days=3),
-            {"id": f"leave-{emp}", "type": "leave.taken", "employee_id": emp, "occurred_at": at,
-             "data": {"day": "2026-01-08"}},
+            hire(emp, manager_id="M1"),
+            *week(emp, days=3),
+            {
+                "id": f"leave-{emp}",
+                "type": "leave.taken",
+                "employee_id": emp,
+                "occurred_at": at,
+                "data": {"day": "2026-01-08"},
+            },
             *week(emp, MONDAY + timedelta(days=3), days=2, overtime=6.0),
-            {"id": f"course-{emp}", "type": "training.completed", "employee_id": emp,
-             "occurred_at": "2026-01-09T10:00:00+08:00", "data": {"course_id": "c1"}},
-            {"id": f"fb-{emp}", "type": "feedback.submitted", "employee_id": emp,
-             "occurred_at": "2026-01-10T10:00:00+08:00", "data": {"text": "busy week"}},
+            {
+                "id": f"course-{emp}",
+                "type": "training.completed",
+                "employee_id": emp,
+                "occurred_at": "2026-01-09T10:00:00+08:00",
+                "data": {"course_id": "c1"},
+            },
+            {
+                "id": f"fb-{emp}",
+                "type": "feedback.submitted",
+                "employee_id": emp,
+                "occurred_at": "2026-01-10T10:00:00+08:00",
+                "data": {"text": "busy week"},
+            },
         ]
 
     assert not index.rules_for("leave.taken") and not index.rules_for("feedback.submitted")
@@ -188,11 +266,21 @@ def test_an_invalid_event_stores_nothing(session_factory, index) -> None:
 
 def test_waiting_workflows_are_found_for_the_event(session_factory, index) -> None:
     with session_factory.begin() as s:
-        s.add(Wait(workflow_id="rule/x/E1", step_id="steps[1]", event_type="survey.response",
-                   employee_id="E1"))
-    survey = {"id": "s1", "type": "survey.response", "employee_id": "E1",
-              "occurred_at": "2026-01-08T12:00:00+08:00",
-              "data": {"survey_id": "pulse", "satisfaction": 4}}
+        s.add(
+            Wait(
+                workflow_id="rule/x/E1",
+                step_id="steps[1]",
+                event_type="survey.response",
+                employee_id="E1",
+            )
+        )
+    survey = {
+        "id": "s1",
+        "type": "survey.response",
+        "employee_id": "E1",
+        "occurred_at": "2026-01-08T12:00:00+08:00",
+        "data": {"survey_id": "pulse", "satisfaction": 4},
+    }
     other = {**survey, "id": "s2", "employee_id": "E2"}
     out = run(session_factory, [survey, other, day("E1", MONDAY)], index)
     assert [o.waiting for o in out] == [["rule/x/E1"], [], []]
@@ -229,8 +317,9 @@ def test_a_batch_of_500_is_stored_in_a_handful_of_statements(session_factory, in
     # Speed itself is measured by benchmarks/bench_ingest.py; here, the shape: never one
     # statement per event.
     def batch(prefix: str) -> list[dict]:
-        return [day(f"E{n % 100}", MONDAY + timedelta(days=n // 100), prefix=prefix)
-                for n in range(500)]
+        return [
+            day(f"E{n % 100}", MONDAY + timedelta(days=n // 100), prefix=prefix) for n in range(500)
+        ]
 
     run(session_factory, batch("warm"), index)  # profiles exist, as in steady state
     events = parse_event_list(batch("real"))

@@ -14,8 +14,13 @@ from wendu.scorers.features import company_columns
 from wendu.scorers.synth import generate
 from wendu.store.profile import fold
 
-EMP = {"id": "E1", "timezone": "Asia/Shanghai", "hired_on": "2024-03-04", "locale": "en",
-       "manager_id": "M1"}
+EMP = {
+    "id": "E1",
+    "timezone": "Asia/Shanghai",
+    "hired_on": "2024-03-04",
+    "locale": "en",
+    "manager_id": "M1",
+}
 START = date(2026, 1, 5)  # a Monday
 
 
@@ -24,21 +29,39 @@ def at(day: date, hour: int = 10) -> str:
 
 
 def attendance(day: date, overtime: float) -> dict:
-    return {"id": f"a-{day}", "type": "attendance.day_closed", "employee_id": "E1",
-            "occurred_at": at(day, 22),
-            "data": {"day": day.isoformat(), "clock_in": f"{day}T09:00:00+08:00",
-                     "clock_out": f"{day}T19:00:00+08:00", "overtime_hours": overtime}}
+    return {
+        "id": f"a-{day}",
+        "type": "attendance.day_closed",
+        "employee_id": "E1",
+        "occurred_at": at(day, 22),
+        "data": {
+            "day": day.isoformat(),
+            "clock_in": f"{day}T09:00:00+08:00",
+            "clock_out": f"{day}T19:00:00+08:00",
+            "overtime_hours": overtime,
+        },
+    }
 
 
 def employee(etype: str, day: date, **data) -> dict:
-    return {"id": f"{etype}-{day}-{sorted(data)}", "type": etype, "employee_id": "E1",
-            "occurred_at": at(day), "data": data}
+    return {
+        "id": f"{etype}-{day}-{sorted(data)}",
+        "type": etype,
+        "employee_id": "E1",
+        "occurred_at": at(day),
+        "data": data,
+    }
 
 
 def leave(day: date, days: float | None = None, reported: date | None = None) -> dict:
     data = {"day": day.isoformat(), **({} if days is None else {"days": days})}
-    return {"id": f"l-{day}-{days}", "type": "leave.taken", "employee_id": "E1",
-            "occurred_at": at(reported or day, 9), "data": data}
+    return {
+        "id": f"l-{day}-{days}",
+        "type": "leave.taken",
+        "employee_id": "E1",
+        "occurred_at": at(reported or day, 9),
+        "data": data,
+    }
 
 
 def fold_all(events: list[dict]) -> tuple[dict, dict]:
@@ -51,17 +74,32 @@ def fold_all(events: list[dict]) -> tuple[dict, dict]:
 
 def weeks_of(hours_per_week: list[float], start: date = START) -> list[dict]:
     """One attendance event per day, each week's hours spread evenly over its 7 days."""
-    return [attendance(start + timedelta(days=7 * w + d), h / 7)
-            for w, h in enumerate(hours_per_week) for d in range(7)]
+    return [
+        attendance(start + timedelta(days=7 * w + d), h / 7)
+        for w, h in enumerate(hours_per_week)
+        for d in range(7)
+    ]
 
 
 # --- pay, commute, level, promotion ------------------------------------------------------
 
 
 def test_employee_events_give_pay_ratio_commute_level_and_promotion_but_not_pay() -> None:
-    facts, state = fold_all([employee("employee.hired", START, name="Li", hired_on="2026-01-05",
-                                      monthly_pay=12000, pay_band_median=10000, commute_km=23.5,
-                                      level=3, last_promoted_on="2025-07-01")])
+    facts, state = fold_all(
+        [
+            employee(
+                "employee.hired",
+                START,
+                name="Li",
+                hired_on="2026-01-05",
+                monthly_pay=12000,
+                pay_band_median=10000,
+                commute_km=23.5,
+                level=3,
+                last_promoted_on="2025-07-01",
+            )
+        ]
+    )
     assert facts["pay_ratio"] == 1.2
     assert (facts["commute_km"], facts["level"]) == (23.5, 3)
     assert facts["last_promoted_on"] == "2025-07-01"
@@ -72,12 +110,24 @@ def test_employee_events_give_pay_ratio_commute_level_and_promotion_but_not_pay(
 
 
 def test_an_update_changes_only_what_it_sends_and_a_late_older_one_changes_nothing() -> None:
-    hired = employee("employee.hired", START, name="Li", hired_on="2026-01-05",
-                     monthly_pay=9000, pay_band_median=10000, commute_km=5.0)
-    raise_ = employee("employee.updated", START + timedelta(days=90), monthly_pay=11000,
-                      last_promoted_on=date(2026, 4, 1))
-    stale = employee("employee.updated", START + timedelta(days=30), monthly_pay=9500,
-                     commute_km=8.0)
+    hired = employee(
+        "employee.hired",
+        START,
+        name="Li",
+        hired_on="2026-01-05",
+        monthly_pay=9000,
+        pay_band_median=10000,
+        commute_km=5.0,
+    )
+    raise_ = employee(
+        "employee.updated",
+        START + timedelta(days=90),
+        monthly_pay=11000,
+        last_promoted_on=date(2026, 4, 1),
+    )
+    stale = employee(
+        "employee.updated", START + timedelta(days=30), monthly_pay=9500, commute_km=8.0
+    )
     facts, _ = fold_all([hired, raise_, stale])
     assert facts["pay_ratio"] == 1.1  # the raise stands, the older report arrived too late
     assert facts["commute_km"] == 8.0  # nothing newer said otherwise
@@ -117,7 +167,8 @@ def test_manager_changes_count_changes_of_the_past_year_and_prune_older_ones() -
     facts, state = fold_all([*events, update])
     assert facts["manager_changes_1y"] == 1
     assert [m["at"][:10] for m in state["managers"]] == [
-        (START + timedelta(days=d)).isoformat() for d in (40, 60, 200)]
+        (START + timedelta(days=d)).isoformat() for d in (40, 60, 200)
+    ]
 
     shuffled = events[:]
     random.Random(3).shuffle(shuffled)
@@ -147,8 +198,9 @@ def test_with_fewer_than_eight_weeks_the_baseline_is_unknown() -> None:
 
 def test_a_week_without_reports_counts_as_no_overtime() -> None:
     events = weeks_of([7.0] * 12)
-    gap = [e for e in events if not 14 <= (date.fromisoformat(e["data"]["day"]) - START).days
-           < 21]  # the third week is never reported
+    gap = [
+        e for e in events if not 14 <= (date.fromisoformat(e["data"]["day"]) - START).days < 21
+    ]  # the third week is never reported
     facts, _ = fold_all(gap)
     # Baseline: 7 of the 8 earlier weeks at 7 h, one at 0 -> 6.125 h; the recent ones 7 h.
     assert facts["overtime_vs_own_baseline"] == pytest.approx(7.0 - 6.125)
@@ -185,8 +237,12 @@ def test_weekly_facts_match_the_training_definitions_of_the_generated_company() 
     calm = np.flatnonzero(company.drivers["crunch_weeks"] == 0)[:2]
     for i in [*crunch, *calm]:
         facts, _ = fold_all(weeks_of([float(h) for h in company.overtime[i]]))
-        for name in ("overtime_vs_own_baseline", "overtime_streak_weeks",
-                     "overtime_hours_28d", "overtime_hours_7d"):
+        for name in (
+            "overtime_vs_own_baseline",
+            "overtime_streak_weeks",
+            "overtime_hours_28d",
+            "overtime_hours_7d",
+        ):
             assert facts[name] == pytest.approx(float(columns[name][i]), abs=1e-3), (i, name)
 
 
