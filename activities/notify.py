@@ -46,6 +46,8 @@ from temporalio.exceptions import ApplicationError
 from wendu.activities.people import Person, Resolution, resolve_ids, resolve_roles
 from wendu.activities.render import TemplateRenderer
 from wendu.channels.registry import ChannelError, ChannelRegistry, OutgoingMessage
+from wendu.rules.expressions import evaluate
+from wendu.rules.plan import TemplateLookup
 from wendu.rules.policy import local_date, parse_instant
 from wendu.store.db import transaction
 from wendu.store.models import Employee, Notification, NotificationCount, Task, utcnow
@@ -125,6 +127,8 @@ class Notifier:
 
     @activity.defn(name=NOTIFY)
     async def notify(self, inp: NotifyInput) -> NotifyResult:
+        if inp.template_from is not None:
+            inp = inp.model_copy(update={"template": chosen_template(inp), "template_from": None})
         return await self._deliver_all(inp, capped=not inp.urgent)
 
     @activity.defn(name=NOTIFY_TASK)
@@ -502,3 +506,25 @@ class Notifier:
                 row.attempts = (row.attempts or 0) + 1
                 if status == "delivered":
                     row.sent_at = utcnow()
+
+
+def pick_template(lookup: TemplateLookup, context: dict[str, Any]) -> str:
+    """The template a table picks for the step's key in a rule context; ValueError names
+    what went wrong (the key failed, or the table has no entry for its value)."""
+    try:
+        key = evaluate(lookup.key.source, context)
+    except Exception as exc:  # noqa: BLE001 - the rule's mistake, said in its words
+        raise ValueError(f"template key `{lookup.key.source}`: {exc}") from exc
+    chosen = lookup.choices.get(str(key)) if key is not None else None
+    if chosen is None:
+        raise ValueError(f"table '{lookup.table}' has no template for {key!r}")
+    return chosen
+
+
+def chosen_template(inp: NotifyInput) -> str:
+    assert inp.template_from is not None
+    try:
+        return pick_template(inp.template_from, inp.context)
+    except ValueError as exc:  # not a reason to retry: the rule must change
+        raise ApplicationError(f"{inp.step_id}: {exc}", type="RuleError",
+                               non_retryable=True) from exc

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from wendu.activities.notify import pick_template
 from wendu.activities.people import resolve_roles
 from wendu.activities.render import TemplateProblem, get_renderer
 from wendu.decide import decide
@@ -158,17 +159,12 @@ def _notify_steps(steps: list[Any], ctx: dict[str, Any], out: DryRun) -> Iterato
 
 def _template_of(step: NotifyStep, ctx: dict[str, Any]) -> tuple[str, str | None]:
     """The template the step sends: named, or picked from a table as the workflow does."""
-    lookup = step.template_from
-    if lookup is None:
+    if step.template_from is None:
         return step.template, None
     try:
-        key = evaluate(lookup.key.source, ctx)
-    except Exception as exc:  # noqa: BLE001 - shown to the author, like a rule error
-        return "", f"template key `{lookup.key.source}`: {exc}"
-    chosen = lookup.choices.get(str(key))
-    if chosen is None:
-        return "", f"table '{lookup.table}' has no template for {key!r}"
-    return chosen, None
+        return pick_template(step.template_from, ctx), None
+    except ValueError as exc:
+        return "", str(exc)
 
 
 def _now_iso() -> str:

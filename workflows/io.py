@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from wendu.rules.plan import AssignTaskStep, Plan
+from wendu.rules.plan import AssignTaskStep, Plan, TemplateLookup
 
 # Activity names (the activities register under these).
 EVALUATE = "wendu.evaluate"  # local activity: expressions and text templates over the context
@@ -101,6 +101,8 @@ class NotifyInput(BaseModel):
     # The step's `once_per` period: the delivery key is then the template's, per person and
     # period, so another firing (or rule) sending it in the same period reaches nobody twice.
     once_per: str | None = None
+    # `template: {from: <table>, key: ...}`: the activity picks the template (then "").
+    template_from: TemplateLookup | None = None
 
 
 class ReachInput(BaseModel):

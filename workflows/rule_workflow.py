@@ -228,25 +228,13 @@ class RuleWorkflow:
         )
         self._vars[step.bind] = result.model_dump(mode="json")
 
-    async def _template(self, step: NotifyStep) -> str:
-        lookup = step.template_from
-        if lookup is None:
-            return step.template
-        key = (await self._evaluate(step, {"key": lookup.key.source})).values["key"]
-        chosen = lookup.choices.get(str(key)) if key is not None else None
-        if chosen is None:
-            raise ApplicationError(
-                f"{step.at or step.id}: table '{lookup.table}' has no template for {key!r}",
-                type="RuleError", non_retryable=True,
-            )
-        return chosen
-
     async def _notify(self, step: NotifyStep) -> None:
         inp = NotifyInput(
             workflow_id=self._id,
             step_id=step.id,
             rule_id=self._inp.plan.rule_id,
-            template=await self._template(step),
+            template=step.template,
+            template_from=step.template_from,
             channels=step.channels,
             roles=[r.role for r in step.to],
             subject_employee_id=self._inp.firing.employee_id,

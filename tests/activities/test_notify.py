@@ -182,3 +182,17 @@ async def test_a_message_for_a_task_finished_meanwhile_is_not_sent(store, sc):
     result = await ActivityEnvironment().run(notifier.notify_task, held)
     assert result.deliveries == []
     assert _rows(store) == []
+
+
+def test_a_table_picks_its_template_and_names_a_value_it_lacks():
+    from wendu.activities.notify import pick_template
+    from wendu.rules.plan import Expr, TemplateLookup
+
+    lookup = TemplateLookup(table="guides", key=Expr(source="score.intent.label"),
+                            choices={"payroll": "guide_payroll"})
+    ctx = {"score": {"intent": {"label": "payroll"}}, "vars": {}}
+    assert pick_template(lookup, ctx) == "guide_payroll"
+    with pytest.raises(ValueError, match="table 'guides' has no template for 'training'"):
+        pick_template(lookup, {"score": {"intent": {"label": "training"}}, "vars": {}})
+    with pytest.raises(ValueError, match="template key `score.intent.label`"):
+        pick_template(lookup, {"vars": {}})
