@@ -22,6 +22,7 @@ from wendu.activities.score_inputs import (
     with_team_overtime,
     without_quotes,
 )
+from wendu.rules.expressions import evaluate
 from wendu.scorers.registry import ScorerRegistry
 from wendu.store.db import transaction
 from wendu.store.models import Outcome, ScoreRecord, Wait
@@ -54,13 +55,14 @@ class OutcomeActivities:
     @activity.defn(name=RECORD_OUTCOME)
     async def record_outcome(self, inp: RecordInput) -> bool:
         """True when stored now, False when an earlier attempt already stored it."""
+        value = inp.value if inp.expression is None else _number(inp)
         row = Outcome(
             rule_id=inp.rule_id,
             workflow_id=inp.workflow_id,
             step_id=inp.step_id,
             employee_id=inp.employee_id,
             metric=inp.metric,
-            value=inp.value,
+            value=value,
         )
         return await asyncio.to_thread(_insert_once, self.session_factory, row)
 
@@ -171,3 +173,17 @@ class ScoreActivities:
                     ScoreRecord.workflow_id == inp.workflow_id, ScoreRecord.step_id == inp.step_id
                 )
             )
+
+
+def _number(inp: RecordInput) -> float:
+    """The value of a record step's expression; a rule error (never retried) otherwise."""
+    assert inp.expression is not None
+    try:
+        raw = evaluate(inp.expression, inp.context or {})
+    except Exception as exc:  # noqa: BLE001 - the rule's mistake, said where it is written
+        raise ApplicationError(f"{inp.at}: {exc}", type="RuleError", non_retryable=True) from exc
+    try:
+        return float(raw)
+    except (TypeError, ValueError):
+        raise ApplicationError(f"{inp.at}: record {inp.metric}: {raw!r} is not a number",
+                               type="RuleError", non_retryable=True) from None

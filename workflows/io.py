@@ -173,7 +173,12 @@ class RecordInput(BaseModel):
     rule_id: str
     employee_id: str | None
     metric: str
-    value: float
+    value: float | None = None
+    # Or the step's expression, evaluated by the activity in `context` (one local activity
+    # for the whole step); `at` is where the step is written, for a value that is no number.
+    expression: str | None = None
+    context: dict[str, Any] | None = None
+    at: str = ""
 
 
 class TaskInput(BaseModel):

@@ -68,7 +68,8 @@ with workflow.unsafe.imports_passed_through():
         event_matches,
     )
 
-# The patch id of `record` as a local activity: workflows recorded before ran a normal one.
+# The patch id of `record` as one local activity: workflows recorded before evaluated the
+# value first and stored it with a normal activity.
 RECORD_LOCAL_PATCH = "record-local"
 SCORE_TIMEOUT = timedelta(minutes=1)
 SCORE_RETRY = RetryPolicy(
@@ -371,6 +372,30 @@ class RuleWorkflow:
         return await event_matches(step.match.source, {**self._ctx, "event": event}, step.id)
 
     async def _record(self, step: RecordStep) -> None:
+        record = RecordInput(
+            workflow_id=self._id,
+            step_id=step.id,
+            rule_id=self._inp.plan.rule_id,
+            employee_id=self._inp.firing.employee_id,
+            metric=step.metric,
+        )
+        if workflow.patched(RECORD_LOCAL_PATCH):
+            # One idempotent row, its value read in the same local activity: no evaluation
+            # round trip and no activity task on the server.
+            try:
+                await workflow.execute_local_activity(
+                    RECORD_OUTCOME,
+                    record.model_copy(update={"expression": step.value.source,
+                                              "context": self._ctx, "at": step.at or step.id}),
+                    start_to_close_timeout=STORE_TIMEOUT, retry_policy=STORE_RETRY)
+            except ActivityError as err:
+                # The rule's own mistake fails the rule with it, as an evaluation does.
+                if isinstance(err.cause, ApplicationError) and err.cause.type == "RuleError":
+                    raise ApplicationError(err.cause.message, type="RuleError",
+                                           non_retryable=True) from err
+                raise
+            return
+        # Workflows recorded before the patch: evaluate, then a normal activity.
         raw = (await self._evaluate(step, {"value": step.value.source})).values["value"]
         try:
             value = float(raw)
@@ -380,20 +405,9 @@ class RuleWorkflow:
                 type="RuleError",
                 non_retryable=True,
             ) from None
-        record = RecordInput(
-            workflow_id=self._id,
-            step_id=step.id,
-            rule_id=self._inp.plan.rule_id,
-            employee_id=self._inp.firing.employee_id,
-            metric=step.metric,
-            value=value,
-        )
-        # One idempotent row: a local activity, run in the workflow task that reached it,
-        # costs the server no activity task (workflows recorded before keep the old call).
-        run = (workflow.execute_local_activity if workflow.patched(RECORD_LOCAL_PATCH)
-               else workflow.execute_activity)
-        await run(RECORD_OUTCOME, record, start_to_close_timeout=STORE_TIMEOUT,
-                  retry_policy=STORE_RETRY)
+        await workflow.execute_activity(
+            RECORD_OUTCOME, record.model_copy(update={"value": value}),
+            start_to_close_timeout=STORE_TIMEOUT, retry_policy=STORE_RETRY)
 
 
 @workflow.defn(name="ScanWorkflow")

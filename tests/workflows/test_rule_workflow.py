@@ -128,3 +128,30 @@ async def test_expression_error_fails_the_rule_with_its_location(
     cause = raised.value.cause
     assert cause.type == "RuleError"
     assert cause.message.startswith("rules/broken.yaml:7:9: x: cannot evaluate")
+
+
+async def test_a_record_value_that_is_no_number_fails_the_rule_where_it_is_written(
+    env: WorkflowEnvironment, worker, settings, session_factory, sc
+):
+    bad = sc.plan(
+        "counting",
+        [
+            {
+                "kind": "record",
+                "id": "steps[0]",
+                "at": "rules/counting.yaml:9:5",
+                "metric": "late",
+                "value": {"source": "'many'"},
+            }
+        ],
+    )
+    with pytest.raises(WorkflowFailureError) as raised:
+        await env.client.execute_workflow(
+            RuleWorkflow.run, sc.rule_input(bad), id=_wid("counting"),
+            task_queue=settings.task_queue,
+        )
+    cause = raised.value.cause
+    assert cause.type == "RuleError"
+    assert cause.message == "rules/counting.yaml:9:5: record late: 'many' is not a number"
+    with session_factory() as session:
+        assert session.scalars(select(Outcome)).all() == []
