@@ -5,7 +5,7 @@ rule (one notify to the in-app inbox), and per round ingests fresh events so tha
 are pending, then starts them as the API's starter does (`start_firings`) and times until
 Temporal reports all N RuleWorkflows completed. The workers are `wendu worker --processes K`,
 a real OS process tree. The baseline, on the same server in the same run: N one-activity
-workflows with a trivial activity (no database, no templates, no sandbox), started and
+workflows with a trivial activity (`rawflow.py`: no database, no templates), started and
 completed as fast as the server and one in-process worker allow.
 """
 
@@ -23,17 +23,16 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from rawflow import raw_rate
 from sqlalchemy import func, select, text
-from temporalio import activity, workflow
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from wendu.devserver import DevServer
 from wendu.event_models import parse_event_list
-from wendu.firing import CONCURRENCY, start_firings
+from wendu.firing import start_firings
 from wendu.ingest import firing_ids, ingest
 from wendu.rules.matcher import RuleIndex
 from wendu.rules.ruleset import load_ruleset
@@ -55,20 +54,6 @@ steps:
 """
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 ROUND_SECONDS = 180.0  # a round that has not finished by then is reported as such
-
-
-@activity.defn
-async def noop(n: int) -> int:
-    return n
-
-
-@workflow.defn
-class OneActivity:
-    @workflow.run
-    async def run(self, n: int) -> int:
-        return await workflow.execute_activity(
-            noop, n, start_to_close_timeout=timedelta(seconds=30)
-        )
 
 
 def events_for(prefix: str, n: int) -> list[dict]:
@@ -197,27 +182,6 @@ async def wendu_round(k: int, n: int, ctx: dict) -> float | None:
     return elapsed
 
 
-async def baseline(client: Client, n: int) -> float | None:
-    queue = f"bench-raw-{uuid.uuid4().hex[:6]}"
-    gate = asyncio.Semaphore(CONCURRENCY)  # the same bound as Wendu's starts
-
-    async def start(i: int) -> None:
-        async with gate:
-            await client.start_workflow(OneActivity.run, i, id=f"raw/{queue}/{i}", task_queue=queue)
-
-    async with Worker(
-        client,
-        task_queue=queue,
-        workflows=[OneActivity],
-        activities=[noop],
-        workflow_runner=UnsandboxedWorkflowRunner(),
-    ):
-        query = f'WorkflowType = "OneActivity" AND TaskQueue = "{queue}"'
-        t0 = time.perf_counter()
-        await asyncio.gather(*(start(i) for i in range(n)))
-        return await wait_completed(client, query, n, t0)
-
-
 def database(kind: str, tmp: Path) -> tuple[str, str | None]:
     if kind == "sqlite":
         return f"sqlite:///{tmp / 'wendu.db'}", None
@@ -266,7 +230,7 @@ async def run(n: int, ks: list[int], kind: str) -> None:
                 f"Wendu database: {kind}, {os.cpu_count()} CPUs"
             )
             rows = [
-                ("baseline: one trivial activity, in-process worker", await baseline(client, n))
+                ("baseline: one trivial activity, in-process worker", await raw_rate(client, n))
             ]
             for k in ks:
                 rows.append(
