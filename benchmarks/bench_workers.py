@@ -230,7 +230,9 @@ async def run(n: int, ks: list[int], kind: str) -> None:
                 f"Wendu database: {kind}, {os.cpu_count()} CPUs"
             )
             rows = [
-                ("baseline: one trivial activity, in-process worker", await raw_rate(client, n))
+                # Seconds, like the rounds: n workflows at the raw rate.
+                ("baseline: one trivial activity, in-process worker",
+                 n / await raw_rate(client, n))
             ]
             for k in ks:
                 rows.append(
