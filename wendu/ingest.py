@@ -1,9 +1,11 @@
 """Ingestion: a batch of validated events -> stored events, employees, profiles and firings.
 
 Everything happens in the caller's transaction, so a batch is stored whole or not at all.
-The workflow starts and the signals to waiting workflows happen after the commit
-(`wendu.firing`): a firing row is written `pending` first and only marked `started` once
-Temporal has it, so a crash between the two loses nothing (the reconciler starts it again).
+Whether a rule fires is decided here, batch by batch (`wendu.decide`: fast scores, then the
+match). The workflow starts and the signals to waiting workflows happen after the commit, in
+the API's background starter (`wendu.starter`, `wendu.firing`): a firing row is written
+`pending` first and only marked `started` once Temporal has it, so a crash between the two
+loses nothing (the reconciler starts it again).
 
 The work is batch-shaped: one INSERT for the events (which also settles duplicates, even
 against a concurrent request), one SELECT each for employees, profile states, stored firings
