@@ -5,6 +5,7 @@
     python tests/workflows/make_histories.py task_snoozed  # only the snoozed task
     python tests/workflows/make_histories.py score_args    # only the score step's `with:`
     python tests/workflows/make_histories.py task_quiet_hours  # only the task held by night
+    python tests/workflows/make_histories.py decided  # only the rule decided at ingest
 
 Runs representative workflows on the time-skipping test server with a throwaway SQLite store
 and saves each history to histories/<name>.json. Re-record only when a change is *meant* to
@@ -227,6 +228,31 @@ async def record_score_args(env: WorkflowEnvironment, queue: str) -> None:
     await _save("rule_score_args", env.client.get_workflow_handle(wid))
 
 
+async def record_decided(env: WorkflowEnvironment, queue: str) -> None:
+    """A rule decided at ingest: its fast score in the context, a set of literals, the
+    template picked from a table, and the outcome recorded in one local activity."""
+    wid = "rule/needs-guide/E1"
+    plan = sc.plan("needs-guide", [
+        {"kind": "set", "id": "steps[0]", "values": {"link": {"source": "'https://hr'"}},
+         "literals": {"link": "https://hr"}},
+        {"kind": "score", "id": "steps[1]", "scorer": "intent", "bind": "intent"},
+        {"kind": "notify", "id": "steps[2]", "to": [{"role": "employee"}],
+         "channels": ["inapp"], "template": "", "once_per": "week", "bind": "guide",
+         "template_from": {"table": "guides", "key": {"source": "score.intent.label"},
+                           "choices": {"payroll": "notice"}}},
+        {"kind": "record", "id": "steps[3]", "metric": "guides_pushed",
+         "value": {"source": "1 if guide.sent else 0"}},
+    ], event="chat.message").model_copy(update={"tables": {"guides": {"payroll": "notice"}},
+                                                "fast_scores": ["intent"]})
+    inp = sc.rule_input(plan)
+    score = {"intent": {"value": 0.93, "label": "payroll", "model_version": "builtin-test",
+                        "factors": [{"name": "工资", "value": "payroll", "contribution": 2.1,
+                                     "direction": "increases"}]}}
+    inp = inp.model_copy(update={"context": {**inp.context, "score": score}})
+    await env.client.execute_workflow(RuleWorkflow.run, inp, id=wid, task_queue=queue)
+    await _save("rule_decided_at_ingest", env.client.get_workflow_handle(wid))
+
+
 async def main() -> None:
     only_policy = sys.argv[1:] == ["policy"]
     sc.HISTORIES_DIR.mkdir(exist_ok=True)
@@ -251,6 +277,8 @@ async def main() -> None:
                 await record_score_args(env, settings.task_queue)
             elif sys.argv[1:] == ["task_quiet_hours"]:
                 await record_task_quiet_hours(env, settings.task_queue)
+            elif sys.argv[1:] == ["decided"]:
+                await record_decided(env, settings.task_queue)
             else:
                 if not only_policy:
                     await record(env, settings.task_queue)
