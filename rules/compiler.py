@@ -15,8 +15,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from jinja2 import TemplateError, nodes
-
 from wendu.rules import plan as p
 from wendu.rules.catalog import (
     CHANNELS,
@@ -33,12 +31,13 @@ from wendu.rules.doc import RuleDoc, parse_doc, step_kind
 from wendu.rules.durations import DurationError, cron_problem, parse_duration, timezone_problem
 from wendu.rules.errors import RuleError, RuleErrors, sorted_problems, suggest
 from wendu.rules.expressions import (
+    NOT_LITERAL,
     Obj,
     Scope,
     check_expression,
     check_template,
     fields_read,
-    make_environment,
+    literal_value,
     template_names,
 )
 from wendu.rules.loader import LoadedDoc, Loc, load
@@ -76,33 +75,6 @@ SCHEDULE = Obj("schedule", {"fire_time": None})
 _SCORE_FIELDS = dict.fromkeys(("value", "label", "factors", "model_version"))
 _TASK_OUTCOME_FIELDS = dict.fromkeys(("status", "actor_id", "comment", "escalation_level"))
 _NOTIFY_RESULT_FIELDS = dict.fromkeys(("sent", "failed", "repeated"))
-
-
-_NOT_LITERAL = object()
-_LITERAL_ENV = make_environment()
-_LITERAL_NODES = (nodes.Const, nodes.List, nodes.Tuple, nodes.Dict, nodes.Pair, nodes.Expr,
-                  nodes.Template, nodes.Output)
-
-
-def literal_value(src: str) -> Any:
-    """The value of an expression made of literals only, else _NOT_LITERAL."""
-    try:
-        ast = _LITERAL_ENV.parse("{{ " + src + " }}")
-    except TemplateError:
-        return _NOT_LITERAL
-    output = ast.body[0] if len(ast.body) == 1 else None
-    if not isinstance(output, nodes.Output) or len(output.nodes) != 1:
-        return _NOT_LITERAL
-    node = output.nodes[0]
-    if not all(isinstance(n, _LITERAL_NODES) for n in node.find_all(nodes.Node)) or not \
-            isinstance(node, _LITERAL_NODES):
-        return _NOT_LITERAL
-    try:
-        value = node.as_const()
-    except nodes.Impossible:
-        return _NOT_LITERAL
-    # Only JSON values: the plan travels through workflow history as JSON.
-    return list(value) if isinstance(value, tuple) else value
 
 
 def fast_scores_obj(event_type: EventType) -> Obj:
@@ -379,7 +351,7 @@ class _Compiler:
             values[key] = self.expr((*loc, "set", key), src, scope)
             after = self.bound(after, (*loc, "set", key), key, None, what="a 'set' name")
         literals = {key: literal_value(e.source) for key, e in values.items()}
-        known = None if any(v is _NOT_LITERAL for v in literals.values()) else literals
+        known = None if any(v is NOT_LITERAL for v in literals.values()) else literals
         return p.SetStep(values=values, literals=known, **common), after
 
     def _if(self, doc: Any, loc: Loc, ident: str, scope: Scope, common: dict) -> Any:

@@ -25,10 +25,12 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from wendu.rules.durations import iso_week, to_date
 from wendu.rules.errors import suggest
 from wendu.rules.exprtokens import (
+    NOT_LITERAL,
     Error,
     Tokens,
     attribute_chain,
     descendants,
+    literal_of,
     locate,
     locate_after,
     normalize,
@@ -234,6 +236,13 @@ def _undeclared(ast: nodes.Template, below: list[nodes.Node] | None = None) -> s
         names = {n.name for n in below if isinstance(n, nodes.Name) and n.ctx == "load"}
         return names - set(ENV.globals)
     return meta.find_undeclared_variables(ast)
+
+
+def literal_value(src: str) -> Any:
+    """The value of an expression made of literals only (`'https://...'`, `0.5`, `[1, 2]`),
+    else NOT_LITERAL; read from the parse the check already made."""
+    _, ast, error = _parsed(normalize("{{ " + src + " }}"))
+    return NOT_LITERAL if ast is None or error is not None else literal_of(ast)
 
 
 @lru_cache(maxsize=4096)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from jinja2 import Environment, TemplateSyntaxError, nodes
 from jinja2.lexer import TokenStream
@@ -171,3 +172,23 @@ def attribute_chain(node: nodes.Node) -> list[str] | None:
             return None
         node = node.node
     return [node.name, *reversed(parts)] if isinstance(node, nodes.Name) else None
+
+
+NOT_LITERAL = object()
+_LITERAL_NODES = (nodes.Const, nodes.List, nodes.Tuple, nodes.Dict, nodes.Pair, nodes.Neg,
+                  nodes.Pos, nodes.Output, nodes.Template)
+
+
+def literal_of(ast: nodes.Template) -> Any:
+    """The value of `{{ literal }}` (strings, numbers, lists, mappings), else NOT_LITERAL."""
+    output = ast.body[0] if len(ast.body) == 1 else None
+    if not isinstance(output, nodes.Output) or len(output.nodes) != 1:
+        return NOT_LITERAL
+    if not all(isinstance(n, _LITERAL_NODES) for n in descendants(output)):
+        return NOT_LITERAL
+    try:
+        value = output.nodes[0].as_const()
+    except nodes.Impossible:
+        return NOT_LITERAL
+    # Only JSON values: a plan travels through workflow history as JSON.
+    return list(value) if isinstance(value, tuple) else value

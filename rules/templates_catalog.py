@@ -16,7 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, TemplateError, nodes
+from jinja2 import FileSystemLoader
 
 import wendu.templates
 from wendu.rules.catalog import CHANNELS
@@ -25,6 +25,7 @@ from wendu.rules.expressions import (
     Obj,
     Scope,
     check_template,
+    fields_read,
     flat_context,
     make_environment,
 )
@@ -64,25 +65,6 @@ def task_message_scope(rule_scope: Scope) -> Scope:
     return Scope(
         {**kept, "task": TASK, "recipient": RECIPIENT}, dict.fromkeys(dropped, _MESSAGE_ONLY)
     )
-
-
-def fields_of(src: str, root: str) -> set[str]:
-    """`x` for every `<root>.x` (or `<root>['x']`) a template reads; empty if it does not parse."""
-    try:
-        ast = _PARSER.parse(src)
-    except TemplateError:
-        return set()
-    found: set[str] = set()
-    for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
-        if isinstance(node.node, nodes.Name) and node.node.name == root:
-            if isinstance(node, nodes.Getattr):
-                found.add(node.attr)
-            elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
-                found.add(node.arg.value)
-    return found
-
-
-_PARSER = make_environment()
 
 
 def locale_for(locale: str | None) -> str:
@@ -162,7 +144,7 @@ class TemplateCatalog:
         folder = self.path / name
         found: set[str] = set()
         for file in sorted(folder.glob("*.j2")) if folder.is_dir() else []:
-            found |= fields_of(self._source(file) or "", root)
+            found |= fields_read(self._source(file) or "", root, template=True)
         return found
 
     def _source(self, file: Path) -> str | None:

@@ -117,3 +117,7 @@ def test_a_set_of_literals_is_bound_without_evaluation_and_others_are_not():
     literal = compile_text(GUIDE_RULE.replace(", intent: score.intent", ", limit: 0.5"),
                            "r.yaml")
     assert literal.steps[0].literals == {"service_url": "https://hr.example.com", "limit": 0.5}
+    negative = compile_text(GUIDE_RULE.replace(", intent: score.intent", ", low: -0.2"), "r.yaml")
+    assert negative.steps[0].literals == {"service_url": "https://hr.example.com", "low": -0.2}
+    sum_ = compile_text(GUIDE_RULE.replace(", intent: score.intent", ", two: 1 + 1"), "r.yaml")
+    assert sum_.steps[0].literals is None  # arithmetic is evaluated, like any expression
