@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -102,8 +102,7 @@ def warm_up_scorers(scorers: Any) -> threading.Thread:
 
 def fast_scores_needed(index: Any, event_type: str) -> list[str]:
     """The fast scorers the enabled rules of `event_type` read."""
-    rules = index.rules_for(event_type) if index is not None else []
-    return sorted({name for plan in rules for name in getattr(plan, "fast_scores", ())})
+    return sorted({name for plan in index.rules_for(event_type) for name in plan.fast_scores})
 
 
 def decide(
@@ -137,29 +136,20 @@ def decide(
             result.errors.append(MatchError(f"score.{name}", "the scorer could not read this "
                                             "event; rules reading it were not evaluated"))
         if scorers is not None and result.matches:
-            _explain(scorers, items[i][1], _fired_scores(result.matches))
-            _show_scores(items[i][1], result.matches)
+            _keep_deciding_scores(scorers, items[i][1], result.matches)
     return results
 
 
-def _show_scores(ctx: dict[str, Any], matches: Iterable[Any]) -> None:
-    # The "why" of a message names the facts that decided it; a fast score is one of them.
+def _keep_deciding_scores(scorers: FastScorers, ctx: dict[str, Any], matches: list[Any]) -> None:
+    """The scores that made these matches, explained (phrases, factors) for the firing's
+    context and named in each match's facts: the "why" of a message shows what decided it."""
     scores = ctx.get("score") or {}
+    for name in sorted({n for m in matches for n in m.plan.fast_scores if n in scores}):
+        explained = scorers.explain(name, ctx)
+        if explained is not None:
+            scores[name] = explained
     for match in matches:
-        for name in getattr(match.plan, "fast_scores", ()):
+        for name in match.plan.fast_scores:
             if name in scores:
                 match.values[f"score.{name}.label"] = scores[name].get("label")
                 match.values[f"score.{name}.value"] = scores[name].get("value")
-
-
-def _fired_scores(matches: Iterable[Any]) -> list[str]:
-    return sorted({name for m in matches for name in getattr(m.plan, "fast_scores", ())})
-
-
-def _explain(scorers: FastScorers, ctx: dict[str, Any], names: list[str]) -> None:
-    scores = ctx.get("score") or {}
-    for name in names:
-        if name in scores:
-            explained = scorers.explain(name, ctx)
-            if explained is not None:
-                scores[name] = explained

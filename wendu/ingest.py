@@ -87,24 +87,6 @@ class _Ev:
         }
 
 
-class _FactsRead:
-    """Whether any enabled rule triggered by an event type exists, so its profile is read.
-
-    An index that cannot say (no `rules_for`) is taken to read every event's profile."""
-
-    def __init__(self, index: Any) -> None:
-        self._rules_for = getattr(index, "rules_for", None)
-        self._known: dict[str, bool] = {}
-
-    def __call__(self, event_type: str) -> bool:
-        found = self._known.get(event_type)
-        if found is None:
-            found = self._known[event_type] = self._rules_for is None or bool(
-                self._rules_for(event_type)
-            )
-        return found
-
-
 def ingest(
     session: Session, events: Sequence[Any], index: Any, scorers: FastScorers | None = None
 ) -> list[EventOutcome]:
@@ -135,7 +117,8 @@ def ingest(
     emp_dicts.update((eid, employee_dict(emp, eid)) for eid, emp in employees.items())
     states = load_states(session, emp_ids)
     facts: dict[str, dict[str, Any] | None] = {}  # None: not derived since the last fold
-    reads = _FactsRead(index)
+    # Event types some enabled rule triggers on: only their events need facts as of the event.
+    read_types = {t for t in {e.type for e in evs} if index.rules_for(t)}
     positions: list[int] = []
     contexts: list[tuple[str, dict[str, Any]]] = []
 
@@ -152,7 +135,7 @@ def ingest(
         envelope = e.envelope()
         states[eid] = state = fold_state(states[eid], emp, {**envelope, "data": e.sent})
         out.event = {**e.full, **envelope}
-        if not reads(e.type):
+        if e.type not in read_types:
             facts[eid] = None  # no rule reads this event's profile: derived once, for the row
             continue
         # Facts as of this event (ARCHITECTURE decision 9), for the rules that match on it.
@@ -166,10 +149,9 @@ def ingest(
     candidates: list[tuple[int, Any, dict[str, Any]]] = []
     for i, result, (_, ctx) in zip(positions, decided, contexts, strict=True):
         out = outcomes[i]
-        for err in getattr(result, "errors", None) or []:
-            message = f"{err.rule_id}: {err.message}" if hasattr(err, "message") else str(err)
-            log.warning("event %s: rule not evaluated: %s", evs[i].id, message)
-            out.errors.append(message)
+        for err in result.errors:
+            log.warning("event %s: rule not evaluated: %s", evs[i].id, err)
+            out.errors.append(str(err))
         for match in result.matches:
             candidates.append((i, match, ctx))
 
