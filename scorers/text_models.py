@@ -238,10 +238,10 @@ _BUILTIN_LOCK = threading.Lock()
 
 
 class _TextScorer:
+    """Loads the active artifact once per process, else trains in-process once."""
+
     # Pure and cheap enough to score every event of a batch at ingest (rules.catalog).
     fast = True
-
-    """Loads the active artifact once per process, else trains in-process once."""
 
     name = ""
 

@@ -55,23 +55,20 @@ class FastScorers:
             except (ValueError, TypeError, KeyError) as exc:
                 log.warning("fast scorer %s failed on a batch (%s); scoring one by one",
                             name, exc)
-        return [self._one(scorer, name, c, explain=False) for c in contexts]
+        # One by one, each result whole: a topic's factors are its result, not only its why.
+        return [self._one(scorer, name, c) for c in contexts]
 
     def explain(self, name: str, context: dict[str, Any]) -> dict[str, Any] | None:
         """The full result, factors and phrases included, for a context that fired a rule."""
-        return self._one(self.registry.get(name), name, context, explain=True)
+        return self._one(self.registry.get(name), name, context)
 
-    def _one(self, scorer: Any, name: str, context: dict[str, Any], *, explain: bool
-             ) -> dict[str, Any] | None:
+    def _one(self, scorer: Any, name: str, context: dict[str, Any]) -> dict[str, Any] | None:
         try:
             with self._lock:
-                result = dict(scorer.score(context))
+                return dict(scorer.score(context))
         except (ValueError, TypeError, KeyError) as exc:
             log.warning("fast scorer %s could not score: %s", name, exc)
             return None
-        if not explain:
-            result["factors"] = []
-        return result
 
 
 _DEFAULTS: dict[str, FastScorers] = {}
