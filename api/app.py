@@ -54,9 +54,11 @@ def create_app(
                 log.error("some rules did not load; their previous versions stay in force")
             app.state.rules = loaded
             log.info("%d rule(s) enabled", len(loaded.plans))
+            # The worker's scorers (same data dir, same model versions) decide which rules fire.
+            app.state.scorers = FastScorers.default(cfg.data_dir)
             if any(plan.fast_scores for plan in loaded.plans):
                 # The first chat message should not wait for a text model to load or train.
-                warm_up_scorers(FastScorers.default(cfg.data_dir).registry)
+                warm_up_scorers(app.state.scorers.registry)
             retry = cfg.firing_retry_seconds
             starter = Starter(client, factory, cfg.task_queue, retry_seconds=retry)
             reconciler = Reconciler(client, factory, cfg.task_queue, retry,

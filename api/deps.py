@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
+from wendu.decide import FastScorers
 from wendu.rules.plan import Plan
 from wendu.settings import Settings
 from wendu.starter import Starter
@@ -51,12 +52,17 @@ def get_rules(request: Request) -> LoadedRules:
     return request.app.state.rules
 
 
+def get_scorers(request: Request) -> FastScorers:
+    return request.app.state.scorers
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 StarterDep = Annotated[Starter, Depends(get_starter)]
 RulesDep = Annotated[LoadedRules, Depends(get_rules)]
+ScorersDep = Annotated[FastScorers, Depends(get_scorers)]
 
 _bearer = HTTPBearer(auto_error=False, description="An API token: `wendu tokens create`")
 

@@ -14,7 +14,13 @@ from fastapi import APIRouter, Body, Depends, HTTPException, status
 from pydantic import BaseModel, Field, TypeAdapter
 from sqlalchemy.orm import Session, sessionmaker
 
-from wendu.api.deps import RulesDep, SessionFactoryDep, SettingsDep, StarterDep, require_scope
+from wendu.api.deps import (
+    RulesDep,
+    ScorersDep,
+    SessionFactoryDep,
+    StarterDep,
+    require_scope,
+)
 from wendu.decide import FastScorers
 from wendu.event_models import AnyEvent, EventBatch, EventValidationError, parse_events
 from wendu.ingest import EventOutcome, firing_ids, ingest
@@ -77,7 +83,7 @@ async def post_events(
     factory: SessionFactoryDep,
     rules: RulesDep,
     starter: StarterDep,
-    settings: SettingsDep,
+    scorers: ScorersDep,
 ) -> dict[str, Any]:
     """Store one event or a batch (`{"events": [...]}`, at most 1,000) in one transaction.
 
@@ -92,8 +98,6 @@ async def post_events(
         events = parse_events(body)
     except EventValidationError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=exc.errors) from None
-    # The worker's scorers (same data dir, same model versions) decide which rules fire.
-    scorers = FastScorers.default(settings.data_dir)
     outcomes = await asyncio.to_thread(_store, factory, events, rules.index, scorers)
     # Committed: whatever the starter does not get to (a crash, an outage) stays pending in the
     # store for the reconciler, so handing over is all the request has to do.
