@@ -123,6 +123,9 @@ async def test_a_completed_course_ends_the_follow_up(world):
     assert done[0].outcome_comment == "training.completed tc-1"
     with world.factory() as session:
         assert session.scalars(select(TaskAction.actor_id)).all() == ["wendu"]
+    # The task is completed before its workflow clears its own wait: wait for that workflow.
+    await world.env.client.get_workflow_handle(f"task/{done[0].id}").result()
+    with world.factory() as session:
         assert session.scalars(select(Wait)).all() == []  # nobody waits any more
 
 
