@@ -8,13 +8,12 @@ would reach. Nothing is stored and no workflow starts.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from wendu.activities.notify import pick_template
+from wendu.actions import Walk, planned_actions, template_of
 from wendu.activities.people import resolve_roles
 from wendu.activities.render import TemplateProblem, get_renderer
 from wendu.decide import decide
@@ -23,10 +22,10 @@ from wendu.ingest import _normalize, employee_dict  # the same normalisation as 
 from wendu.rules.catalog import profile_defaults
 from wendu.rules.compiler import check
 from wendu.rules.errors import RuleError, RuleErrors
-from wendu.rules.expressions import evaluate, flat_context
+from wendu.rules.expressions import flat_context
 from wendu.rules.loader import load
 from wendu.rules.matcher import RuleIndex, rule_context
-from wendu.rules.plan import EventTrigger, IfStep, NotifyStep, Plan, ScoreStep, SetStep
+from wendu.rules.plan import EventTrigger, NotifyStep, Plan
 from wendu.rules.templates_catalog import TemplateCatalog
 from wendu.store.models import Employee, Profile
 from wendu.store.profile import fold
@@ -109,8 +108,11 @@ def dry_run(session: Session, plan: Plan, raw_event: Any, templates_dir: str) ->
     ctx = {**ctx, "rule": rule_context(plan), "why": explain(plan, firing),
            "vars": dict(plan.tables)}
     renderer = get_renderer(templates_dir)
-    for step in _notify_steps(plan.steps, ctx, out):
-        template, problem = _template_of(step, ctx)
+    walk = Walk()
+    for step in planned_actions(plan.steps, ctx, walk):
+        if not isinstance(step, NotifyStep):
+            continue
+        template, problem = template_of(step, ctx)
         if problem:
             out.messages.append({"step": step.id, "to": "", "error": problem})
             continue
@@ -128,43 +130,9 @@ def dry_run(session: Session, plan: Plan, raw_event: Any, templates_dir: str) ->
             out.messages.append({"step": step.id, "to": f"{person.name} ({person.id})",
                                  "role": person.role, "channels": step.channels,
                                  "locale": locale, "subject": subject, "body": body})
+    if walk.stopped:
+        out.errors.append(walk.stopped)
     return out
-
-
-def _notify_steps(steps: list[Any], ctx: dict[str, Any], out: DryRun) -> Iterator[NotifyStep]:
-    """The notify steps the workflow would run, in order: `set` values are bound, an `if`
-    takes the branch its condition picks, and a fast score is the one that decided."""
-    for step in steps:
-        try:
-            if isinstance(step, SetStep):
-                ctx["vars"].update({k: evaluate(e.source, ctx) for k, e in step.values.items()})
-            elif isinstance(step, IfStep):
-                branch = step.then if evaluate(step.condition.source, ctx) else step.else_
-                yield from _notify_steps(branch, ctx, out)
-            elif isinstance(step, ScoreStep):
-                decided = (ctx.get("score") or {}).get(step.scorer)
-                if decided is None:
-                    out.errors.append(f"{step.id}: the dry run does not run the {step.scorer} "
-                                      f"scorer; steps after it are not shown")
-                    return
-                ctx["vars"][step.bind] = decided
-            elif isinstance(step, NotifyStep):
-                yield step
-                if step.bind:
-                    ctx["vars"][step.bind] = {"sent": 1, "failed": 0, "repeated": 0}
-        except Exception as exc:  # noqa: BLE001 - a rule error, shown to its author
-            out.errors.append(f"{step.at or step.id}: {exc}")
-            return
-
-
-def _template_of(step: NotifyStep, ctx: dict[str, Any]) -> tuple[str, str | None]:
-    """The template the step sends: named, or picked from a table as the workflow does."""
-    if step.template_from is None:
-        return step.template, None
-    try:
-        return pick_template(step.template_from, ctx), None
-    except ValueError as exc:
-        return "", str(exc)
 
 
 def _now_iso() -> str:

@@ -127,7 +127,9 @@ def ingest(
         out.status = "accepted"
         eid = e.employee_id
         if e.type.startswith("employee."):
-            _apply_employee_event(session, employees, e)
+            hired = apply_employee_event(employees, e)
+            if hired is not None:
+                session.add(hired)
             emp_dicts[eid] = employee_dict(employees.get(eid), eid)  # earlier events keep theirs
         emp = emp_dicts.get(eid)
         if emp is None:
@@ -280,11 +282,13 @@ def employee_dict(emp: Employee | None, employee_id: str) -> dict[str, Any]:
     return {name: _jsonable(getattr(emp, name)) for name in EMPLOYEE_FIELDS}
 
 
-def _apply_employee_event(session: Session, employees: dict[str, Employee], e: _Ev) -> None:
+def apply_employee_event(employees: dict[str, Employee], e: _Ev) -> Employee | None:
+    """Apply an HR event to the employee records; returns the record it created, if any
+    (ingest adds it to the session; a backtest keeps its records in memory)."""
     emp = employees.get(e.employee_id)
+    created = None
     if emp is None:
-        emp = Employee(id=e.employee_id, name="", groups=[], active=True)
-        session.add(emp)
+        emp = created = Employee(id=e.employee_id, name="", groups=[], active=True)
         employees[e.employee_id] = emp
     for name, value in e.sent.items():
         if name in EMPLOYEE_FIELDS and name != "id":
@@ -297,6 +301,7 @@ def _apply_employee_event(session: Session, employees: dict[str, Employee], e: _
         emp.locale = "zh-CN"
     if emp.timezone is None:
         emp.timezone = "Asia/Shanghai"
+    return created
 
 
 def _column_value(name: str, value: Any) -> Any:
