@@ -9,12 +9,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from temporalio.client import Client
 
 from wendu import __version__
 from wendu.api import events, notifications, rules, tasks, web_ui, wecom
+from wendu.api.input_limits import InputGuard, validation_error
 from wendu.api.rules import reload_rules
 from wendu.decide import FastScorers, warm_up_scorers
 from wendu.firing import Reconciler
@@ -84,6 +86,9 @@ def create_app(
     for module in (events, tasks, notifications, rules, wecom):
         app.include_router(module.router)
     web_ui.install(app)  # the web console: /console pages, their JSON routes, /static
+    app.add_exception_handler(RequestValidationError, validation_error)
+    # The input limits, before any route reads a byte.
+    app.add_middleware(InputGuard)
 
     @app.get("/healthz", tags=["health"])
     async def healthz(request: Request) -> JSONResponse:

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from wendu.api.deps import SessionDep, require_scope
+from wendu.api.input_limits import Offset, RowId
 from wendu.store.models import Notification, NotificationStatus, utcnow
 
 router = APIRouter(
@@ -52,7 +53,7 @@ def list_notifications(
     # Every status a row can have; FastAPI answers any other with a 422 that lists them.
     status_: Annotated[NotificationStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[NotificationOut]:
     """Newest first; `recipient` is an employee id, `unread=true` hides those read.
 
@@ -79,7 +80,7 @@ def list_notifications(
 
 
 @router.post("/{notification_id}/read", response_model=NotificationOut)
-def mark_read(notification_id: int, session: SessionDep) -> NotificationOut:
+def mark_read(notification_id: RowId, session: SessionDep) -> NotificationOut:
     """Mark read (idempotent: the first read time is kept)."""
     n = session.get(Notification, notification_id)
     if n is None:

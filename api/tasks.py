@@ -20,6 +20,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from wendu.api.deps import SessionDep, SessionFactoryDep, TemporalDep, require_scope
+from wendu.api.input_limits import Offset
 from wendu.store.models import Task
 from wendu.workflows.io import TASK_ACT_UPDATE, TaskAction, TaskView
 
@@ -66,7 +67,7 @@ def list_tasks(
     assignee: str | None = None,
     status_: Annotated[TaskStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[TaskOut]:
     """Tasks, most urgent first; filter by assignee (employee id) and status."""
     q = select(Task)

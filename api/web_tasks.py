@@ -21,6 +21,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from wendu.api.deps import SessionDep
+from wendu.api.input_limits import RowId
 from wendu.api.tasks import UPDATE_TIMEOUT, _refused, apply_action
 from wendu.api.web_access import check_notification, check_task, forbidden, mine, task_scope
 from wendu.api.web_accounts import SessionUser, audit
@@ -203,7 +204,7 @@ def list_notifications(user: ApiUser, session: SessionDep,
 
 
 @router.post("/console/api/notifications/{notification_id}/read")
-def mark_read(notification_id: int, user: ApiPostingUser,
+def mark_read(notification_id: RowId, user: ApiPostingUser,
               session: SessionDep) -> dict[str, Any]:
     n = check_notification(session, user, notification_id)
     if n.read_at is None:

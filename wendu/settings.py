@@ -39,6 +39,19 @@ class Settings(BaseSettings):
     # How long a fired rule may stay un-started before the reconciler retries it.
     firing_retry_seconds: float = 5.0
 
+    # Input limits, checked before anything is stored: a request body over max_body_bytes
+    # gets 413; a text field (JSON string or form field) over max_text_bytes of UTF-8 gets 422
+    # naming it. A fired rule's workflow input (plan and context) over
+    # max_workflow_input_bytes is refused at ingest with 422: Temporal refuses payloads over
+    # its blob size limit (2 MiB by default), and a firing it refuses would never run.
+    max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    max_text_bytes: int = Field(default=64 * 1024, ge=1)
+    max_workflow_input_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Comma-separated addresses or networks (e.g. "10.0.0.5,10.1.0.0/16") of reverse proxies
+    # whose X-Forwarded-For / X-Forwarded-Proto are believed; "" trusts no one, so the
+    # client address the login throttle and the audit log see is the connection's own.
+    trusted_proxies: str = ""
+
     # Delivery channels. Each is offered to rules only when configured (see `*_configured`).
     # WeCom (企业微信) self-built app: corp id, the app's secret and agent id; token and
     # EncodingAESKey of its callback URL (button clicks on task cards).
