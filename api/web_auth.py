@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from wendu.api.web_accounts import (
     SessionUser,
@@ -38,6 +38,8 @@ CSRF_HEADER = "X-CSRF-Token"
 THROTTLE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_USER = 5
 MAX_FAILURES_PER_IP = 20
+# Any fixed number: the namespace of the PostgreSQL advisory locks that serialize sign-ins.
+_PG_LOGIN_LOCK = 7_420_312
 
 router = APIRouter(tags=["console"], include_in_schema=False)
 
@@ -119,6 +121,21 @@ def _secure(request: Request) -> bool:
     return request.app.state.settings.environment not in ("development", "test")
 
 
+def serialize_login(session: Any, username: str, ip: str | None) -> None:
+    """Makes the throttle check, the password check and the audit row of one sign-in a single
+    step for its username and address: concurrent guesses queue up instead of all passing the
+    check before any failure is recorded. PostgreSQL: transaction-scoped advisory locks (name
+    first, then address, the same order for everyone); SQLite: the database's write lock,
+    taken up front with a write that changes nothing."""
+    if session.get_bind().dialect.name == "postgresql":
+        lock = text("SELECT pg_advisory_xact_lock(:ns, hashtext(:key))")
+        session.execute(lock, {"ns": _PG_LOGIN_LOCK, "key": f"user:{username}"})
+        if ip is not None:
+            session.execute(lock, {"ns": _PG_LOGIN_LOCK, "key": f"ip:{ip}"})
+    else:
+        session.execute(text("DELETE FROM audit_log WHERE 1 = 0"))
+
+
 def throttled(session: Any, username: str, ip: str | None) -> timedelta | None:
     """How long sign-in stays refused, or None. Failed sign-ins are in the audit log: five for
     one username (since its last success) or twenty from one address within 15 minutes hold
@@ -175,26 +192,24 @@ def login(
                             detail="missing or wrong CSRF token: reload the login page")
     factory = request.app.state.session_factory
     name, ip = username.strip(), client_ip(request)
+    token = None
+    # One transaction from the throttle check to the audit row (see serialize_login).
     with factory.begin() as session:
+        serialize_login(session, name[:100], ip)
         wait = throttled(session, name[:100], ip)
         if wait is not None:
             audit(session, name[:100], "user.login_throttled", "user", name[:200], ip=ip)
+        elif (user := authenticate(session, name, password)) is None:
+            audit(session, name[:100], "user.login_failed", "user", name[:200], ip=ip)
+        else:
+            token = open_session(session, user)
+            audit(session, user.username, "user.login", "user", str(user.id), ip=ip)
     if wait is not None:
         minutes = max(1, math.ceil(wait.total_seconds() / 60))
         response = _login_form(request, next, status_code=429, error=False, username=username,
                                throttled=minutes)
         response.headers["Retry-After"] = str(int(wait.total_seconds()) + 1)
         return response
-    with factory.begin() as session:
-        user = authenticate(session, name, password)
-        if user is None:
-            audit(session, username.strip()[:100], "user.login_failed", "user",
-                  username.strip()[:200], ip=client_ip(request))
-            token = None
-        else:
-            token = open_session(session, user)
-            audit(session, user.username, "user.login", "user", str(user.id),
-                  ip=client_ip(request))
     if token is None:
         return _login_form(request, next, status_code=401, error=True, username=username)
     response = RedirectResponse(_safe_next(next), status_code=303)

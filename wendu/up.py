@@ -135,8 +135,11 @@ class _Services:
                 yield  # signals are handled by _install_signals
 
         level = "warning" if self.quiet else "info"
+        # proxy_headers off: uvicorn would believe X-Forwarded-For from 127.0.0.1 by default;
+        # the app believes it only from WENDU_TRUSTED_PROXIES (wendu.api.security).
         return Server(uvicorn.Config(create_app(self.settings), host=host, port=port,
-                                     lifespan="on", log_level=level, access_log=not self.quiet))
+                                     lifespan="on", log_level=level, access_log=not self.quiet,
+                                     proxy_headers=False))
 
     async def _serve_api(self) -> None:
         # uvicorn exits the process when its startup fails; here that ends the API task only,
