@@ -27,7 +27,7 @@ from wendu.rules.matcher import RuleIndex
 from wendu.rules.plan import AssignTaskStep, EventTrigger, NotifyStep, Plan
 from wendu.store.models import Employee
 from wendu.store.profile import derive, fold_state
-from wendu.store.profile_values import as_datetime
+from wendu.store.profile_values import as_datetime, tz
 
 BATCH = 2000  # events scored and matched together (one predict_proba per scorer)
 PREFERRED = "preferred"
@@ -88,13 +88,21 @@ class Report:
     events: int = 0  # replayed in all (those before the window only build profiles)
     in_window: int = 0
     tallies: list[Tally] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)  # the people counted, by id
+
+    def who(self, employee_id: str) -> str:
+        name = self.names.get(employee_id)
+        return f"{name} ({employee_id})" if name else employee_id
 
     def as_dict(self, top: int = 10) -> dict[str, Any]:
+        versions = [t.as_dict(top) for t in self.tallies]
         return {
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
             "events": self.events, "in_window": self.in_window,
-            "versions": [t.as_dict(top) for t in self.tallies],
+            "versions": versions,
+            "names": {i: self.names[i] for v in versions
+                      for i in (*v["top_recipients"], *v["assignees"]) if i in self.names},
         }
 
 
@@ -137,6 +145,9 @@ def backtest(
     replay.decide(pending)
     if progress is not None:
         progress(report.events % 1000)
+    counted = {i for t in report.tallies for i in (*t.recipients, *t.assignees)}
+    report.names = {i: str(replay.known[i].get("name") or "") for i in counted
+                    if i in replay.known}
     return report
 
 
@@ -196,7 +207,8 @@ class _Replay:
                     continue
                 self.seen[key].add(wid)
                 tally.fired.append(Fired(wid, ev.employee_id, ev.id, ev.occurred_at))
-                year, week, _ = ev.occurred_at.isocalendar()
+                zone = tz((ctx.get("employee") or {}).get("timezone"))
+                year, week, _ = ev.occurred_at.astimezone(zone).isocalendar()
                 tally.by_week[f"{year}-W{week:02d}"] += 1
                 self._actions(tally, plan, ev, ctx)
 

@@ -374,11 +374,31 @@ def demo_generate(
     employees: Annotated[int, typer.Option(help="Number of employees.", min=1)] = 1000,
     weeks: Annotated[int, typer.Option(help="Weeks of history (at least 8).", min=8)] = 26,
     seed: Annotated[int, typer.Option(help="Same seed, same company.")] = 7,
+    events: Annotated[
+        bool, typer.Option(help="Also write its history as events (events.jsonl).")
+    ] = True,
 ) -> None:
     """Write a synthetic company with a documented causal structure (scorers/synth.py)."""
     from wendu.cli_models import demo_generate as run
 
-    run(employees, weeks, seed, out)
+    run(employees, weeks, seed, out, events)
+
+
+@demo_app.command("import")
+def demo_import(
+    path: Annotated[Path, typer.Argument(help="A JSONL file of events (e.g. events.jsonl).")],
+    data_dir: DataDir = None,
+) -> None:
+    """Store past events as history: profiles are built, no rule fires, nobody is told."""
+    from wendu.demo_history import import_history
+
+    factory = _session_factory(data_dir)
+    try:
+        stored, total = import_history(factory, path)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    typer.echo(f"{path}: {stored:,} events stored ({total - stored:,} known already); "
+               "no rule fired")
 
 
 @app.command()

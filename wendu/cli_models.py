@@ -209,7 +209,7 @@ def fairness(
     typer.echo(fair.format_report(rep))
 
 
-def demo_generate(employees: int, weeks: int, seed: int, out: Path) -> None:
+def demo_generate(employees: int, weeks: int, seed: int, out: Path, events: bool = True) -> None:
     """Body of `wendu demo generate`: write the synthetic company as CSV files."""
     from wendu.scorers.features import write_ibm_layout
     from wendu.scorers.synth import generate, write
@@ -220,6 +220,12 @@ def demo_generate(employees: int, weeks: int, seed: int, out: Path) -> None:
         raise UserError(str(exc)) from None
     written = write(company, out)
     written["attrition_ibm.csv"] = write_ibm_layout(company, out / "attrition_ibm.csv")
+    if events:
+        from wendu.demo_history import write_events
+
+        # The same history as catalog events, for `wendu rules backtest --events` and
+        # `wendu demo import`.
+        written["events.jsonl"] = write_events(company, out / "events.jsonl")
     typer.echo(f"synthetic company: {employees} employees, {weeks} weeks, seed {seed} -> {out}")
     for file, rows in written.items():
         typer.echo(f"  {file}\t{rows} rows")

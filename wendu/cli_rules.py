@@ -107,3 +107,12 @@ def schema() -> None:
 
 def schema_text() -> str:
     return json.dumps(rule_json_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _register_backtest() -> None:
+    from wendu.cli_backtest import backtest
+
+    app.command("backtest")(_no_traceback(backtest))
+
+
+_register_backtest()

@@ -173,3 +173,49 @@ def _employee_history(company: Company, i: int, start: date,
                     "employee_id": emp_id, "occurred_at": _at(day, 14),
                     "data": {"text": text, "channel": "survey"}})
     return out
+
+
+def import_history(factory: Any, path: Path, batch: int = 2000) -> tuple[int, int]:
+    """Store a JSONL file of events through ingestion with no rule enabled: (stored, read).
+
+    History is not news: profiles and employee records are built as ingest builds them, and
+    nothing fires. Each batch is one transaction; a malformed line stops the import there.
+    """
+    from wendu.event_models import EventValidationError
+    from wendu.ingest import ingest
+    from wendu.rules.matcher import RuleIndex
+    from wendu.store.db import transaction
+
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    stored = read = 0
+    chunk: list[tuple[int, dict[str, Any]]] = []
+
+    def flush() -> int:
+        try:
+            with transaction(factory) as session:
+                outcomes = ingest(session, [e for _, e in chunk], RuleIndex([]))
+        except EventValidationError as exc:
+            first = exc.errors[0]
+            where = first["loc"][0] if first["loc"] and isinstance(first["loc"][0], int) else 0
+            field = str(first["field"]).split("]", 1)[-1].lstrip(".")
+            raise ValueError(f"{path}:{chunk[where][0]}: {field or 'event'}: {first['msg']}; "
+                             f"{stored:,} events before it were stored") from None
+        return sum(o.status == "accepted" for o in outcomes)
+
+    with path.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                chunk.append((number, json.loads(line)))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{number}:{exc.colno}: not JSON: {exc.msg}; "
+                                 f"{stored:,} events before it were stored") from None
+            read += 1
+            if len(chunk) >= batch:
+                stored += flush()
+                chunk = []
+    if chunk:
+        stored += flush()
+    return stored, read
