@@ -18,7 +18,7 @@ from wendu import __version__
 from wendu.api import events, notifications, rules, tasks, web_ui, wecom
 from wendu.api.input_limits import InputGuard, validation_error
 from wendu.api.rules import reload_rules
-from wendu.api.security import TrustedProxies
+from wendu.api.security import SecurityHeaders, TrustedProxies
 from wendu.decide import FastScorers, warm_up_scorers
 from wendu.firing import Reconciler
 from wendu.settings import Settings, get_settings
@@ -88,9 +88,10 @@ def create_app(
         app.include_router(module.router)
     web_ui.install(app)  # the web console: /console pages, their JSON routes, /static
     app.add_exception_handler(RequestValidationError, validation_error)
-    # Outermost last: the real client address first, then the input limits before any
-    # route reads a byte.
+    # Outermost last: the real client address first, then headers on every answer (the
+    # guard's 413 and 422 too), then the input limits before any route reads a byte.
     app.add_middleware(InputGuard)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(TrustedProxies)
 
     @app.get("/healthz", tags=["health"])
