@@ -101,3 +101,10 @@ async def test_a_configured_proxy_is_believed_about_the_client(settings, tempora
     [failed] = _audit(factory, "user.login_failed")
     [ok] = _audit(factory, "user.login")
     assert (failed.ip, ok.ip) == ("198.51.100.7", "198.51.100.8")
+
+
+async def test_a_nul_in_a_form_field_is_a_422_naming_it_not_a_500(console, factory):
+    r = await login_form(console, username="m1\x00", password="guess")
+    assert r.status_code == 422
+    assert [e["field"] for e in r.json()["detail"]] == ["username"]
+    assert _audit(factory, "user.login_failed") == []
