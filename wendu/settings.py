@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     # whose X-Forwarded-For / X-Forwarded-Proto are believed; "" trusts no one, so the
     # client address the login throttle and the audit log see is the connection's own.
     trusted_proxies: str = ""
+    # An event about an employee id no employee.* event has announced: "accept" stores and
+    # folds it (its result says `unknown_employee`; GET /api/v1/events?status=unknown_employee
+    # lists it until the employee arrives); "reject" refuses its batch with 422.
+    unknown_employees: Literal["accept", "reject"] = "accept"
 
     # Delivery channels. Each is offered to rules only when configured (see `*_configured`).
     # WeCom (企业微信) self-built app: corp id, the app's secret and agent id; token and

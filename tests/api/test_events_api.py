@@ -64,6 +64,7 @@ async def test_an_overtime_week_starts_exactly_one_rule_workflow(api, temporal, 
 
 
 async def test_a_single_event_object_is_accepted(api, factory, emp):
+    assert (await api.post("/api/v1/events", json=hire(emp))).status_code == 200
     r = await api.post("/api/v1/events", json=attendance(emp, date(2026, 1, 5)))
     assert r.status_code == 200
     assert r.json() == {"results": [{"id": f"att-{emp}-2026-01-05", "status": "accepted",
@@ -75,8 +76,8 @@ async def test_a_single_event_object_is_accepted(api, factory, emp):
 async def test_a_repeated_id_in_one_batch_is_a_duplicate(api, factory, emp):
     e = attendance(emp, date(2026, 1, 5))
     changed = {**e, "data": {**e["data"], "overtime_hours": 9.0}}
-    r = await api.post("/api/v1/events", json={"events": [e, changed]})
-    assert [x["status"] for x in r.json()["results"]] == ["accepted", "duplicate"]
+    r = await api.post("/api/v1/events", json={"events": [hire(emp), e, changed]})
+    assert [x["status"] for x in r.json()["results"]] == ["accepted", "accepted", "duplicate"]
     with factory() as s:
         assert s.get(Event, e["id"]).data["overtime_hours"] == 4.0
         assert s.get(Profile, emp).facts["overtime_hours_7d"] == 4.0
