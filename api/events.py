@@ -27,7 +27,7 @@ from wendu.api.deps import (
     TokenDep,
     require_scope,
 )
-from wendu.api.input_limits import Offset, problem
+from wendu.api.input_limits import Offset, date_problems, problem
 from wendu.decide import FastScorers
 from wendu.event_models import AnyEvent, EventBatch, EventValidationError, parse_events
 from wendu.firing import chunks
@@ -117,11 +117,16 @@ async def post_events(
         events = parse_events(body)
     except EventValidationError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=exc.errors) from None
+    batch = isinstance(body, dict) and "events" in body
+    out_of_range: list[dict[str, Any]] = []
+    for i, event in enumerate(events):
+        date_problems(event, ["body", "events", i] if batch else ["body"], out_of_range)
+    if out_of_range:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=out_of_range)
     try:
         outcomes, unknown = await asyncio.to_thread(_store, factory, events, rules.index,
                                                     scorers, settings)
     except _Refused as exc:
-        batch = isinstance(body, dict) and "events" in body
         detail = [problem(["body", *(["events", i] if batch else []), *loc], msg, kind)
                   for i, loc, msg, kind in exc.errors]
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=detail) from None

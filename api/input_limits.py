@@ -4,8 +4,10 @@
 whatever Content-Length claimed) and refuses with 422, naming the field the way the caller
 wrote it (`events[0].data.text`, `offset`), what neither database nor Temporal can hold:
 NUL characters and lone surrogates in any string, key, query parameter or path; text over
-`max_text_bytes`; integers wider than BIGINT; NaN and infinities. Invalid JSON and non-UTF-8
-bodies get the same 422 shape, as do FastAPI's own validation errors (`validation_error`):
+`max_text_bytes`; integers wider than BIGINT; NaN, infinities and floats past 1e15; and
+(`date_problems`, for validated events) dates outside the years 1900-2999. Invalid JSON and
+non-UTF-8 bodies get the same 422 shape, as do FastAPI's own validation errors
+(`validation_error`):
 
     {"detail": [{"field": "offset", "loc": ["query", "offset"], "msg": "...", "type": "..."}]}
 """
@@ -13,20 +15,27 @@ bodies get the same 422 shape, as do FastAPI's own validation errors (`validatio
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 from fastapi import Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # The widest integer column either database holds (BIGINT); SQLite raises OverflowError past
 # it and PostgreSQL "bigint out of range".
 MAX_INT = 2**63 - 1
+# No HR quantity comes near this, and sums of numbers past it (a week of overtime) overflow
+# to infinity, which PostgreSQL's JSON cannot hold. NaN fails the comparison too.
+MAX_FLOAT = 1e15
+# Dates outside these years are a producer's mistake, and past them date arithmetic (time
+# zones, windows of days) overflows.
+MIN_YEAR, MAX_YEAR = 1900, 2999
 # Row ids are INTEGER columns (PostgreSQL: "integer out of range" past 2**31 - 1).
 MAX_ROW_ID = 2**31 - 1
 # Bounded path and query integers for every route (FastAPI answers out-of-range with 422).
@@ -35,9 +44,10 @@ RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 # Where in a JSON body a NUL, a lone surrogate, a huge integer or a non-finite number can
 # come from: an escape (a raw NUL or surrogate is not valid JSON or UTF-8), a long digit run,
-# a big exponent or a NaN/Infinity literal. A body without any (nearly every body) and under
-# the text limit needs no second parse.
-_SUSPECT = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\d{19}|[eE]\+?\d{3}|NaN|Infinity")
+# a two-digit exponent (any float past MAX_FLOAT has one or the digit run) or a NaN/Infinity
+# literal. A body without any (nearly every body) and under the text limit needs no second
+# parse.
+_SUSPECT = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\d{16}|[eE]\+?\d{2}|NaN|Infinity")
 _LOCATIONS = ("body", "query", "path", "header", "cookie")
 MAX_PROBLEMS = 20
 
@@ -107,8 +117,32 @@ def value_problems(value: Any, loc: list[Any], max_text_bytes: int,
         if abs(value) > MAX_INT:
             out.append(problem(loc, f"integer out of range: at most {MAX_INT} in magnitude",
                                "int_out_of_range"))
-    elif isinstance(value, float) and not math.isfinite(value):
-        out.append(problem(loc, "not a finite number", "finite_number"))
+    elif isinstance(value, float) and not abs(value) <= MAX_FLOAT:
+        out.append(problem(loc, f"number out of range: at most {MAX_FLOAT:g} in magnitude",
+                           "float_out_of_range"))
+
+
+def date_problems(value: Any, loc: list[Any], out: list[dict[str, Any]]) -> None:
+    """Appends a problem for each date or datetime under `value` (validated models, dicts,
+    lists) outside MIN_YEAR..MAX_YEAR, in its own offset or in UTC."""
+    if isinstance(value, BaseModel):
+        value = dict(value)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            date_problems(item, [*loc, key], out)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            date_problems(item, [*loc, i], out)
+    elif isinstance(value, date):
+        years = [value.year]
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            try:
+                years.append(value.astimezone(UTC).year)
+            except OverflowError:
+                years.append(0)
+        if not all(MIN_YEAR <= year <= MAX_YEAR for year in years):
+            out.append(problem(loc, f"date out of range: years {MIN_YEAR} to {MAX_YEAR}",
+                               "date_out_of_range"))
 
 
 def _refuse_constant(name: str) -> Any:

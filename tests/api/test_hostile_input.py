@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from wendu.store.models import Employee, Event, Firing
 
-from .conftest import hire, running_app, week
+from .conftest import attendance, hire, running_app, week
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -69,6 +69,10 @@ async def test_the_largest_offset_and_id_are_answered(api):
         (lambda e: e.update(employee_id="E\udfff"), "events[1].employee_id", "U+DFFF"),
         (lambda e: e["data"].update(level=10**30), "events[1].data.level", "out of range"),
         (lambda e: e["data"].update({"\ud800": 1}), "events[1].data", "key"),
+        (lambda e: e.update(occurred_at="0001-01-01T00:00:00+14:00"), "events[1].occurred_at",
+         "date out of range"),
+        (lambda e: e["data"].update(hired_on="9999-12-31"), "events[1].data.hired_on",
+         "date out of range"),
     ],
 )
 async def test_text_no_database_can_store_is_a_422_naming_the_field(
@@ -187,3 +191,13 @@ async def test_a_firing_whose_workflow_input_temporal_would_refuse_is_a_422(
     assert error["field"] == "events[6]" and error["type"] == "workflow_input_too_large"
     assert "'overtime-care'" in error["msg"] and "2048" in error["msg"]
     assert stored(factory) == 0 and stored(factory, Firing) == 0
+
+
+async def test_numbers_whose_sums_overflow_are_refused(api, factory, emp):
+    # Two such days of overtime summed to infinity, which PostgreSQL's JSON cannot store.
+    days = [attendance(emp, date(2026, 1, 5), 1e308), attendance(emp, date(2026, 1, 6), 1e308)]
+    r = await api.post("/api/v1/events", json={"events": [hire(emp), *days]})
+    assert r.status_code == 422
+    assert [e["field"] for e in r.json()["detail"]] == [
+        "events[1].data.overtime_hours", "events[2].data.overtime_hours"]
+    assert stored(factory) == 0
