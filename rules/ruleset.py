@@ -1,7 +1,8 @@
 """Stage 6: files and folders -> a rule set: every plan, and every problem across all files.
 
 A folder is a rule set: each `*.yaml` / `*.yml` in it (recursively) is one rule, except files
-starting with `_`; `_groups.yaml` declares the groups its rules may address as `group:<name>`.
+starting with `_` and those in a `tests/` folder (rule tests, `wendu rules test`);
+`_groups.yaml` declares the groups its rules may address as `group:<name>`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from wendu.rules.templates_catalog import TemplateCatalog
 EXAMPLES_DIR = Path(__file__).parent / "examples"
 RULE_SUFFIXES = (".yaml", ".yml")
 GROUPS_FILES = ("_groups.yaml", "_groups.yml")
+TESTS_DIR = "tests"
 
 
 class GroupDoc(AuthoringModel):
@@ -102,6 +104,8 @@ def _discover(paths: list[Path], problems: list[RuleError]) -> tuple[list[Path],
                 f for f in path.rglob("*")
                 if f.suffix in RULE_SUFFIXES and f.is_file()
                 and not any(part.startswith(".") for part in f.relative_to(path).parts)
+                # A rule folder's `tests/` holds its rule tests (`wendu rules test`), not rules.
+                and TESTS_DIR not in f.relative_to(path).parts[:-1]
             )
         elif path.is_file():
             # A single file still sees the groups declared next to it.
