@@ -116,3 +116,13 @@ def _register_backtest() -> None:
 
 
 _register_backtest()
+
+
+def _register_ruletest() -> None:
+    from wendu.cli_ruletest import test, test_schema
+
+    app.command("test")(_no_traceback(test))
+    app.command("test-schema")(_no_traceback(test_schema))
+
+
+_register_ruletest()
