@@ -254,6 +254,7 @@ async def open_world(
     scorers: Any = None,
     channels: Any = None,
     settings: dict[str, Any] | None = None,
+    world_class: type[World] = World,
 ) -> AsyncIterator[World]:
     """A world on `db_url` (migrated) with `ruleset` stored and a worker running.
 
@@ -269,7 +270,7 @@ async def open_world(
         fast = FastScorers(scorers) if scorers is not None else None
         async with build_worker(env.client, config, factory, scorers=scorers,
                                 channels=channels):
-            yield World(env, factory, ruleset, config, fast)
+            yield world_class(env, factory, ruleset, config, fast)
     finally:
         engine.dispose()
 
