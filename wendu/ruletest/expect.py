@@ -45,8 +45,12 @@ class TaskFacts:
 
 def _show(values: Any) -> str:
     if isinstance(values, list):
-        return "[" + ", ".join(str(v) for v in values) + "]"
-    return repr(values) if isinstance(values, str) else str(values)
+        return "[" + ", ".join(_one(v) for v in values) + "]"
+    return repr(values) if isinstance(values, str) else _one(values)
+
+
+def _one(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _clip(text: str, limit: int = 160) -> str:

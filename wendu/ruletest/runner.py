@@ -39,7 +39,13 @@ from wendu.ruletest.timeline import (
     known_people,
     server_offset,
 )
-from wendu.ruletest.world import World, migrated_sqlite, open_world, time_skipping_env
+from wendu.ruletest.world import (
+    World,
+    migrated_sqlite,
+    open_world,
+    quiet_runtime,
+    time_skipping_env,
+)
 
 TEST_SUFFIXES = (".yaml", ".yml")
 
@@ -99,6 +105,7 @@ class Runner:
         self._stack = AsyncExitStack()
         self._dir = Path(tempfile.mkdtemp(prefix="wendu-ruletest-"))
         self._template_db: Path | None = None
+        self._runtime: Any = None
 
     async def run(self, paths: Iterable[Path]) -> RunResult:
         files, problems = discover(paths)
@@ -142,7 +149,9 @@ class Runner:
         started = time.perf_counter()
         case_dir = Path(tempfile.mkdtemp(dir=self._dir))
         try:
-            async with time_skipping_env() as env, open_world(
+            if self._runtime is None:
+                self._runtime = quiet_runtime()
+            async with time_skipping_env(runtime=self._runtime) as env, open_world(
                 env, ruleset, self._db(case_dir), self._dir, scorers=self._registry(),
                 channels=self._channels,
             ) as world:
