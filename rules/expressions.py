@@ -22,6 +22,7 @@ from jinja2.parser import Parser
 from jinja2.runtime import Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from wendu.localize import MESSAGE_FILTERS
 from wendu.rules.durations import iso_week, to_date
 from wendu.rules.errors import suggest
 from wendu.rules.exprtokens import (
@@ -40,7 +41,10 @@ from wendu.rules.exprtokens import (
 )
 from wendu.rules.pyexpr import Compiled, Compiler, Rejected
 
-FILTERS: dict[str, Callable[..., Any]] = {"iso_week": iso_week, "date": to_date}
+# Message templates share this environment, so their date, duration and label filters
+# (wendu/localize.py) are checked by the compiler like any other.
+FILTERS: dict[str, Callable[..., Any]] = {"iso_week": iso_week, "date": to_date,
+                                          **MESSAGE_FILTERS}
 
 
 def make_environment(**options: Any) -> ImmutableSandboxedEnvironment:
