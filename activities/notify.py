@@ -17,10 +17,8 @@ with the reason instead and the activity succeeds: the rule goes on, and the fai
 in `GET /api/v1/notifications?status=failed`. A permanent failure (unknown user, bad address)
 is marked `failed` at once. Nothing is dropped silently.
 
-The daily cap counts a recipient's non-urgent rule messages per local day in a counter row of
-their own (`notification_counts`). Whether a message is over the cap is decided, and its rows
-claimed, in one transaction that writes that row first: deliveries to the same recipient at the
-same instant take turns on it (SQLite's write lock, PostgreSQL's row lock), others do not.
+The daily cap (non-urgent rule messages per recipient and local day, the rest folded into a
+digest) is decided in `daily_cap.py`; keys, contexts and links are in `notify_keys.py`.
 
 Which channels: those the rule names. `preferred` (or no channel at all) means the recipient's
 own `preferred_channels`, keeping those this worker has configured, and the in-app inbox when
@@ -31,97 +29,59 @@ manager who prefers WeCom gets the task as a card with an acknowledge button.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from wendu.activities.daily_cap import DailyCap
+from wendu.activities.notify_keys import (
+    DEFAULT_PUBLIC_URL,
+    Contact,
+    Links,
+    Rendered,
+    chosen_template,
+    delivery_key,
+    once_period,
+    pick_template,
+    template_context,
+)
 from wendu.activities.people import Person, Resolution, resolve_ids, resolve_roles
 from wendu.activities.render import TemplateRenderer
 from wendu.channels.registry import ChannelError, ChannelRegistry, OutgoingMessage
-from wendu.rules.expressions import evaluate
-from wendu.rules.plan import TemplateLookup
 from wendu.rules.policy import local_date, parse_instant
 from wendu.store.db import transaction
-from wendu.store.models import Employee, Notification, NotificationCount, Task, utcnow
+from wendu.store.models import Employee, Notification, Task, utcnow
 from wendu.workflows.io import NOTIFY, NOTIFY_TASK, Delivery, NotifyInput, NotifyResult
+
+# Re-exported: the console's template pick and older imports use them from here.
+__all__ = ["Notifier", "chosen_template", "delivery_key", "pick_template", "template_context"]
 
 PREFERRED = "preferred"
 INAPP = "inapp"
-# Rounds of the daily cap's decision when an overlapping attempt of the same message races it.
-CLAIM_ATTEMPTS = 3
+# Task messages whose text becomes the task's own description, for the console's task page.
+DESCRIBING_PURPOSES = ("assigned",)
 
 
-def delivery_key(inp: NotifyInput, recipient_id: str, channel: str, period: str = "") -> str:
-    """`period` (a `once_per` step's day, week or month): the key is the template's, so any
-    firing of any rule sending that template to this person in the period finds it taken."""
-    if period:
-        return f"once/{inp.template}/{recipient_id}/{channel}/{period}"
-    key = f"{inp.workflow_id}/{inp.step_id}/{recipient_id}/{channel}"
-    return f"{key}/{inp.purpose}" if inp.purpose else key
-
-
-def once_period(once_per: str | None, day: date) -> str:
-    """The period a `once_per` message counts in, e.g. "2026-W48"; "" without `once_per`."""
-    if once_per == "day":
-        return day.isoformat()
-    if once_per == "week":
-        year, week, _ = day.isocalendar()
-        return f"{year}-W{week:02d}"
-    if once_per == "month":
-        return f"{day.year}-{day.month:02d}"
-    return ""
-
-
-def template_context(inp: NotifyInput, recipient: Person) -> dict[str, Any]:
-    # Bound variables are visible by name, as in rule expressions; the context names win.
-    ctx = dict(inp.context.get("vars") or {})
-    ctx.update(inp.context)
-    ctx.update(inp.extra)
-    # `why` in the recipient's language, where the workflow worded it for Chinese too.
-    why_zh = ctx.pop("why_zh", None)
-    if why_zh and (recipient.locale or "").lower().startswith("zh"):
-        ctx["why"] = why_zh
-    ctx["recipient"] = recipient.as_recipient()
-    return ctx
-
-
-@dataclass(frozen=True)
-class Contact:
-    wecom_userid: str | None = None
-    preferred: tuple[str, ...] = ()
-    timezone: str | None = None
-
-
-@dataclass(frozen=True)
-class _Rendered:
-    locale: str
-    subject: str
-    body: str
-
-
-class Notifier:
+class Notifier(DailyCap):
     def __init__(
         self,
         session_factory: sessionmaker[Session],
         renderer: TemplateRenderer,
         channels: ChannelRegistry | None = None,
         *,
-        task_url: str = "/tasks/{id}",
+        public_url: str = DEFAULT_PUBLIC_URL,
         max_attempts: int = 10,
         daily_cap: int = 0,
     ) -> None:
         self.session_factory = session_factory
         self.renderer = renderer
         self.channels = channels or ChannelRegistry.default()
-        self.task_url = task_url
+        self.links = Links(public_url)
         self.max_attempts = max_attempts
         self.daily_cap = daily_cap
 
@@ -140,7 +100,7 @@ class Notifier:
             if not await asyncio.to_thread(self._task_open, task["id"]):
                 activity.logger.info("task %s is finished: %s not sent", task["id"], inp.purpose)
                 return NotifyResult()
-            task.setdefault("url", self.task_url.format(id=task["id"]))
+            task["url"] = self.links.task(task["id"])
         channels = [*inp.channels, PREFERRED]
         return await self._deliver_all(
             inp.model_copy(update={"extra": {**inp.extra, "task": task}, "channels": channels})
@@ -172,9 +132,11 @@ class Notifier:
         retry_later: list[str] = []
         for person in found.people:
             # Render before storing anything: a template error fails the step for everyone.
-            ctx = template_context(inp, person)
+            ctx = template_context(inp, person, self.links)
             locale, subject, body = self.renderer.render(inp.template, person.locale, ctx)
-            rendered = _Rendered(locale, subject, body)
+            rendered = Rendered(locale, subject, body)
+            if inp.purpose in DESCRIBING_PURPOSES:
+                await asyncio.to_thread(self._describe_task, inp, person, ctx)
             contact = contacts.get(person.id, Contact())
             today = local_date(at, contact.timezone)
             day = today.isoformat() if capped else None
@@ -209,6 +171,19 @@ class Notifier:
                 type="DeliveryRetry",
             )
         return result
+
+    def _describe_task(self, inp: NotifyInput, person: Person, ctx: dict[str, Any]) -> None:
+        """The task's description, for its console page: the assignment message as the
+        assignee reads it, without the link to the page it is shown on. Written once, while
+        the task has none, so a retried or re-sent message changes nothing."""
+        task = ctx.get("task") or {}
+        if not task.get("id") or task.get("assignee_id") not in (None, person.id):
+            return
+        text = self.renderer.render(
+            inp.template, person.locale, {**ctx, "task": {**task, "url": ""}})[2]
+        with transaction(self.session_factory) as session:
+            session.execute(update(Task).where(Task.id == task["id"], Task.body == "")
+                            .values(body=text).execution_options(synchronize_session=False))
 
     def _task_open(self, task_id: str) -> bool:
         """Whether the stored task is still open (one not stored is taken as open)."""
@@ -250,7 +225,7 @@ class Notifier:
         person: Person,
         contact: Contact,
         channel: str,
-        msg: _Rendered,
+        msg: Rendered,
         variant: str,
         final: bool,
         day: str | None = None,
@@ -315,7 +290,7 @@ class Notifier:
         key: str,
         person: Person,
         channel: str,
-        msg: _Rendered,
+        msg: Rendered,
         known_channel: bool,
         day: str | None = None,
         at: datetime | None = None,
@@ -337,7 +312,7 @@ class Notifier:
         key: str,
         person: Person,
         channel: str,
-        msg: _Rendered,
+        msg: Rendered,
         known_channel: bool,
         day: str | None,
         at: datetime | None,
@@ -373,119 +348,6 @@ class Notifier:
         )
         return row
 
-    def _claim_within_cap(
-        self,
-        inp: NotifyInput,
-        person: Person,
-        channels: list[str],
-        msg: _Rendered,
-        day: str,
-        at: datetime,
-        cap: int,
-        period: str = "",
-    ) -> tuple[bool, dict[str, int | None]]:
-        """Whether the message is over the recipient's daily cap (folded), and its rows.
-
-        The decision and the rows are one transaction: two deliveries to the same recipient at
-        the same instant cannot both take the last place, and a worker dying in between
-        neither counts a message it did not store nor stores one it did not count.
-        """
-        keys = {channel: delivery_key(inp, person.id, channel, period) for channel in channels}
-        for attempt in range(CLAIM_ATTEMPTS):
-            try:
-                with transaction(self.session_factory) as session:
-                    return self._decide(session, inp, person, keys, msg, day, at, cap)
-            except IntegrityError:
-                # An overlapping attempt of this message stored a key first; the next round
-                # finds its rows and follows its decision.
-                if attempt + 1 == CLAIM_ATTEMPTS:
-                    raise
-        raise AssertionError("unreachable")
-
-    def _decide(
-        self,
-        session: Session,
-        inp: NotifyInput,
-        person: Person,
-        keys: dict[str, str],
-        msg: _Rendered,
-        day: str,
-        at: datetime,
-        cap: int,
-    ) -> tuple[bool, dict[str, int | None]]:
-        # Written first: on SQLite this takes the write lock before anything is read.
-        self._open_count(session, person.id, day)
-        taken = set(session.scalars(
-            select(Notification.key).where(Notification.key.in_(list(keys.values())))))
-        # A retried attempt keeps the first one's decision, so a channel still pending from it
-        # is sent, not folded after the fact.
-        own = session.scalars(select(Notification.status).where(
-            Notification.recipient_id == person.id,
-            Notification.workflow_id == inp.workflow_id,
-            Notification.step_id == inp.step_id,
-        )).all()
-        fresh = [channel for channel, key in keys.items() if key not in taken]
-        if own:
-            fold = all(status == "digest" for status in own)
-        else:  # nothing fresh: every key is taken already, and nothing is sent or counted
-            fold = bool(fresh) and not self._count_one(session, person.id, day, cap)
-        rows: dict[str, Notification] = {
-            channel: self._row(inp, keys[channel], person, channel, msg,
-                               fold or self.channels.get(channel) is not None, day, at, fold)
-            for channel in fresh
-        }
-        session.add_all(rows.values())
-        session.flush()
-        claims: dict[str, int | None] = dict.fromkeys(keys)
-        claims.update({channel: row.id for channel, row in rows.items()})
-        return fold, claims
-
-    def _open_count(self, session: Session, recipient_id: str, day: str) -> None:
-        """Creates the recipient's counter for `day` unless it exists, starting from the
-        messages stored for that day before it (sent before this worker kept counters)."""
-        stored = select(func.count()).select_from(
-            select(Notification.workflow_id, Notification.step_id).where(
-                Notification.recipient_id == recipient_id,
-                Notification.local_date == day,
-                Notification.status != "digest",
-            ).distinct().subquery()
-        ).scalar_subquery()
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        session.execute(
-            insert(NotificationCount)
-            .values(recipient_id=recipient_id, local_date=day, sent=stored)
-            .on_conflict_do_nothing(index_elements=["recipient_id", "local_date"])
-        )
-
-    def _count_one(self, session: Session, recipient_id: str, day: str, cap: int) -> bool:
-        """Counts a message if fewer than `cap` were sent that day; False if it is over.
-
-        The conditional UPDATE holds the counter's row (on PostgreSQL) until the transaction
-        ends: a concurrent delivery to this recipient waits and then sees the new count, while
-        other recipients' rows are untouched.
-        """
-        counted = session.scalar(
-            update(NotificationCount)
-            .where(NotificationCount.recipient_id == recipient_id,
-                   NotificationCount.local_date == day,
-                   NotificationCount.sent < cap)
-            .values(sent=NotificationCount.sent + 1)
-            .returning(NotificationCount.sent)
-            .execution_options(synchronize_session=False)
-        )
-        return counted is not None
-
-    def _folded(self, inp: NotifyInput, person: Person, channel: str,
-                claims: dict[str, int | None] | None, period: str = "") -> Delivery:
-        """A message stored for the recipient's digest instead of being sent."""
-        nid = (claims or {}).get(channel)
-        status = "digest"
-        if nid is None:  # a retried attempt decided already, or another firing (`once_per`)
-            nid, _, owner = self._existing(delivery_key(inp, person.id, channel, period))
-            status = "duplicate" if owner in (None, inp.workflow_id) else "repeated"
-        return Delivery(recipient_id=person.id, channel=channel, notification_id=nid,
-                        status=status)  # type: ignore[arg-type]
-
     def _existing(self, key: str) -> tuple[int, str, str | None]:
         """(id, status, workflow id) of the row holding `key`."""
         with self.session_factory() as session:
@@ -506,25 +368,3 @@ class Notifier:
                 row.attempts = (row.attempts or 0) + 1
                 if status == "delivered":
                     row.sent_at = utcnow()
-
-
-def pick_template(lookup: TemplateLookup, context: dict[str, Any]) -> str:
-    """The template a table picks for the step's key in a rule context; ValueError names
-    what went wrong (the key failed, or the table has no entry for its value)."""
-    try:
-        key = evaluate(lookup.key.source, context)
-    except Exception as exc:  # noqa: BLE001 - the rule's mistake, said in its words
-        raise ValueError(f"template key `{lookup.key.source}`: {exc}") from exc
-    chosen = lookup.choices.get(str(key)) if key is not None else None
-    if chosen is None:
-        raise ValueError(f"table '{lookup.table}' has no template for {key!r}")
-    return chosen
-
-
-def chosen_template(inp: NotifyInput) -> str:
-    assert inp.template_from is not None
-    try:
-        return pick_template(inp.template_from, inp.context)
-    except ValueError as exc:  # not a reason to retry: the rule must change
-        raise ApplicationError(f"{inp.step_id}: {exc}", type="RuleError",
-                               non_retryable=True) from exc

@@ -23,6 +23,8 @@ class Person:
     locale: str
     role: str
     email: str | None = None
+    # Dates and times in a message are shown in this zone (wendu/localize.py).
+    timezone: str = "Asia/Shanghai"
 
     def as_recipient(self) -> dict[str, str | None]:
         return asdict(self)
@@ -36,7 +38,8 @@ class Resolution:
 
 
 def _person(emp: Employee, role: str) -> Person:
-    return Person(emp.id, emp.name or emp.id, emp.locale or "zh-CN", role, emp.email)
+    return Person(emp.id, emp.name or emp.id, emp.locale or "zh-CN", role, emp.email,
+                  emp.timezone or "Asia/Shanghai")
 
 
 def _active(session: Session, employee_id: str | None) -> Employee | None:

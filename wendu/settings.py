@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     secret_key: str = DEFAULT_SECRET
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # Where people reach the console, e.g. "https://hr.example.com": every link in a message
+    # (a task's page, the inbox) starts with it, so it opens from WeCom or a mail client.
+    # Empty means the API's own address (api_host and api_port).
+    public_url: str = ""
     # How long a fired rule may stay un-started before the reconciler retries it.
     firing_retry_seconds: float = 5.0
 
@@ -83,6 +87,13 @@ class Settings(BaseSettings):
     quiet_hours: str = "21:00-08:00"
     daily_cap: int = Field(5, ge=0)
 
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_public_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError(f"WENDU_PUBLIC_URL must start with http:// or https://, not {value!r}")
+        return value
+
     @field_validator("quiet_hours")
     @classmethod
     def _quiet_hours_window(cls, value: str) -> str:
@@ -116,6 +127,15 @@ class Settings(BaseSettings):
     @property
     def webhook_configured(self) -> bool:
         return bool(self.webhook_url)
+
+    @property
+    def public_base_url(self) -> str:
+        """`public_url`, or the API's own address when none is set."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.api_host in ("0.0.0.0", "::", "") else self.api_host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.api_port}"
 
     @property
     def sqlalchemy_url(self) -> str:

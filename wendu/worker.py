@@ -50,6 +50,7 @@ def build_activities(
         session_factory,
         get_renderer(str(settings.templates_path)),
         channels or ChannelRegistry.from_settings(settings),
+        public_url=settings.public_base_url,
         max_attempts=settings.delivery_max_attempts,
         daily_cap=settings.daily_cap,
     )

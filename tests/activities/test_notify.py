@@ -160,7 +160,8 @@ async def test_task_notifications_are_keyed_by_purpose_and_link_the_task(store, 
         "task/T-1/steps[1]/M1/inapp/assigned",
         "task/T-1/steps[1]/M1/inapp/reminder/0/0",
     ]
-    assert rows[0].body == "Mary Ma, please handle by 2026-11-29T09:00:00+00:00: /tasks/T-1"
+    assert rows[0].body == (
+        "Mary Ma, please handle by 2026-11-29T09:00:00+00:00: http://127.0.0.1:8000/console/tasks/T-1")
 
 
 async def test_a_message_for_a_task_finished_meanwhile_is_not_sent(store, sc):
