@@ -189,8 +189,12 @@ async def test_task_messages_add_the_assignees_preferred_channel_as_a_card(
     [card] = wecom_server.messages
     body = card["template_card"]
     assert body["main_title"]["title"] == "新任务：1:1 check-in with 张伟"
-    assert body["sub_title_text"].startswith("关于 张伟，截止 2026-11-29T09:00:00+08:00。")
+    # The due time in the assignee's zone and words, not the stored ISO instant.
+    assert body["sub_title_text"].startswith("关于 张伟，截止 2026年11月29日（周日）09:00。")
     assert body["button_list"][0]["key"] == "task:T-42:acknowledge"
+    # Tapping the card opens the task's console page: an absolute link, since WeCom has no
+    # site to resolve a path against.
+    assert body["card_action"] == {"type": 1, "url": "http://127.0.0.1:8000/console/tasks/T-42"}
 
 
 async def test_locale_and_channel_variant_are_chosen(store, wecom, wecom_server):
@@ -203,7 +207,7 @@ async def test_locale_and_channel_variant_are_chosen(store, wecom, wecom_server)
     [md] = wecom_server.messages
     assert md["msgtype"] == "markdown"
     assert md["markdown"]["content"].startswith(
-        '### 张伟 近 7 天加班 <font color="warning">24.0</font> 小时')
+        '### 张伟 近 7 天加班 <font color="warning">24 小时</font>')
     zh_mail, en_mail = email.sent
     assert zh_mail.variant.startswith("<!doctype html>") and 'lang="zh-CN"' in zh_mail.variant
     assert zh_mail.body.startswith("李娜，您好：")  # the plain part: the zh-CN.j2 text
