@@ -144,6 +144,9 @@ class CourseRecommender:
         profile = context.get("profile") or {}
         employee = context.get("employee") or {}
         weak = weaknesses(profile)
+        # The review's own scores: a reason quotes one only where the review gave it.
+        reviewed = {d: float(v) for d, v in (profile.get("performance_last") or {}).items()
+                    if isinstance(v, int | float)}
         role = role_of(employee.get("title"))
         weakest = profile.get("performance_weakest") or (max(weak, key=weak.get) if weak else None)
         # `with: {dimension: ...}`: the rule names the area (e.g. from feedback topics).
@@ -157,7 +160,7 @@ class CourseRecommender:
         for course in self.catalog:
             if course.id in done:
                 continue
-            total, reasons = self._content(course, weak, role)
+            total, reasons = self._content(course, weak, role, reviewed)
             cf, n, mean = self._similar(course.id, rows, weakest, role, me)
             if n:
                 total += CF_WEIGHT * cf
@@ -173,13 +176,15 @@ class CourseRecommender:
                 "label": best[1].id if best[1] else "",
                 "factors": factors, "model_version": self.model_version}
 
-    def _content(self, course: Course, weak: dict[str, float],
-                 role: str | None) -> tuple[float, list[str]]:
+    def _content(self, course: Course, weak: dict[str, float], role: str | None,
+                 reviewed: dict[str, float] | None = None) -> tuple[float, list[str]]:
         hits = [(d, weak[d]) for d in course.dimensions if weak.get(d)]
         # sqrt: a course spread over many dimensions helps each one less.
         total = sum(w for _, w in hits) / math.sqrt(len(course.dimensions))
-        reasons = [f"strengthens {d} (review: {5 - 4 * w:.1f}/5)" for d, w in
-                   sorted(hits, key=lambda h: -h[1])]
+        reviewed = reviewed or {}
+        reasons = [f"strengthens {d} (review: {reviewed[d]:.1f}/5)" if d in reviewed
+                   else f"strengthens {d} (the area asked for; no review score)"
+                   for d, _ in sorted(hits, key=lambda h: -h[1])]
         if course.roles:
             if role in course.roles:
                 total += 0.2

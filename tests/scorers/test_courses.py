@@ -84,3 +84,19 @@ def test_ratings_of_similar_colleagues_from_the_store_reorder_courses(db_url, tm
     assert "C123" not in ranked  # already completed
     assert ranked.index("C102") < ranked.index("C101") if "C101" in ranked else True
     assert any("similar colleague" in r for r in result["factors"][0]["reasons"])
+
+
+def test_a_reason_quotes_a_review_score_only_where_there_is_one():
+    """The rule names the area (from feedback topics) for someone never reviewed: the reason
+    says so instead of inventing a 1.0/5."""
+    from wendu.scorers.courses import CourseRecommender
+
+    recommender = CourseRecommender(completions=[])
+    unreviewed = recommender.score({"profile": {}, "employee": {"id": "E9"},
+                                    "args": {"dimension": "time_management"}})
+    reasons = [r for f in unreviewed["factors"] for r in f["reasons"]]
+    assert "strengthens time_management (the area asked for; no review score)" in reasons
+    assert not any("review: 1.0/5" in r for r in reasons)
+    reviewed = recommender.score({"profile": {"performance_last": {"delivery": 2.5}},
+                                  "employee": {"id": "E9"}})
+    assert "strengthens delivery (review: 2.5/5)" in reviewed["factors"][0]["reasons"]
