@@ -27,7 +27,7 @@ async def test_a_weak_review_dimension_gives_the_employee_a_course_to_do_with_re
     communication = [c for c in load_catalog() if "communication" in c.dimensions]
     assert any(c.title["zh"] in task.title for c in communication)
     first = next(c for c in communication if c.title["zh"] in task.title)
-    assert f"{first.reward} 学习积分" in todo.body and "communication" in todo.subject
+    assert f"{first.reward} 学习积分" in todo.body and "「沟通」" in todo.subject
     assert round((task.due_at - task.created_at) / timedelta(days=1)) == 30
     # Taking the course ticks the to-do off.
     await world.post(world.event("tc-rv", "training.completed", "E1", "2026-11-28T10:00:00",
@@ -69,9 +69,11 @@ async def test_the_scorecard_weighs_by_stage_and_lands_in_the_profile(world):
     assert cards["E2"]["model_version"] == "formula-1"
     new_hire = next(n for n in world.notes("E2") if n.template == "scorecard_result")
     senior = next(n for n in world.notes("E7") if n.template == "scorecard_result")
-    assert "new hire" in new_hire.body and "training_completion" in new_hire.body
-    assert "资深员工" in senior.body and "new_product_share" in senior.body
-    assert "training_completion" not in senior.body
+    # Each reads about herself; the metrics are named in her language, not by their keys.
+    assert "for a new hire" in new_hire.body and "- Training completion:" in new_hire.body
+    assert new_hire.body.splitlines()[2].startswith("Your personal score")
+    assert "资深员工" in senior.body and "- 新产品业绩占比：" in senior.body
+    assert "培训完成度" not in senior.body and "_" not in senior.body.split("触发原因")[0]
     assert f"{round(cards['E7']['value'] * 100)} 分" in senior.subject
     manager = [n for n in world.notes("M1") if n.template == "scorecard_result"]
     assert len(manager) == 2
@@ -93,7 +95,7 @@ async def test_the_weekly_scan_asks_the_manager_then_escalates_to_the_hrbp(world
     task, = await world.until(lambda: world.tasks("M1"), "the retention task")
     assert task.subject_employee_id == "E8" and task.assignee_id == "M1"
     note, = await world.until(lambda: world.notes("M1", "retention_task"), "the task message")
-    assert "satisfaction_trend" in note.body and "尽快安排一次一对一沟通" in note.body
+    assert "- 满意度变化趋势：" in note.body and "尽快安排一次一对一沟通" in note.body
 
     # Three days unacknowledged: the task is the HRBP's now.
     escalated = await world.until(lambda: world.tasks("H1"), "the escalation",
