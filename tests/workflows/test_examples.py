@@ -88,7 +88,7 @@ async def test_overtime_care_tells_manager_and_employee(
     with session_factory() as session:
         rows = {r.recipient_id: r for r in session.scalars(select(Notification))}
     assert set(rows) == {"M1", "E1"}
-    assert rows["M1"].locale == "en" and "24.5 overtime hours" in rows["M1"].subject
+    assert rows["M1"].locale == "en" and "24.5 hours of overtime" in rows["M1"].subject
     assert rows["E1"].locale == "zh-CN" and "24.5 小时" in rows["E1"].body
     assert "overtime-care" in rows["E1"].body  # the why
 
