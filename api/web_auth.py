@@ -13,7 +13,7 @@ import math
 import secrets
 from datetime import timedelta
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -112,9 +112,22 @@ def client_ip(request: Request) -> str | None:
 
 
 def _safe_next(path: str | None) -> str:
-    if path and path.startswith("/console") and not path.startswith("//"):
-        return path
-    return "/console/tasks"
+    """Where to go after signing in: a console path of this site, never another site's.
+
+    A message's link (`/console/tasks/<id>`) brings an unsigned reader here with it as
+    `next`; anything that could leave the site (`//host`, `/\\host`, a scheme, a control
+    character a header could split on, `..` out of the console) goes to the task list instead.
+    """
+    default = "/console/tasks"
+    if not path or len(path) > 2000 or any(ord(c) < 0x20 or c in "\\\x7f" for c in path):
+        return default
+    parts = urlsplit(path)
+    if parts.scheme or parts.netloc or not path.startswith("/"):
+        return default
+    segments = parts.path.split("/")
+    if segments[1:2] != ["console"] or ".." in segments or "." in segments:
+        return default
+    return path
 
 
 def _secure(request: Request) -> bool:

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import Path as FastPath
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -26,8 +27,10 @@ from wendu.api.tasks import UPDATE_TIMEOUT, _refused, apply_action
 from wendu.api.web_access import check_notification, check_task, forbidden, mine, task_scope
 from wendu.api.web_accounts import SessionUser, audit
 from wendu.api.web_auth import ApiPostingUser, ApiUser, CurrentUser, client_ip
-from wendu.api.web_ui import page
-from wendu.store.models import Firing, Notification, ScoreRecord, Task, utcnow
+from wendu.api.web_ui import lang_of, page
+from wendu.labels import catalog, label
+from wendu.localize import DEFAULT_TIMEZONE, format_datetime
+from wendu.store.models import Employee, Firing, Notification, ScoreRecord, Task, utcnow
 from wendu.store.models_accounts import TaskSnooze
 from wendu.workflows.io import TASK_SNOOZE_UPDATE, SnoozeRequest, TaskAction, TaskView
 
@@ -90,6 +93,41 @@ def tasks_page(request: Request, user: CurrentUser, session: SessionDep,
                fragment: bool = False) -> HTMLResponse:
     name = "_tasks.html" if fragment else "tasks.html"
     return page(request, name, user, **_my_tasks(session, user))
+
+
+# The task page's own words; the shared ones come from the console's `t`.
+TASK_PAGE_WORDS = {
+    "zh-CN": {"status": "状态", "assignee": "负责人", "open": "待处理", "acknowledged": "已确认",
+              "completed": "已完成", "dismissed": "已关闭", "all_tasks": "返回我的任务",
+              "no_body": "这项任务没有更多说明。"},
+    "en": {"status": "Status", "assignee": "Assignee", "open": "Open",
+           "acknowledged": "Acknowledged", "completed": "Completed", "dismissed": "Dismissed",
+           "all_tasks": "Back to my tasks", "no_body": "This task has no further description."},
+}
+
+
+@router.get("/console/tasks/{task_id}", response_class=HTMLResponse)
+def task_page(task_id: Annotated[str, FastPath(max_length=128)], request: Request,
+              user: CurrentUser, session: SessionDep) -> HTMLResponse:
+    """One task, where a message's link lands (after sign-in): what to do, in full, why,
+    and its buttons while it is open. 404 for a task the user may not see."""
+    task = check_task(session, user, task_id)
+    lang = "en" if lang_of(request, user) == "en" else "zh-CN"
+    me = session.get(Employee, user.employee_id) if user.employee_id else None
+    timezone = (me.timezone if me is not None else None) or DEFAULT_TIMEZONE
+    names = {i: e for i, e in session.execute(select(Employee.id, Employee.name).where(
+        Employee.id.in_([task.assignee_id, task.subject_employee_id])))}
+    return page(request, "task.html", user, task=task, why=why(session, [task]), now=utcnow(),
+                words=TASK_PAGE_WORDS[lang], names=names,
+                due=format_datetime(task.due_at, lang, timezone),
+                label=lambda key, kind: label(key, kind, lang))
+
+
+@router.get("/console/api/labels")
+def labels(user: ApiUser, locale: str | None = None) -> dict[str, dict[str, str]]:
+    """The display names of topics, sentiments, review dimensions, scorecard metrics and
+    labels, risk levels, intents and profile facts, in `locale` (default: the user's)."""
+    return catalog(locale or user.locale)
 
 
 @router.get("/console/inbox", response_class=HTMLResponse)
