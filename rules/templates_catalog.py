@@ -29,6 +29,7 @@ from wendu.rules.expressions import (
     flat_context,
     make_environment,
 )
+from wendu.rules.template_dates import raw_dates
 
 LOCALES = ("zh-CN", "en")
 DEFAULT_LOCALE = "zh-CN"
@@ -65,6 +66,12 @@ def task_message_scope(rule_scope: Scope) -> Scope:
     return Scope(
         {**kept, "task": TASK, "recipient": RECIPIENT}, dict.fromkeys(dropped, _MESSAGE_ONLY)
     )
+
+
+def _date_warnings(file: Path, what: str, source: str) -> list[RuleError]:
+    """A warning per date or time the template prints as stored (rules/template_dates.py)."""
+    return [RuleError(str(file), p.line, p.col, f"{what}: {p.message}", severity="warning")
+            for p in raw_dates(source)]
 
 
 def locale_for(locale: str | None) -> str:
@@ -117,6 +124,8 @@ class TemplateCatalog:
             found = check_template(source, scope, BLOCKS)
             problems += [RuleError(str(file), p.line, p.col, f"template '{name}' ({locale}): "
                                    f"{p.message}") for p in found]
+            if not found:  # a file with errors has more pressing news
+                problems += _date_warnings(file, f"template '{name}' ({locale})", source)
         return problems + self._check_variants(name, scope)
 
     def _check_variants(self, name: str, scope: Scope) -> list[RuleError]:
@@ -136,6 +145,9 @@ class TemplateCatalog:
             found = check_template(source, scope, ("body",))
             problems += [RuleError(str(file), p.line, p.col, f"template '{name}' "
                                    f"({locale}, {channel}): {p.message}") for p in found]
+            if not found:
+                problems += _date_warnings(file, f"template '{name}' ({locale}, {channel})",
+                                           source)
         return problems
 
     def fields_read(self, name: str, root: str) -> set[str]:
