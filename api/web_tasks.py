@@ -28,7 +28,7 @@ from wendu.api.web_access import check_notification, check_task, forbidden, mine
 from wendu.api.web_accounts import SessionUser, audit
 from wendu.api.web_auth import ApiPostingUser, ApiUser, CurrentUser, client_ip
 from wendu.api.web_ui import lang_of, page
-from wendu.labels import catalog, label
+from wendu.labels import catalog, factor_label, label
 from wendu.localize import DEFAULT_TIMEZONE, format_datetime
 from wendu.store.models import Employee, Firing, Notification, ScoreRecord, Task, utcnow
 from wendu.store.models_accounts import TaskSnooze
@@ -92,7 +92,9 @@ def _my_tasks(session: Session, user: SessionUser) -> dict[str, Any]:
 def tasks_page(request: Request, user: CurrentUser, session: SessionDep,
                fragment: bool = False) -> HTMLResponse:
     name = "_tasks.html" if fragment else "tasks.html"
-    return page(request, name, user, **_my_tasks(session, user))
+    lang = lang_of(request, user)
+    return page(request, name, user, **_my_tasks(session, user),
+                factor_name=lambda key, scorer: factor_label(key, scorer, lang))
 
 
 # The task page's own words; the shared ones come from the console's `t`.
@@ -120,7 +122,8 @@ def task_page(task_id: Annotated[str, FastPath(max_length=128)], request: Reques
     return page(request, "task.html", user, task=task, why=why(session, [task]), now=utcnow(),
                 words=TASK_PAGE_WORDS[lang], names=names,
                 due=format_datetime(task.due_at, lang, timezone),
-                label=lambda key, kind: label(key, kind, lang))
+                label=lambda key, kind: label(key, kind, lang),
+                factor_name=lambda key, scorer: factor_label(key, scorer, lang))
 
 
 @router.get("/console/api/labels")

@@ -163,6 +163,17 @@ def label(key: Any, kind: str, locale: str | None = "zh-CN") -> str:
     return found[0] if is_chinese(locale) else found[1]
 
 
+# What a scorer's factor names are: profile facts, topics, scorecard metrics, intents.
+FACTOR_KINDS = {"attrition": "fact", "burnout": "fact", "topics": "topic", "intent": "intent",
+                "scorecard": "metric", "training_progress": "fact"}
+
+
+def factor_label(name: Any, scorer: str | None, locale: str | None = "zh-CN") -> str:
+    """The display name of one of a scorer's factors (a course id stays as it is)."""
+    kind = FACTOR_KINDS.get(scorer or "")
+    return label(name, kind, locale) if kind else str(name)
+
+
 def catalog(locale: str | None) -> dict[str, dict[str, str]]:
     """Every kind's names in one locale (for the console and API clients)."""
     index = 0 if is_chinese(locale) else 1

@@ -109,7 +109,8 @@ async def test_a_task_shows_why_and_the_profile_and_dashboard_show_the_figures(c
     console.cookies.set("wendu_lang", "en")
     tasks = (await console.get("/console/tasks")).text
     assert "profile.overtime_hours_28d &gt; 40" in tasks
-    assert "overtime_hours_28d = 50 (+0.80)" in tasks
+    assert ('<span title="overtime_hours_28d">overtime in the last 28 days</span> = 50 (+0.80)'
+            in tasks)
     csrf = await login(console, "m1")
     r = await console.post("/console/api/tasks/T1/actions", headers={"X-CSRF-Token": csrf},
                            json={"action": "snooze", "hours": 4})

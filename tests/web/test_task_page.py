@@ -31,6 +31,8 @@ async def test_a_task_link_signs_in_then_opens_that_task(console, factory):
     assert "请与 Name A1 进行一次 1:1 沟通。" in page.text
     assert re.search(r'id="task-due">\w{3} \d{1,2} \w{3} \d{4}, \d{2}:\d{2}<', page.text)
     assert 'data-post="/console/api/tasks/T1/actions"' in page.text
+    # Its "why": the attrition factor by the name a person reads, the key on hover.
+    assert '<span title="overtime_hours_28d">overtime in the last 28 days</span>' in page.text
 
 
 async def test_a_task_page_is_only_for_those_who_may_see_the_task(console):
