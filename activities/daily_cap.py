@@ -8,6 +8,7 @@ the same instant take turns on it (SQLite's write lock, PostgreSQL's row lock), 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +34,8 @@ class DailyCap:
 
     session_factory: Any
     channels: Any
+    _row: Callable[..., Notification]
+    _existing: Callable[[str], tuple[int, str, str | None]]
 
     def _claim_within_cap(
         self,
