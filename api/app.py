@@ -15,7 +15,7 @@ from sqlalchemy import text
 from temporalio.client import Client
 
 from wendu import __version__
-from wendu.api import events, notifications, rules, tasks, web_ui, wecom
+from wendu.api import events, notifications, rule_versions, rules, tasks, web_ui, wecom
 from wendu.api.input_limits import InputGuard, validation_error
 from wendu.api.rules import reload_rules
 from wendu.api.security import SecurityHeaders, TrustedProxies
@@ -86,6 +86,7 @@ def create_app(
     )
     for module in (events, tasks, notifications, rules, wecom):
         app.include_router(module.router)
+    app.include_router(rule_versions.api)
     web_ui.install(app)  # the web console: /console pages, their JSON routes, /static
     app.add_exception_handler(RequestValidationError, validation_error)
     # Outermost last: the real client address first, then headers on every answer (the

@@ -110,7 +110,7 @@ async def upload(request: Request, rule_id: str, user: PostingUser, session: Ses
         return _rule_page(request, user, session, rule_id, text=source, checked=checked,
                           event_text=event, result=result)
     plan = checked.plan
-    await store_version(request, session, user, plan, source)
+    await store_version(request, session, user.username, plan, source)
     return RedirectResponse(f"/console/rules/{plan.rule_id}?saved=1", status_code=303)
 
 
@@ -132,18 +132,21 @@ def _dry_run(session: Session, plan: Plan, event_text: str, templates_dir: str) 
     return dry_run(session, plan, raw, templates_dir)
 
 
-async def store_version(request: Request, session: Session, user: SessionUser, plan: Plan,
-                        source: str) -> None:
+async def store_version(request: Request, session: Session, actor: str, plan: Plan,
+                        source: str, action: str = "rule.upload", note: str | None = None) -> None:
+    """Make `plan` the rule's current version (a new upload, or an old one rolled back to):
+    stored, written to the rule folder when there is one, audited, and live at once."""
     rule = session.get(Rule, plan.rule_id)
     before = ({"version": rule.version, "digest": rule.current_digest, "enabled": rule.enabled,
                "source": _source(session, rule)} if rule else None)
     path = rule.source_path if rule else ""
     path = _write_to_folder(request, plan.rule_id, path, source) or path or "console"
     keep = set(session.scalars(select(Rule.source_path)))
-    sync_rules(session, [plan], {plan.rule_id: source}, {plan.rule_id: path}, keep_paths=keep)
-    audit(session, user.username, "rule.upload", "rule", plan.rule_id, before=before,
+    sync_rules(session, [plan], {plan.rule_id: source}, {plan.rule_id: path}, keep_paths=keep,
+               actor=actor)
+    audit(session, actor, action, "rule", plan.rule_id, before=before,
           after={"version": plan.version, "digest": plan.digest, "enabled": plan.enabled,
-                 "source": source}, ip=client_ip(request))
+                 "source": source}, ip=client_ip(request), note=note)
     session.commit()
     await _refresh(request)
 

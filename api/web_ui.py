@@ -70,6 +70,22 @@ STRINGS: dict[str, tuple[str, str]] = {
     "read": ("已读", "Read"),
     "state": ("状态", "State"),
     "version": ("版本", "Version"),
+    "versions": ("版本历史", "Versions"),
+    "digest": ("摘要", "Digest"),
+    "stored_at": ("保存时间", "Stored at"),
+    "stored_by": ("保存人", "Stored by"),
+    "firings": ("触发次数", "Firings"),
+    "current": ("当前版本", "current"),
+    "unknown": ("未知", "unknown"),
+    "compare": ("版本对比", "Compare"),
+    "compare_with_current": ("与当前版本对比", "Compare with current"),
+    "rollback_to": ("回滚到", "Roll back to"),
+    "rollback_explain": ("回滚后，下一条事件即按该版本触发；已在运行的流程仍按其启动时的版本完成。"
+                         "此操作会记入审计日志。",
+                         "After the rollback the next event fires this version; workflows "
+                         "already running finish on the version they started with. The change "
+                         "is audited."),
+    "rolled_back": ("已回滚到", "Rolled back to"),
     "firings_7d": ("近7天触发", "Firings (7 days)"),
     "enabled": ("已启用", "Enabled"),
     "disabled": ("已停用", "Disabled"),
@@ -152,10 +168,11 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
 
 def install(app: FastAPI) -> None:
     """Mount the console: login, pages and their JSON routes, and /static."""
-    from wendu.api import web_auth, web_people, web_rules, web_tasks
+    from wendu.api import rule_versions, web_auth, web_people, web_rules, web_tasks
 
     for module in (web_auth, web_tasks, web_rules, web_people):
         app.include_router(module.router)
+    app.include_router(rule_versions.console)
     app.mount("/static", StaticFiles(directory=str(HERE / "web_static")), name="static")
     app.add_exception_handler(web_auth.LoginRequired, web_auth.to_login)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]

@@ -123,6 +123,8 @@ class RuleVersion(Base):
     source_text: Mapped[str] = mapped_column(Text, default="")
     plan: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Who stored it: a console user, a token's name, or "folder" for a reload of the files.
+    created_by: Mapped[str | None] = mapped_column(String(128))
 
 
 class Firing(Base):

@@ -55,13 +55,15 @@ def sync_rules(
     source_paths: Mapping[str, str],
     *,
     keep_paths: Iterable[str] = (),
+    actor: str = "folder",
 ) -> SyncReport:
     """Upsert rules and their versions from a freshly loaded folder; the caller commits.
 
     A new digest becomes a new version row (a digest seen before is reused, so reverting a
     rule does not add a row); version numbers are the authors'. Stored rules not in `plans` are
     disabled, except those whose file is in `keep_paths` (a file that failed to load keeps
-    its last good version running rather than silently switching the rule off).
+    its last good version running rather than silently switching the rule off). `actor` is
+    who stored the new versions (a console user; "folder" for a reload of the files).
     """
     report = SyncReport()
     plans = list(plans)
@@ -109,6 +111,7 @@ def sync_rules(
                     version=version,
                     source_text=sources.get(plan.rule_id, plan.source),
                     plan=plan.model_dump(mode="json", by_alias=True),
+                    created_by=actor,
                 )
             )
     for rule_id, rule in rules.items():
