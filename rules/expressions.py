@@ -23,6 +23,7 @@ from jinja2.runtime import Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from wendu.localize import MESSAGE_FILTERS
+from wendu.rules import bounds
 from wendu.rules.durations import iso_week, to_date
 from wendu.rules.errors import suggest
 from wendu.rules.exprtokens import (
@@ -39,7 +40,7 @@ from wendu.rules.exprtokens import (
     reads,
     tidy,
 )
-from wendu.rules.pyexpr import Compiled, Compiler, Rejected
+from wendu.rules.pyexpr import Compiled, Compiler, Rejected, constant_problems, private_reads
 
 # Message templates share this environment, so their date, duration and label filters
 # (wendu/localize.py) are checked by the compiler like any other.
@@ -47,10 +48,21 @@ FILTERS: dict[str, Callable[..., Any]] = {"iso_week": iso_week, "date": to_date,
                                           **MESSAGE_FILTERS}
 
 
+class RuleEnvironment(ImmutableSandboxedEnvironment):
+    """Immutable: one context object is shared by every rule matched against an event, so an
+    expression must not be able to append to a list in it. The operators that can build a
+    large value check its size first (rules/bounds.py); intercepting them also stops Jinja's
+    optimizer from computing `'a' * 10**9` while it compiles a template."""
+
+    intercepted_binops = frozenset(bounds.BINOPS)
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        return bounds.BINOPS[operator](left, right)
+
+
 def make_environment(**options: Any) -> ImmutableSandboxedEnvironment:
-    # Immutable: one context object is shared by every rule matched against an event, so an
-    # expression must not be able to append to a list in it.
-    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, **options)
+    env = RuleEnvironment(undefined=StrictUndefined, **options)
+    env.filters.update(bounds.guarded_filters())
     env.filters.update(FILTERS)
     return env
 
@@ -151,6 +163,8 @@ class _Checker:
             chain = attribute_chain(node)
             if chain and chain[0] in undeclared and chain[0] in scope.names:
                 self._fields(chain)
+        for rejected in (*private_reads(self.nodes), *constant_problems(self.nodes)):
+            self._rejected(rejected)
         if not self.problems:
             # The parse is reused to compile, so a rule set's reload parses each source once.
             if expression:

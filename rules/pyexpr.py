@@ -23,6 +23,8 @@ from jinja2.runtime import Undefined, str_join
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import _PassArg
 
+from wendu.rules import bounds
+
 # Methods that only read their object (dates, text, mappings), so a shared context stays as
 # it was: `('2026-11-27' | date).weekday()`, `event.text.lower()`.
 _DATE_METHODS = ("weekday", "isoweekday", "isoformat", "isocalendar", "date", "time")
@@ -45,16 +47,15 @@ _OPERATORS = {
     "notin": "not in",
 }
 _BINARY = {
-    nodes.Add: "+",
     nodes.Sub: "-",
-    nodes.Mul: "*",
     nodes.Div: "/",
     nodes.FloorDiv: "//",
-    nodes.Mod: "%",
-    nodes.Pow: "**",
     nodes.And: "and",
     nodes.Or: "or",
 }
+# The operators that can build a large value call a helper that checks its size first.
+_SIZED = {nodes.Add: "+", nodes.Mul: "*", nodes.Mod: "%", nodes.Pow: "**"}
+_HELPERS = {"+": "_add", "*": "_mul", "%": "_mod", "**": "_pow"}
 _UNARY = {nodes.Neg: "-", nodes.Pos: "+", nodes.Not: "not "}
 
 
@@ -104,6 +105,7 @@ def _runtime(env: SandboxedEnvironment) -> dict[str, Any]:
         return env.getitem(obj, key)
 
     def method(obj: Any, name: str, /, *args: Any, **kwargs: Any) -> Any:
+        bounds.check_method(obj, name, args)
         return env.call(context, env.getattr(obj, name), *args, **kwargs)
 
     def no_else(lineno: int) -> Undefined:
@@ -120,7 +122,11 @@ def _runtime(env: SandboxedEnvironment) -> dict[str, Any]:
         "_gi": getitem,
         "_call": method,
         "_no_else": no_else,
-        "_join": str_join,
+        "_join": bounds.checked_join(str_join),
+        "_add": bounds.add,
+        "_mul": bounds.mul,
+        "_mod": bounds.mod,
+        "_pow": bounds.power,
         "_str": str,
         "_type": type,
         "_dict": dict,
@@ -140,6 +146,8 @@ class _Generator:
         self.reads: list[tuple[str, str, bool]] = []
         self.dict_roots: set[str] = set()
         self.temps = 0
+        # Operator nodes whose constant parts were computed (within bounds) already.
+        self.sized: set[int] = set()
 
     def read(self, node: nodes.Node, key: Any, attr: bool) -> None:
         read = (node.name, key, attr) if isinstance(node, nodes.Name) else None
@@ -180,12 +188,21 @@ class _Generator:
         visit = getattr(self, f"visit_{type(node).__name__}", None)
         if visit is not None:
             return visit(node)
+        if type(node) in _SIZED:
+            self.constant_size(node)
+            helper = _HELPERS[_SIZED[type(node)]]
+            return f"{helper}({self.expr(node.left)}, {self.expr(node.right)})"
         if type(node) in _BINARY:
             return f"({self.expr(node.left)} {_BINARY[type(node)]} {self.expr(node.right)})"
         if type(node) in _UNARY:
             return f"({_UNARY[type(node)]}{self.expr(node.node)})"
         what = type(node).__name__
         raise Rejected(f"'{what}' cannot be used in an expression", node.lineno)
+
+    def constant_size(self, node: nodes.Node) -> None:
+        """A `'a' * 10**9` written out in full is refused now, not when a rule runs it."""
+        if id(node) not in self.sized:
+            _constant(node, self.sized)
 
     def visit_Const(self, node: nodes.Const) -> str:
         return self.const(node.value)
@@ -314,6 +331,85 @@ def _public(name: str, lineno: int, before: str) -> None:
         raise Rejected(
             f"'{name}' cannot be read: names starting with '_' are private", lineno, name, before
         )
+
+
+_NOT_CONSTANT = object()
+
+
+def _constant(node: nodes.Node, seen: set[int]) -> Any:
+    """The value of a tree of literals and operators, computed with the checks the compiled
+    function would make (so never more work than they allow); _NOT_CONSTANT otherwise."""
+    if isinstance(node, nodes.Const):
+        return node.value
+    if isinstance(node, nodes.Neg | nodes.Pos):
+        value = _constant(node.node, seen)
+        numeric = isinstance(value, int | float) and value is not _NOT_CONSTANT
+        return (-value if isinstance(node, nodes.Neg) else value) if numeric else _NOT_CONSTANT
+    if isinstance(node, nodes.List | nodes.Tuple):
+        items = [_constant(item, seen) for item in node.items]
+        return _NOT_CONSTANT if _NOT_CONSTANT in items else tuple(items)
+    if type(node) not in _SIZED:
+        return _NOT_CONSTANT
+    seen.add(id(node))
+    left = _constant(node.left, seen)
+    right = _constant(node.right, seen) if left is not _NOT_CONSTANT else _NOT_CONSTANT
+    if right is _NOT_CONSTANT:
+        return _NOT_CONSTANT
+    operator = _SIZED[type(node)]
+    try:
+        return bounds.BINOPS[operator](left, right)
+    except bounds.TooLarge as exc:
+        raise Rejected(str(exc), node.lineno, operator) from None
+    except Exception:  # noqa: BLE001 - a type error and the like is the run's to report
+        return _NOT_CONSTANT
+
+
+# Filters that read an attribute named by a text argument: `x | attr('name')`,
+# `xs | map(attribute='a.b')`, `xs | selectattr('a')`, `xs | sort(attribute='a')`.
+_ATTRIBUTE_FILTERS = frozenset(
+    {"attr", "map", "selectattr", "rejectattr", "sort", "groupby", "sum", "unique", "min", "max"}
+)
+
+
+def private_reads(below: list[nodes.Node]) -> list[Rejected]:
+    """Every read of a private name among `below` (`''.__class__`, `x['_y']`,
+    `x | attr('__class__')`), in any expression or template: the sandbox would refuse each
+    when it runs, so the author hears of it now."""
+    found = []
+    for node in below:
+        # (name, the token to point at, the token before it)
+        names: list[tuple[str, str, str | None]] = []
+        if isinstance(node, nodes.Getattr):
+            names.append((node.attr, node.attr, "."))
+        elif isinstance(node, nodes.Getitem):
+            if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+                names.append((node.arg.value, node.arg.value, "["))
+        elif isinstance(node, nodes.Filter) and node.name in _ATTRIBUTE_FILTERS:
+            texts = [*node.args, *(kw.value for kw in node.kwargs if kw.key == "attribute")]
+            for arg in texts:
+                if isinstance(arg, nodes.Const) and isinstance(arg.value, str):
+                    names += [(part, arg.value, None) for part in arg.value.split(".")]
+        for name, token, before in names:
+            try:
+                _public(name, node.lineno, before or "")
+            except Rejected as exc:
+                exc.token, exc.before = token, before
+                found.append(exc)
+    return found
+
+
+def constant_problems(below: list[nodes.Node]) -> list[Rejected]:
+    """The operators among `below` (a parse's nodes, top-down) whose constants would build a
+    value too large, e.g. in a template Jinja renders itself."""
+    seen: set[int] = set()
+    found = []
+    for node in below:
+        if type(node) in _SIZED and id(node) not in seen:
+            try:
+                _constant(node, seen)
+            except Rejected as exc:
+                found.append(exc)
+    return found
 
 
 def _compiled(source: str, fn: Callable[[dict[str, Any]], Any], gen: _Generator) -> Compiled:
