@@ -16,16 +16,14 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta, nodes
+from jinja2 import Template, TemplateSyntaxError, meta, nodes
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.parser import Parser
 from jinja2.runtime import Undefined
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from wendu.localize import MESSAGE_FILTERS
-from wendu.rules import bounds
-from wendu.rules.durations import iso_week, to_date
+from wendu.rules.environment import ENV, FILTERS, make_environment  # noqa: F401 - re-exported
 from wendu.rules.errors import suggest
+from wendu.rules.exprsafety import Rejected, constant_problems, private_reads
 from wendu.rules.exprtokens import (
     NOT_LITERAL,
     Error,
@@ -40,35 +38,7 @@ from wendu.rules.exprtokens import (
     reads,
     tidy,
 )
-from wendu.rules.pyexpr import Compiled, Compiler, Rejected, constant_problems, private_reads
-
-# Message templates share this environment, so their date, duration and label filters
-# (wendu/localize.py) are checked by the compiler like any other.
-FILTERS: dict[str, Callable[..., Any]] = {"iso_week": iso_week, "date": to_date,
-                                          **MESSAGE_FILTERS}
-
-
-class RuleEnvironment(ImmutableSandboxedEnvironment):
-    """Immutable: one context object is shared by every rule matched against an event, so an
-    expression must not be able to append to a list in it. The operators that can build a
-    large value check its size first (rules/bounds.py); intercepting them also stops Jinja's
-    optimizer from computing `'a' * 10**9` while it compiles a template."""
-
-    intercepted_binops = frozenset(bounds.BINOPS)
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        return bounds.BINOPS[operator](left, right)
-
-
-def make_environment(**options: Any) -> ImmutableSandboxedEnvironment:
-    env = RuleEnvironment(undefined=StrictUndefined, **options)
-    env.filters.update(bounds.guarded_filters())
-    env.filters.update(FILTERS)
-    return env
-
-
-ENV = make_environment()
-
+from wendu.rules.pyexpr import Compiled, Compiler
 
 # --- Scopes -----------------------------------------------------------------------------
 

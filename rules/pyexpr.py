@@ -24,6 +24,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import _PassArg
 
 from wendu.rules import bounds
+from wendu.rules.exprsafety import SIZED, Rejected, constant, public
 
 # Methods that only read their object (dates, text, mappings), so a shared context stays as
 # it was: `('2026-11-27' | date).weekday()`, `event.text.lower()`.
@@ -53,21 +54,8 @@ _BINARY = {
     nodes.And: "and",
     nodes.Or: "or",
 }
-# The operators that can build a large value call a helper that checks its size first.
-_SIZED = {nodes.Add: "+", nodes.Mul: "*", nodes.Mod: "%", nodes.Pow: "**"}
 _HELPERS = {"+": "_add", "*": "_mul", "%": "_mod", "**": "_pow"}
 _UNARY = {nodes.Neg: "-", nodes.Pos: "+", nodes.Not: "not "}
-
-
-class Rejected(Exception):
-    """A construct the compiled language refuses; `token` is the text to point at and
-    `before` the token written just before it ('.', '[', or None for a plain name)."""
-
-    def __init__(
-        self, message: str, lineno: int, token: str | None = None, before: str | None = None
-    ):
-        super().__init__(message)
-        self.message, self.lineno, self.token, self.before = message, lineno, token, before
 
 
 @dataclass(frozen=True)
@@ -188,9 +176,9 @@ class _Generator:
         visit = getattr(self, f"visit_{type(node).__name__}", None)
         if visit is not None:
             return visit(node)
-        if type(node) in _SIZED:
+        if type(node) in SIZED:
             self.constant_size(node)
-            helper = _HELPERS[_SIZED[type(node)]]
+            helper = _HELPERS[SIZED[type(node)]]
             return f"{helper}({self.expr(node.left)}, {self.expr(node.right)})"
         if type(node) in _BINARY:
             return f"({self.expr(node.left)} {_BINARY[type(node)]} {self.expr(node.right)})"
@@ -202,7 +190,7 @@ class _Generator:
     def constant_size(self, node: nodes.Node) -> None:
         """A `'a' * 10**9` written out in full is refused now, not when a rule runs it."""
         if id(node) not in self.sized:
-            _constant(node, self.sized)
+            constant(node, self.sized)
 
     def visit_Const(self, node: nodes.Const) -> str:
         return self.const(node.value)
@@ -211,7 +199,7 @@ class _Generator:
         return self.name(node.name)
 
     def visit_Getattr(self, node: nodes.Getattr) -> str:
-        _public(node.attr, node.lineno, ".")
+        public(node.attr, node.lineno, ".")
         self.read(node.node, node.attr, True)
         # The common case (a field of a dict) inline: a call per field read is most of what a
         # condition costs.
@@ -237,7 +225,7 @@ class _Generator:
             ]
             return f"({obj})[{':'.join(parts)}]"
         if isinstance(arg, nodes.Const) and isinstance(arg.value, str):
-            _public(arg.value, node.lineno, "[")
+            public(arg.value, node.lineno, "[")
             self.read(node.node, arg.value, False)
         return f"_gi({obj}, {self.expr(arg)})"
 
@@ -296,7 +284,7 @@ class _Generator:
                     target.attr,
                     ".",
                 )
-            _public(target.attr, node.lineno, ".")
+            public(target.attr, node.lineno, ".")
             obj = self.expr(target.node)
             return f"_call({obj}, {self.const(target.attr)}{self._arguments(node, ', ')})"
         if isinstance(target, nodes.Name) and target.name in FUNCTIONS:
@@ -324,92 +312,6 @@ class _Generator:
             pairs = (f"{self.const(k)}: {v}" for k, v in extra.items())
             parts.append("**{" + ", ".join(pairs) + "}")
         return lead + ", ".join(parts) if parts else ""
-
-
-def _public(name: str, lineno: int, before: str) -> None:
-    if name.startswith("_"):
-        raise Rejected(
-            f"'{name}' cannot be read: names starting with '_' are private", lineno, name, before
-        )
-
-
-_NOT_CONSTANT = object()
-
-
-def _constant(node: nodes.Node, seen: set[int]) -> Any:
-    """The value of a tree of literals and operators, computed with the checks the compiled
-    function would make (so never more work than they allow); _NOT_CONSTANT otherwise."""
-    if isinstance(node, nodes.Const):
-        return node.value
-    if isinstance(node, nodes.Neg | nodes.Pos):
-        value = _constant(node.node, seen)
-        numeric = isinstance(value, int | float) and value is not _NOT_CONSTANT
-        return (-value if isinstance(node, nodes.Neg) else value) if numeric else _NOT_CONSTANT
-    if isinstance(node, nodes.List | nodes.Tuple):
-        items = [_constant(item, seen) for item in node.items]
-        return _NOT_CONSTANT if _NOT_CONSTANT in items else tuple(items)
-    if type(node) not in _SIZED:
-        return _NOT_CONSTANT
-    seen.add(id(node))
-    left = _constant(node.left, seen)
-    right = _constant(node.right, seen) if left is not _NOT_CONSTANT else _NOT_CONSTANT
-    if right is _NOT_CONSTANT:
-        return _NOT_CONSTANT
-    operator = _SIZED[type(node)]
-    try:
-        return bounds.BINOPS[operator](left, right)
-    except bounds.TooLarge as exc:
-        raise Rejected(str(exc), node.lineno, operator) from None
-    except Exception:  # noqa: BLE001 - a type error and the like is the run's to report
-        return _NOT_CONSTANT
-
-
-# Filters that read an attribute named by a text argument: `x | attr('name')`,
-# `xs | map(attribute='a.b')`, `xs | selectattr('a')`, `xs | sort(attribute='a')`.
-_ATTRIBUTE_FILTERS = frozenset(
-    {"attr", "map", "selectattr", "rejectattr", "sort", "groupby", "sum", "unique", "min", "max"}
-)
-
-
-def private_reads(below: list[nodes.Node]) -> list[Rejected]:
-    """Every read of a private name among `below` (`''.__class__`, `x['_y']`,
-    `x | attr('__class__')`), in any expression or template: the sandbox would refuse each
-    when it runs, so the author hears of it now."""
-    found = []
-    for node in below:
-        # (name, the token to point at, the token before it)
-        names: list[tuple[str, str, str | None]] = []
-        if isinstance(node, nodes.Getattr):
-            names.append((node.attr, node.attr, "."))
-        elif isinstance(node, nodes.Getitem):
-            if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
-                names.append((node.arg.value, node.arg.value, "["))
-        elif isinstance(node, nodes.Filter) and node.name in _ATTRIBUTE_FILTERS:
-            texts = [*node.args, *(kw.value for kw in node.kwargs if kw.key == "attribute")]
-            for arg in texts:
-                if isinstance(arg, nodes.Const) and isinstance(arg.value, str):
-                    names += [(part, arg.value, None) for part in arg.value.split(".")]
-        for name, token, before in names:
-            try:
-                _public(name, node.lineno, before or "")
-            except Rejected as exc:
-                exc.token, exc.before = token, before
-                found.append(exc)
-    return found
-
-
-def constant_problems(below: list[nodes.Node]) -> list[Rejected]:
-    """The operators among `below` (a parse's nodes, top-down) whose constants would build a
-    value too large, e.g. in a template Jinja renders itself."""
-    seen: set[int] = set()
-    found = []
-    for node in below:
-        if type(node) in _SIZED and id(node) not in seen:
-            try:
-                _constant(node, seen)
-            except Rejected as exc:
-                found.append(exc)
-    return found
 
 
 def _compiled(source: str, fn: Callable[[dict[str, Any]], Any], gen: _Generator) -> Compiled:
