@@ -8,6 +8,8 @@ would reach. Nothing is stored and no workflow starts.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,6 +135,37 @@ def dry_run(session: Session, plan: Plan, raw_event: Any, templates_dir: str) ->
     if walk.stopped:
         out.errors.append(walk.stopped)
     return out
+
+
+# How long the console waits for a check or a dry run. Expressions are bounded in what they
+# can build (rules/bounds.py), so this is a backstop; the work runs in a thread either way, so
+# the API and the worker sharing its process keep serving meanwhile.
+BUDGET_SECONDS = 10.0
+
+
+async def _in_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    return await asyncio.wait_for(asyncio.to_thread(fn, *args), BUDGET_SECONDS)
+
+
+def _too_slow(what: str) -> str:
+    return (f"{what} took longer than {BUDGET_SECONDS:g} s and was stopped waiting for; "
+            "simplify the rule's expressions")
+
+
+async def check_in_thread(text: str, path: str, templates_dir: str) -> Checked:
+    """check_text off the event loop, within the budget."""
+    try:
+        return await _in_thread(check_text, text, path, templates_dir)
+    except TimeoutError:
+        return Checked(None, [RuleError(path, 0, 0, _too_slow("checking the rule"))])
+
+
+async def dry_run_in_thread(fn: Callable[..., DryRun], *args: Any) -> DryRun:
+    """A dry run (`fn(*args)`) off the event loop, within the budget."""
+    try:
+        return await _in_thread(fn, *args)
+    except TimeoutError:
+        return DryRun(False, errors=[_too_slow("the dry run")])
 
 
 def _now_iso() -> str:

@@ -25,7 +25,7 @@ from wendu.api.deps import SessionDep
 from wendu.api.web_access import not_found, require_hr, require_roles
 from wendu.api.web_accounts import SessionUser, audit
 from wendu.api.web_auth import ApiPostingUser, ApiUser, CurrentUser, PostingUser, client_ip
-from wendu.api.web_dryrun import Checked, check_text, dry_run
+from wendu.api.web_dryrun import Checked, check_in_thread, dry_run, dry_run_in_thread
 from wendu.api.web_ui import page
 from wendu.rules.plan import Plan
 from wendu.rulestore import sync_rules
@@ -100,13 +100,14 @@ async def upload(request: Request, rule_id: str, user: PostingUser, session: Ses
     require_hr(user)
     if intent == "save":
         require_roles(user, "hr_admin", what="changing rules")
-    checked = check_text(source, f"{rule_id}.yaml", _templates_dir(request))
+    checked = await check_in_thread(source, f"{rule_id}.yaml", _templates_dir(request))
     if checked.plan is None or intent == "check":
         code = 422 if checked.plan is None else 200
         return _rule_page(request, user, session, rule_id, text=source, checked=checked,
                           event_text=event, status_code=code)
     if intent == "dry_run":
-        result = _dry_run(session, checked.plan, event or "", _templates_dir(request))
+        result = await dry_run_in_thread(_dry_run, session, checked.plan, event or "",
+                                         _templates_dir(request))
         return _rule_page(request, user, session, rule_id, text=source, checked=checked,
                           event_text=event, result=result)
     plan = checked.plan
@@ -206,17 +207,18 @@ def list_rules(user: ApiUser, session: SessionDep) -> list[dict[str, Any]]:
 
 
 @router.post("/console/api/rules/check")
-def check_rule(body: CheckBody, request: Request, user: ApiPostingUser,
-               session: SessionDep) -> dict[str, Any]:
+async def check_rule(body: CheckBody, request: Request, user: ApiPostingUser,
+                     session: SessionDep) -> dict[str, Any]:
     """Problems of a rule text by line; with `event`, also the dry run."""
     require_hr(user)
-    checked = check_text(body.source, "rule.yaml", _templates_dir(request))
+    checked = await check_in_thread(body.source, "rule.yaml", _templates_dir(request))
     out: dict[str, Any] = {"ok": checked.plan is not None, "problems": [
         {"line": p.line, "col": p.col, "severity": p.severity, "message": p.message}
         for p in checked.problems]}
     if checked.plan is not None and body.event is not None:
-        out["dry_run"] = dry_run(session, checked.plan, body.event,
-                                 _templates_dir(request)).__dict__
+        result = await dry_run_in_thread(dry_run, session, checked.plan, body.event,
+                                         _templates_dir(request))
+        out["dry_run"] = result.__dict__
     return out
 
 
