@@ -28,6 +28,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from wendu.firing_outcomes import FailedWorkflows
 from wendu.rules.matcher import EvaluationError, matches_for_schedule, rule_context
 from wendu.rules.plan import Plan
 from wendu.store.models import Firing, utcnow
@@ -53,6 +54,26 @@ _PERMANENT = {
     RPCStatusCode.UNIMPLEMENTED,
 }
 FAIL_AFTER = 6  # attempts at a permanent error; with the backoff, some 2.5 minutes of them
+# Attempts at any error before the row is given up as `failed` (a dead letter HR can list and
+# an operator can requeue): with the backoff, about a day of a Temporal that will not take it.
+GIVE_UP_AFTER = 300
+
+
+def _start_error(exc: Exception, attempts: int) -> tuple[str, str]:
+    """(status, error) after a failed start: `failed` once retrying cannot help."""
+    if isinstance(exc, RPCError):
+        error = f"{exc.status.name if exc.status else 'RPC'}: {exc}"
+        # A request over the server's message size never fits, however often it is sent.
+        too_big = exc.status == RPCStatusCode.RESOURCE_EXHAUSTED and "larger than max" in str(exc)
+        permanent = exc.status in _PERMANENT and attempts + 1 >= FAIL_AFTER
+        if too_big or permanent or attempts + 1 >= GIVE_UP_AFTER:
+            return "failed", error
+        return "pending", error
+    error = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, UnicodeError | TypeError | ValueError):
+        return "failed", error  # the input cannot be encoded: it never will be
+    # The server is down, the connection broke, ...
+    return ("failed" if attempts + 1 >= GIVE_UP_AFTER else "pending"), error
 
 
 CHUNK = 500  # keeps IN (...) lists and multi-row VALUES well inside every backend's limits
@@ -142,6 +163,8 @@ class StartReport:
     started: list[int] = field(default_factory=list)
     pending: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
+    # {workflow id: reason} of the firings whose workflow ended badly (reconciler passes).
+    ended: dict[str, str] = field(default_factory=dict)
 
 
 def next_attempt_at(attempts: int, retry_seconds: float, now: datetime) -> datetime:
@@ -162,7 +185,8 @@ async def start_firings(
 
     Started ones are marked `started`; on a transient error the row stays `pending` with the
     error recorded and its next attempt pushed back (the reconciler retries it then); a
-    permanent error fails it after `FAIL_AFTER` attempts, an input that can never start at once.
+    permanent error fails it after `FAIL_AFTER` attempts, an input that can never start at once,
+    and any error after `GIVE_UP_AFTER`.
     """
     ids = sorted(set(firing_ids))
     report = StartReport()
@@ -191,12 +215,9 @@ async def start_firings(
                 )
             except WorkflowAlreadyStartedError:
                 pass  # it ran before: this rule has fired for this key already
-            except RPCError as exc:
-                given_up = exc.status in _PERMANENT and attempts + 1 >= FAIL_AFTER
-                status = "failed" if given_up else "pending"
-                return fid, status, f"{exc.status.name if exc.status else 'RPC'}: {exc}"
-            except Exception as exc:  # the server is down, the connection broke, ...
-                return fid, "pending", f"{type(exc).__name__}: {exc}"
+            except Exception as exc:  # noqa: BLE001 - each is recorded on its row
+                status, error = _start_error(exc, attempts)
+                return fid, status, error
             return fid, "started", None
 
     results = await asyncio.gather(*(start(*row) for row in rows))
@@ -268,6 +289,7 @@ class Reconciler:
         self.retry_seconds = retry_seconds
         self.batch = batch
         self.busy = busy
+        self.ended = FailedWorkflows(client, session_factory)
         self._task: asyncio.Task | None = None
 
     async def run_once(self) -> StartReport:
@@ -283,6 +305,8 @@ class Reconciler:
                                      retry_seconds=self.retry_seconds)
         # Events owed to waiting workflows whose signal did not get through the first time.
         await deliver_waits(self.client, self.session_factory, cutoff=cutoff)
+        # Workflows that ended badly since the last pass: their firings say so.
+        report.ended = await self.ended.sweep()
         return report
 
     def _due(self, now: datetime, cutoff: datetime) -> list[int]:

@@ -1,0 +1,62 @@
+"""Firings: each time a rule fired, whether its workflow started, and why it failed if it did.
+
+`GET /api/v1/firings?status=failed` is HR's list of what did not happen: a workflow Temporal
+never accepted (given up after its attempts), or one that failed, was terminated or timed out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from wendu.api.deps import SessionDep, require_scope
+from wendu.api.input_limits import Offset
+from wendu.store.models import Firing
+
+router = APIRouter(
+    prefix="/api/v1/firings",
+    tags=["firings"],
+    dependencies=[Depends(require_scope("rules:admin"))],
+)
+
+FiringStatus = Literal["pending", "started", "failed"]
+
+
+class FiringOut(BaseModel):
+    id: int
+    rule_id: str
+    dedupe_key: str
+    workflow_id: str
+    event_id: str | None
+    employee_id: str | None
+    status: str
+    # Why the firing failed, or the last start attempt's error while it is still pending.
+    error: str | None
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+
+
+@router.get("", response_model=list[FiringOut])
+def list_firings(
+    session: SessionDep,
+    status_: Annotated[FiringStatus | None, Query(alias="status")] = None,
+    rule_id: Annotated[str | None, Query(max_length=128)] = None,
+    employee_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Offset = 0,
+) -> list[FiringOut]:
+    """Newest first; `status=failed` lists the firings that did not run, each with its reason."""
+    q = select(Firing)
+    if status_:
+        q = q.where(Firing.status == status_)
+    if rule_id:
+        q = q.where(Firing.rule_id == rule_id)
+    if employee_id:
+        q = q.where(Firing.employee_id == employee_id)
+    rows = session.scalars(q.order_by(Firing.id.desc()).offset(offset).limit(limit))
+    return [FiringOut.model_validate(row, from_attributes=True) for row in rows]
