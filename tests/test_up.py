@@ -316,7 +316,7 @@ def test_the_rule_library_reaches_people_through_the_running_demo(tmp_path: Path
             env={"WENDU_QUIET_HOURS": window, "WENDU_DELIVERY_MAX_ATTEMPTS": "3"})
     ups.append(up)
     up.wait_healthy()
-    assert "rules/library" in up.output()
+    assert f"Rules        {(tmp_path / 'data' / 'rules').resolve()}" in up.output()
     api = Api(up)
 
     # A colleague whose night it is (time zone UTC, inside quiet hours): their care message is

@@ -266,13 +266,13 @@ def worker_env(settings: Settings, names: list[str]) -> dict[str, str]:
     return env
 
 
-def rules_folder(settings: Settings, opts: UpOptions) -> Path | None:
+def rules_folder(settings: Settings, opts: UpOptions, data_dir: Path) -> Path | None:
     if opts.rules:
         folder = opts.rules
     elif opts.demo:
-        import wendu.rules
+        from wendu.demo_library import library_copy
 
-        folder = Path(wendu.rules.__file__).parent / "library"
+        folder = library_copy(data_dir)  # the console saves edits here, not into the package
     else:
         return settings.rules_dir
     if not folder.is_dir():
@@ -295,7 +295,7 @@ def run_up(settings: Settings, opts: UpOptions) -> None:
             dev.lock()  # before anything else: is another `wendu up` using this data dir?
         say(f"Starting Wendu in {data_dir}")
         check_port(opts.host, opts.port)
-        rules = rules_folder(settings, opts)
+        rules = rules_folder(settings, opts, data_dir)
         factory = migrate(settings.model_copy(update={"data_dir": data_dir}))
         say("  database migrated")
         token = None
