@@ -10,6 +10,8 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from wendu.store import jsontext
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Alembic's migration context is process-wide: two upgrades at once in one process (the API
 # and the worker of `wendu up`) would trample each other.
@@ -24,7 +26,7 @@ def make_engine(url: str, **kwargs) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_engine(url, connect_args={"timeout": 30}, **_json(kwargs))
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -37,7 +39,11 @@ def make_engine(url: str, **kwargs) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return create_engine(url, pool_pre_ping=True, **_json(kwargs))
+
+
+def _json(kwargs: dict) -> dict:
+    return {"json_serializer": jsontext.dumps, "json_deserializer": jsontext.loads, **kwargs}
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

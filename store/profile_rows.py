@@ -6,7 +6,6 @@ JSON text it encodes itself; the text is what the columns' JSON type would write
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
@@ -16,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from wendu.rules.catalog import profile_defaults
+from wendu.store import jsontext
 from wendu.store.models import Profile, utcnow
 
 CHUNK = 500  # keeps IN (...) lists and multi-row VALUES well inside every backend's limits
@@ -77,9 +77,8 @@ def write_profiles(
         conn.execute(stmt, chunk)
 
 
-# The text the columns' JSON type writes (json.dumps with its defaults), without the encoder's
-# cycle check: a folded profile is a tree, and the check took a third of the encoding time.
-_to_json = json.JSONEncoder(check_circular=False).encode
+# The text the columns' JSON type writes (the engine's serializer, `wendu.store.jsontext`).
+_to_json = jsontext.dumps
 
 
 @cache
