@@ -1,5 +1,9 @@
 """SCAN_SCHEDULE: a schedule rule fired; evaluate it for every active employee and fire matches.
 
+Each employee's facts are derived from the stored state as of the scan's fire time, not read
+from the row (which dates from their latest event): a quiet employee's tenure still grows and
+their old busy week leaves the 7-day window (ARCHITECTURE decision 9).
+
 Employees are scanned in pages by id; each page's firings are committed, then started, then
 the activity heartbeats the last id, so a retried attempt resumes after the last page done
 (and re-doing a page is harmless: firings are unique per rule and dedupe key).
@@ -19,10 +23,10 @@ from temporalio.exceptions import ApplicationError
 
 from wendu.firing import fire_for_schedule, start_firings
 from wendu.ingest import employee_dict
-from wendu.rules.catalog import profile_defaults
 from wendu.rules.plan import Plan
 from wendu.rulestore import load_plan
 from wendu.store.models import Employee, Profile, Rule
+from wendu.store.profile import derive
 from wendu.workflows.io import SCAN_SCHEDULE, ScanInput
 
 PAGE = 500
@@ -69,7 +73,7 @@ class ScanActivities:
         if details and len(details) > 1 and isinstance(details[1], dict):
             totals.update(details[1])
         while True:
-            page = await asyncio.to_thread(self._page, after)
+            page = await asyncio.to_thread(self._page, after, fire_time)
             if not page:
                 break
             fired, already, errors = await asyncio.to_thread(self._fire, plan, page, fire_time)
@@ -92,21 +96,21 @@ class ScanActivities:
             rule = session.get(Rule, inp.rule_id)
             return load_plan(session, inp.rule_id, inp.digest), bool(rule and rule.enabled)
 
-    def _page(self, after: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    def _page(
+        self, after: str, as_of: datetime
+    ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         with self.session_factory() as session:
             q = (
-                select(Employee, Profile.facts)
+                select(Employee, Profile.state)
                 .outerjoin(Profile, Profile.employee_id == Employee.id)
                 .where(Employee.active.is_(True), Employee.id > after)
                 .order_by(Employee.id)
                 .limit(self.page_size)
             )
             out = []
-            for emp, facts in session.execute(q):
+            for emp, state in session.execute(q):
                 employee = employee_dict(emp, emp.id)
-                if not facts:
-                    facts = {**profile_defaults(), "employee_id": emp.id}
-                out.append((employee, facts))
+                out.append((employee, derive(state or {}, employee, as_of)))
             return out
 
     def _fire(self, plan: Plan, page: list, fire_time: datetime) -> tuple:

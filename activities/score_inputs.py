@@ -18,8 +18,10 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from wendu.ingest import employee_dict
 from wendu.store.db import transaction
 from wendu.store.models import Employee, Event, Profile
+from wendu.store.profile import derive
 
 # `with: {feedback_days: 30}` on a text scorer: score the feedback of the last N days.
 FEEDBACK_DAYS_ARG = "feedback_days"
@@ -118,9 +120,13 @@ def with_team_overtime(
 
 
 def latest_profile(factory: sessionmaker[Session], employee_id: str) -> dict[str, Any] | None:
+    """The profile as of now (a step that runs weeks after its firing reads today's facts)."""
     with factory() as session:
         row = session.get(Profile, employee_id)
-        return dict(row.facts) if row is not None and row.facts else None
+        if row is None or not row.state:
+            return dict(row.facts) if row is not None and row.facts else None
+        employee = employee_dict(session.get(Employee, employee_id), employee_id)
+        return derive(row.state, employee, datetime.now(UTC))
 
 
 def store_score(

@@ -21,7 +21,6 @@ from wendu.activities.render import TemplateProblem, get_renderer
 from wendu.decide import decide
 from wendu.event_models import EventValidationError, parse_event_list
 from wendu.ingest import _normalize, employee_dict  # the same normalisation as ingestion
-from wendu.rules.catalog import profile_defaults
 from wendu.rules.compiler import check
 from wendu.rules.errors import RuleError, RuleErrors
 from wendu.rules.expressions import flat_context
@@ -30,7 +29,7 @@ from wendu.rules.matcher import RuleIndex, rule_context
 from wendu.rules.plan import EventTrigger, NotifyStep, Plan
 from wendu.rules.templates_catalog import TemplateCatalog
 from wendu.store.models import Employee, Profile
-from wendu.store.profile import fold
+from wendu.store.profile import derive, fold_state
 from wendu.workflows.io import Firing
 from wendu.workflows.rule_workflow import explain
 
@@ -90,9 +89,8 @@ def dry_run(session: Session, plan: Plan, raw_event: Any, templates_dir: str) ->
                                     f"{plan.trigger.event!r}, not {ev.type!r}"])
     emp = employee_dict(session.get(Employee, ev.employee_id), ev.employee_id)
     row = session.get(Profile, ev.employee_id)
-    facts = dict(row.facts) if row else {**profile_defaults(), "employee_id": ev.employee_id}
-    state = dict(row.state) if row else {}
-    facts, _ = fold(facts, state, emp, {**ev.envelope(), "data": ev.sent})
+    state = fold_state(dict(row.state) if row else {}, emp, {**ev.envelope(), "data": ev.sent})
+    facts = derive(state, emp, ev.occurred_at)  # as of the event, as live ingest reads it
     ctx = {"event": {**ev.full, **ev.envelope()}, "employee": emp, "profile": facts,
            "rule": {}, "vars": {}}
     # The decision path of live ingest: fast scores for the event, then the match.

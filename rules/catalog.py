@@ -228,14 +228,18 @@ EMPLOYEE_FIELDS: dict[str, FieldSpec] = {
 
 # The digital profile: facts folded from events, one row per employee. Every field has a
 # default so a rule never meets an undefined name on an employee with little history.
+# Windows and dates count to `as_of`: the event's time for a trigger, the scan's for a
+# schedule (store/profile.py); "today" is its date in the employee's zone.
 PROFILE_FIELDS: dict[str, tuple[Any, Any, str]] = {
     "employee_id": (str, None, "Employee id"),
     "manager_id": (str, None, "Direct manager's employee id"),
     "hometown_city": (str, None, "City of household registration"),
     "locale": (str, "zh-CN", "Preferred language"),
     "timezone": (str, "Asia/Shanghai", "IANA time zone"),
-    "tenure_days": (int, 0, "Days since hired_on, as of the latest event"),
-    "overtime_hours_7d": (float, 0.0, "Overtime hours in the 7 days ending at the latest day"),
+    "tenure_days": (int, 0, "Days since hired_on, as of as_of"),
+    "overtime_hours_7d": (
+        float, 0.0, "Overtime hours in the 7 days ending today (yesterday until today closed)"
+    ),
     "late_departures_7d": (int, 0, "Days in the last 7 with clock-out after 21:00 local"),
     "weekend_days_7d": (int, 0, "Rest days worked in the last 7"),
     "overtime_hours_28d": (float, 0.0, "Overtime hours in the last 28 days"),
@@ -260,10 +264,10 @@ PROFILE_FIELDS: dict[str, tuple[Any, Any, str]] = {
     "last_promoted_on": (date, None, "Date of the latest promotion"),
     "manager_changes_1y": (
         int, None,
-        "Manager changes in the 365 days before the latest event; None until an employee "
+        "Manager changes in the 365 days before as_of; None until an employee "
         "event was seen",
     ),
-    # Weekly attendance: blocks of 7 days ending at the latest attendance day, so the last 4
+    # Weekly attendance: blocks of 7 days ending where the 7-day window ends, so the last 4
     # weeks are the 28-day window.
     "overtime_vs_own_baseline": (
         float, None,
@@ -276,9 +280,10 @@ PROFILE_FIELDS: dict[str, tuple[Any, Any, str]] = {
     ),
     "leave_days_90d": (
         float, None,
-        "Leave days in the 13 weeks ending at the latest event; None until a leave was reported",
+        "Leave days in the 13 weeks ending today; None until a leave was reported",
     ),
     "last_event_at": (datetime, None, "When the latest event occurred"),
+    "as_of": (datetime, None, "When these facts were read: the event's or the scan's time"),
     "scores": (
         dict[str, dict], {},
         "Latest result of each scorer: scores.<scorer>.value, label, model_version, at",

@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
 from sklearn.pipeline import make_pipeline
@@ -35,6 +34,7 @@ from wendu.scorers.features import (
     company_columns,
     read_ibm_csv,
 )
+from wendu.scorers.signed_logit import SignedLogisticRegression
 from wendu.scorers.synth import generate
 from wendu.scorers.trainers import TrainOptions
 
@@ -80,7 +80,8 @@ def _metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
 
 
 def _estimator(seed: int) -> CalibratedClassifierCV:
-    base = make_pipeline(StandardScaler(), LogisticRegression(C=0.3, max_iter=2000))
+    # Signed: each term of an explanation points the way its fact does in the training data.
+    base = make_pipeline(StandardScaler(), SignedLogisticRegression(C=0.3, max_iter=2000))
     cv = StratifiedKFold(5, shuffle=True, random_state=seed)
     return CalibratedClassifierCV(base, method="sigmoid", cv=cv, ensemble=False)
 
@@ -121,12 +122,24 @@ def fit_tabular(name: str, data: TabularData, options: TrainOptions, *, layout: 
                                  if k in ("roc_auc", "pr_auc", "rows")},
                     "held_out": _metrics(y[idx_test], p_test)},
         "flag_threshold": FLAG_THRESHOLD,
+        "explanations": "Each factor is its term in the log-odds; every weight keeps the sign "
+                        "of its feature's association with the outcome in the training rows, "
+                        "so a factor never points against its fact. Features that would need "
+                        "the other sign get no weight and are never named: see 'unweighted'.",
+        "unweighted": _unweighted(model),
         "fairness": fairness.report(y[idx_test], p_test >= FLAG_THRESHOLD, groups),
         "seed": options.seed,
     }
     art = artifacts.save(options.data_dir, name, model, card)
     progress("saved", 1.0)
     return art
+
+
+def _unweighted(model: TabularModel) -> list[str]:
+    coef = model._linear[2]
+    sources = model.encoder.sources
+    return [name for name in model.encoder.features
+            if not any(coef[k] for k, s in enumerate(sources) if s == name)]
 
 
 def _check_leakage(X: np.ndarray, y: np.ndarray, encoder: Encoder) -> None:
@@ -202,7 +215,8 @@ class TabularScorer:
         value = float(self.model.predict(X)[0])
         contrib = self.model.contributions(X)[0]
         factors = []
-        for j in np.argsort(-np.abs(contrib))[: self.top_factors]:
+        # A fact the model gives no weight moves nobody's risk: it is never a factor.
+        for j in [j for j in np.argsort(-np.abs(contrib)) if contrib[j]][: self.top_factors]:
             name = enc.features[j]
             imputed = bool(missing[0, j])
             shown = (enc.medians.get(name) if imputed else record.get(name))

@@ -110,8 +110,9 @@ def _number(value: Any) -> float | None:
 
 
 def _as_of(context: Mapping[str, Any]) -> date:
-    """The scoring time's date: a context's `as_of` (a date or ISO time), else today (UTC)."""
-    value = context.get("as_of")
+    """The scoring time's date: a context's `as_of` (a date or ISO time), else the time its
+    profile was read as of, else today (UTC)."""
+    value = context.get("as_of") or (context.get("profile") or {}).get("as_of")
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):

@@ -8,7 +8,13 @@ placed where it belongs and the windows stay right whatever the arrival order.
 
 `fold` is `fold_state` then `derive`. A batch may fold several events of one employee and
 derive only where facts are read (an event some rule matches on, and the stored row): deriving
-is a pure function of the state and the employee record, so the facts come out the same.
+is a pure function of the state, the employee record and the evaluation time, so the facts
+come out the same.
+
+Facts are true as of when they are read (ARCHITECTURE decision 9): `derive(..., as_of=...)`
+counts tenure, the 7/28/90-day windows, the weekly streak and the 30/90/365-day counts up to
+that instant (the event's time for a trigger, the scan's for a schedule). Without one, the
+latest event's time: the stored row is that, and whoever reads it later derives again.
 
 Attendance and the weekly overtime windows live in `profile_overtime`, pay, level and managers
 in `profile_employment`. Everything in facts and state is plain JSON (dates as ISO strings): it
@@ -88,8 +94,11 @@ def fold_state(
     return state
 
 
-def derive(state: dict[str, Any], employee: dict[str, Any]) -> dict[str, Any]:
-    """The facts rules see, computed from the state and the employee record."""
+def derive(
+    state: dict[str, Any], employee: dict[str, Any], as_of: datetime | str | None = None
+) -> dict[str, Any]:
+    """The facts rules see as of `as_of` (default: the latest event), from the state and the
+    employee record."""
     facts = dict(_DEFAULTS)
     for name in _FRESH:
         facts[name] = dict(_DEFAULTS[name])
@@ -101,18 +110,21 @@ def derive(state: dict[str, Any], employee: dict[str, Any]) -> dict[str, Any]:
 
     last_event = state.get("last_event_at")
     facts["last_event_at"] = last_event
-    as_of = local_date(str(last_event), employee.get("timezone")) if last_event else None
+    at = (as_of.isoformat() if isinstance(as_of, datetime) else as_of) or last_event
+    facts["as_of"] = at
+    today = local_date(str(at), employee.get("timezone")) if at else None
     hired_on = employee.get("hired_on")
-    if hired_on and as_of:
-        facts["tenure_days"] = max(0, (as_of - as_date(hired_on)).days)
+    if hired_on and today:
+        facts["tenure_days"] = max(0, (today - as_date(hired_on)).days)
 
-    derive_attendance(facts, state)
-    derive_weekly_overtime(facts, state)
+    day = today.isoformat() if today else None
+    derive_attendance(facts, state, day)
+    derive_weekly_overtime(facts, state, day)
     _derive_satisfaction(facts, state)
-    _derive_counts(facts, state, last_event)
-    derive_employment(facts, state, last_event)
-    if as_of:
-        _derive_leave(facts, state, as_of)
+    _derive_counts(facts, state, at)
+    derive_employment(facts, state, at)
+    if today:
+        _derive_leave(facts, state, today)
     # Written by score steps (activities.score_inputs), not folded from events.
     scores = state.get("scores")
     facts["scores"] = copy.deepcopy(scores) if scores else {}
@@ -260,20 +272,21 @@ def _derive_satisfaction(facts: dict, state: dict) -> None:
     facts["satisfaction_trend"] = round(_slope(scores[-5:]), 4)
 
 
-def _derive_counts(facts: dict, state: dict, last_event: str | None) -> None:
+def _derive_counts(facts: dict, state: dict, at: str | None) -> None:
     facts["training_completed_total"] = int(state.get("training_total", 0))
-    if not last_event:
+    if not at:
         return
-    latest = as_datetime(last_event)
-    facts["training_completed_90d"] = _within(latest, state.get("trainings"), TRAINING_DAYS)
-    facts["feedback_count_30d"] = _within(latest, state.get("feedback"), FEEDBACK_DAYS)
+    as_of = as_datetime(at)
+    facts["training_completed_90d"] = _within(as_of, state.get("trainings"), TRAINING_DAYS)
+    facts["feedback_count_30d"] = _within(as_of, state.get("feedback"), FEEDBACK_DAYS)
 
 
-def _within(latest: datetime, items: list | None, days: int) -> int:
+def _within(as_of: datetime, items: list | None, days: int) -> int:
+    """Items in the `days` up to `as_of`; later ones had not happened yet at that time."""
     if not items:
         return 0
     window = timedelta(days=days)
-    return sum(1 for i in items if latest - as_datetime(_at(i)) < window)
+    return sum(1 for i in items if timedelta(0) <= as_of - as_datetime(_at(i)) < window)
 
 
 def _slope(ys: list[float]) -> float:

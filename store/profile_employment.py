@@ -58,7 +58,7 @@ def _fold_manager(state: dict, data: dict, occurred: datetime) -> None:
     state["managers"] = managers[max(first - 1, 0) :]
 
 
-def derive_employment(facts: dict, state: dict, last_event: str | None) -> None:
+def derive_employment(facts: dict, state: dict, as_of: str | None) -> None:
     employment = state.get("employment")
     if employment:
         known = {k: v["value"] for k, v in employment.items()}
@@ -69,12 +69,13 @@ def derive_employment(facts: dict, state: dict, last_event: str | None) -> None:
             if known.get(name) is not None:
                 facts[name] = known[name]
     managers = state.get("managers")
-    if managers is None or not last_event:
+    if managers is None or not as_of:
         return
-    latest = as_datetime(last_event)
+    at = as_datetime(as_of)
+    year = timedelta(days=MANAGER_DAYS)
     facts["manager_changes_1y"] = sum(
         1
         for before, after in itertools.pairwise(managers)
         if after["manager_id"] != before["manager_id"]
-        and latest - as_datetime(after["at"]) < timedelta(days=MANAGER_DAYS)
+        and timedelta(0) <= at - as_datetime(after["at"]) < year
     )

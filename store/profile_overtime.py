@@ -1,9 +1,13 @@
 """Attendance in the profile: the 28-day window of closed days and 26 weeks of overtime.
 
 The weekly facts the burnout scorer needs follow its training data (scorers/features.py): a
-week is 7 days ending at the latest attendance day, so the last 4 weeks are the 28-day window,
-and the own baseline is the mean of the up to 22 weeks before them. For that the state keeps
-each day's overtime for 26 weeks, a few KB per employee.
+week is 7 days ending at the snapshot, so the last 4 weeks are the 28-day window, and the own
+baseline is the mean of the up to 22 weeks before them. For that the state keeps each day's
+overtime for 26 weeks, a few KB per employee.
+
+The snapshot is the evaluation time, not the latest day reported (ARCHITECTURE decision 9):
+the windows end on the latest day that can have closed by then (`window_end`), so a scan three
+weeks after someone's last attendance reads three quiet weeks, not their last busy one.
 
 Days are keyed by ISO date strings, which sort and compare as the dates they name, so the
 windows run on plain string comparisons: this code runs once per attendance event.
@@ -76,32 +80,43 @@ def _fold_overtime_history(state: dict, day: str, hours: float) -> None:
     state["overtime"] = kept
 
 
-def derive_attendance(facts: dict, state: dict) -> None:
+def window_end(days: dict | None, today: str | None) -> str | None:
+    """The last day of the windows as of `today` (the evaluation time's local date): today
+    once today's attendance has closed, else yesterday, the latest day that could have. A
+    Monday 09:00 scan reads Monday to Sunday of last week; an attendance event for today reads
+    the 7 days ending today. Without an evaluation time, the latest day reported."""
+    if today is None:
+        return max(days) if days else None
+    return today if days and today in days else days_before(today, 1)
+
+
+def derive_attendance(facts: dict, state: dict, today: str | None = None) -> None:
     days = state.get("days")
     if not days:
         return
-    anchor = max(days)
+    anchor = window_end(days, today)
+    assert anchor is not None
     week_cutoff = days_before(anchor, 7)
     month_cutoff = days_before(anchor, DAYS_KEPT)
     # Summed in the state's order, as they always were: the same floats to the last bit.
     week = month = 0
     late = weekend = 0
     for d, v in days.items():
-        if d > month_cutoff:
+        if month_cutoff < d <= anchor:
             month += v["overtime"]
             if d > week_cutoff:
                 week += v["overtime"]
                 late += 1 if v["late"] else 0
                 weekend += 1 if v["weekend"] else 0
-    facts["last_attendance_day"] = anchor
+    facts["last_attendance_day"] = max((d for d in days if d <= anchor), default=None)
     facts["overtime_hours_7d"] = round(week, 4)
     facts["late_departures_7d"] = late
     facts["weekend_days_7d"] = weekend
     facts["overtime_hours_28d"] = round(month, 4)
 
 
-def weekly_overtime(state: dict, at_least: int = 0) -> list[float]:
-    """Overtime per week, the latest first: 7-day blocks ending at the latest attendance day.
+def weekly_overtime(state: dict, at_least: int = 0, today: str | None = None) -> list[float]:
+    """Overtime per week, the latest first: 7-day blocks ending at `window_end` as of `today`.
 
     Only whole weeks since the first reported day count, and a day without a report adds 0.
     Fewer than `at_least` weeks give [] without summing (what the facts cannot use)."""
@@ -109,22 +124,24 @@ def weekly_overtime(state: dict, at_least: int = 0) -> list[float]:
     since = state.get("overtime_since")
     if not history or not since:
         return []
-    anchor = ordinal(max(history))
+    end = window_end(history, today)
+    assert end is not None
+    anchor = ordinal(end)
     weeks = min(OVERTIME_WEEKS, (anchor - ordinal(since) + 1) // 7)
     if weeks <= 0 or weeks < at_least:
         return []
     totals = [0.0] * weeks
     for day, hours in history.items():  # runs on every fold: day numbers, not dates
         week = (anchor - ordinal(day)) // 7
-        if week < weeks:
+        if 0 <= week < weeks:
             totals[week] += hours
     return [round(t, 4) for t in totals]
 
 
-def derive_weekly_overtime(facts: dict, state: dict) -> None:
+def derive_weekly_overtime(facts: dict, state: dict, today: str | None = None) -> None:
     """Recent load against the own baseline and the streak of heavy weeks, defined as the
     burnout scorer's training data defines them (scorers/features.py `company_columns`)."""
-    weeks = weekly_overtime(state, at_least=RECENT_WEEKS + BASELINE_MIN_WEEKS)
+    weeks = weekly_overtime(state, at_least=RECENT_WEEKS + BASELINE_MIN_WEEKS, today=today)
     if len(weeks) < RECENT_WEEKS + BASELINE_MIN_WEEKS:
         return
     recent = sum(weeks[:RECENT_WEEKS]) / RECENT_WEEKS

@@ -189,7 +189,7 @@ class _Replay:
         if not matching or ev.type not in self.types:
             return None
         return {"event": {**ev.full, **envelope}, "employee": emp,
-                "profile": derive(state, emp), "rule": {}, "vars": {}}
+                "profile": derive(state, emp, ev.occurred_at), "rule": {}, "vars": {}}
 
     def decide(self, pending: list[tuple[_Ev, dict[str, Any]]]) -> None:
         if not pending:

@@ -141,7 +141,10 @@ def ingest(
             facts[eid] = None  # no rule reads this event's profile: derived once, for the row
             continue
         # Facts as of this event (ARCHITECTURE decision 9), for the rules that match on it.
-        facts[eid] = profile = derive(state, emp)
+        profile = derive(state, emp, e.occurred_at)
+        # The row keeps the facts as of the latest event: an event older than the latest one
+        # (late, or out of order in the batch) leaves the row to be derived once, below.
+        facts[eid] = profile if profile["as_of"] == state.get("last_event_at") else None
         ctx = {"event": out.event, "employee": emp, "profile": profile, "rule": {}, "vars": {}}
         positions.append(i)
         contexts.append((e.type, ctx))

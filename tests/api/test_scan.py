@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -16,6 +16,7 @@ from wendu.rules.catalog import profile_defaults
 from wendu.rules.ruleset import EXAMPLES_DIR, load_ruleset
 from wendu.rulestore import sync_rules
 from wendu.store.models import Employee, Firing, Profile
+from wendu.store.profile import fold_state
 from wendu.workflows.io import ScanInput
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -31,16 +32,30 @@ def plan(factory):
     return loaded.plans[0]
 
 
-def seed(factory, tag: str) -> dict[str, str]:
-    people = {"heavy": (70.0, True), "light": (10.0, True), "gone": (90.0, False),
-              "heavy2": (61.0, True)}
+def attendance_state(hours: float, first_day: date, days: int = 4) -> dict:
+    """The profile state of `days` closed attendance days from `first_day`, `hours` in all."""
+    state: dict = {}
+    for i in range(days):
+        day = (first_day + timedelta(days=i)).isoformat()
+        state = fold_state(state, {"timezone": "Asia/Shanghai"}, {
+            "id": f"a{i}", "type": "attendance.day_closed", "employee_id": "E",
+            "occurred_at": f"{day}T23:00:00+08:00",
+            "data": {"day": day, "clock_in": f"{day}T09:00:00+08:00",
+                     "clock_out": f"{day}T20:00:00+08:00", "overtime_hours": hours / days}})
+    return state
+
+
+def seed(factory, tag: str, people: dict | None = None) -> dict[str, str]:
+    """People with their overtime in the last days of 2025 (inside every scan's 28 days)."""
+    people = people or {"heavy": (70.0, True), "light": (10.0, True), "gone": (90.0, False),
+                        "heavy2": (61.0, True)}
     ids = {name: f"{tag}-{name}" for name in people}
     with factory.begin() as s:
-        for name, (hours, active) in people.items():
+        for name, (hours, active, *first) in people.items():
+            state = attendance_state(hours, first[0] if first else date(2025, 12, 29))
             s.add(Employee(id=ids[name], name=name, active=active, groups=[]))
-            s.add(Profile(employee_id=ids[name], facts={**profile_defaults(),
-                                                        "employee_id": ids[name],
-                                                        "overtime_hours_28d": hours}, state={}))
+            s.add(Profile(employee_id=ids[name],
+                          facts={**profile_defaults(), "employee_id": ids[name]}, state=state))
     return ids
 
 
@@ -88,6 +103,24 @@ async def test_the_fire_time_is_read_in_the_schedules_zone(plan, factory, tempor
     with factory() as s:
         keys = s.scalars(select(Firing.dedupe_key).where(Firing.employee_id == ids["heavy"])).all()
     assert keys == [f"{ids['heavy']}/2026-W03"]
+
+
+async def test_the_scan_reads_each_profile_as_of_its_fire_time(plan, factory, temporal,
+                                                                settings):
+    """A busy month that ended five weeks before the scan is not this month's load, even
+    though it is the employee's latest news (the stored row dates from their last event)."""
+    ids = seed(factory, f"A{uuid.uuid4().hex[:6]}",
+               {"recent": (80.0, True), "long_ago": (80.0, True, date(2025, 11, 24))})
+    scan = ScanActivities(factory, temporal, settings.task_queue)
+    env, _ = env_at(FIRE_TIME)
+    result = await env.run(scan.scan_schedule, ScanInput(rule_id=plan.rule_id, digest=plan.digest))
+    assert (result["employees"], result["fired"]) == (2, 1)
+    with factory() as s:
+        row = s.scalars(select(Firing)).one()
+    assert row.employee_id == ids["recent"]
+    profile = row.context["context"]["profile"]
+    assert profile["overtime_hours_28d"] == 80.0
+    assert profile["as_of"] == FIRE_TIME.isoformat()
 
 
 async def test_a_retried_scan_resumes_after_the_last_page_it_reported(plan, factory, temporal,

@@ -75,6 +75,34 @@ def test_score_explains_with_directions_and_names_imputed_facts(trained):
     assert "pay_ratio" in high["imputed"] and "overtime_hours_28d" not in high["imputed"]
 
 
+def test_every_weight_points_the_way_its_fact_does_in_the_training_data(trained):
+    """A factor's direction is its term's sign: it must agree with what the training data
+    show for that fact (people whose satisfaction fell left more often, not less)."""
+    company = generate(attrition.TRAIN_EMPLOYEES, attrition.TRAIN_WEEKS, seed=trained.card["seed"])
+    cols = company_columns(company)
+    left = company.left.astype(float)
+    coef = trained.model._linear[2]
+    for name, weight in zip(trained.model.encoder.sources, coef, strict=True):
+        association = np.corrcoef(np.asarray(cols[name], float), left)[0, 1]
+        assert weight == 0 or np.sign(weight) == np.sign(association), (name, weight)
+    assert set(trained.card["unweighted"]) <= set(trained.model.encoder.features)
+    assert "sign" in trained.card["explanations"]
+
+
+def test_a_satisfaction_drop_is_never_named_as_lowering_the_risk(trained):
+    scorer = attrition.TabularScorer(trained)
+    fell = scorer.score({"profile": {"satisfaction_last": 2.0, "satisfaction_avg": 4.5,
+                                     "satisfaction_drop": 2.5, "satisfaction_trend": -0.6,
+                                     "tenure_days": 2500}})
+    by_name = {f["name"]: f for f in fell["factors"]}
+    for name in ("satisfaction_last", "satisfaction_drop", "satisfaction_trend"):
+        if name in by_name:
+            assert by_name[name]["direction"] == "increases", by_name[name]
+    assert by_name["satisfaction_last"]["direction"] == "increases"
+    assert by_name["tenure_days"]["direction"] == "decreases"  # long service holds people
+    assert all(f["contribution"] for f in fell["factors"])
+
+
 def test_score_many_matches_single_scores_for_records_and_columns(trained):
     scorer = attrition.TabularScorer(trained)
     rows = [STRAINED["profile"], CONTENT["profile"], {}]
