@@ -6,16 +6,17 @@ never accepted (given up after its attempts), or one that failed, was terminated
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from wendu.api.deps import SessionDep, require_scope
 from wendu.api.input_limits import Offset
-from wendu.store.models import Firing
+from wendu.store.models import Firing, utcnow
 
 router = APIRouter(
     prefix="/api/v1/firings",
@@ -23,7 +24,8 @@ router = APIRouter(
     dependencies=[Depends(require_scope("rules:admin"))],
 )
 
-FiringStatus = Literal["pending", "started", "failed"]
+# held_out: the person is in the rule's control group (`holdout:`); it never starts.
+FiringStatus = Literal["pending", "started", "failed", "held_out"]
 
 
 class FiringOut(BaseModel):
@@ -60,3 +62,23 @@ def list_firings(
         q = q.where(Firing.employee_id == employee_id)
     rows = session.scalars(q.order_by(Firing.id.desc()).offset(offset).limit(limit))
     return [FiringOut.model_validate(row, from_attributes=True) for row in rows]
+
+
+# --- what the console shows HR -------------------------------------------------------------
+
+FAILED_WINDOW = timedelta(days=7)  # the dashboard's count, as its delivery failures
+
+
+def failed_firings(session: Session, rule_id: str, limit: int = 20) -> list[Firing]:
+    """A rule's most recent failed firings, newest first, each with its reason."""
+    q = (select(Firing).where(Firing.status == "failed", Firing.rule_id == rule_id)
+         .order_by(Firing.id.desc()).limit(limit))
+    return list(session.scalars(q))
+
+
+def failed_counts(session: Session, window: timedelta = FAILED_WINDOW) -> dict[str, int]:
+    """Failed firings created in the last `window`, per rule."""
+    q = (select(Firing.rule_id, func.count()).where(
+        Firing.status == "failed", Firing.created_at >= utcnow() - window)
+        .group_by(Firing.rule_id))
+    return {rule_id: int(n) for rule_id, n in session.execute(q)}

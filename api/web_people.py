@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wendu.api.deps import SessionDep
+from wendu.api.firings import failed_counts
 from wendu.api.web_access import SENSITIVE_EVENTS, check_employee, raw_feedback, require_hr
 from wendu.api.web_auth import ApiUser, CurrentUser, client_ip
 from wendu.api.web_charts import bars, line
@@ -140,6 +141,7 @@ def dashboard_data(session: Session, weeks: int = 8) -> dict[str, Any]:
         "open_tasks": open_tasks, "overdue_tasks": overdue,
         "median_ack_hours": round(statistics.median(ack_hours), 1) if ack_hours else None,
         "delivery_failures": failures,
+        "failed_firings": sum(failed_counts(session).values()),
         "attendance_anomaly_rate": _anomaly_rate(session, now),
         "training_completion_rate": _training_rate(session, now),
         "satisfaction_trend": _satisfaction_trend(session, now, 12),

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wendu.api.deps import SessionDep
+from wendu.api.firings import failed_counts, failed_firings
 from wendu.api.web_access import not_found, require_hr, require_roles
 from wendu.api.web_accounts import SessionUser, audit
 from wendu.api.web_auth import ApiPostingUser, ApiUser, CurrentUser, PostingUser, client_ip
@@ -47,8 +48,10 @@ def _rules(session: Session) -> list[dict[str, Any]]:
                                   .group_by(Firing.rule_id)).all())
     last: dict[str, Any] = dict(session.execute(select(Firing.rule_id, func.max(Firing.created_at))
                                 .group_by(Firing.rule_id)).all())
+    failed = failed_counts(session)
     return [{"id": r.id, "enabled": r.enabled, "version": r.version, "trigger": r.trigger_kind,
              "event_type": r.event_type, "firings_7d": counts.get(r.id, 0),
+             "failed_7d": failed.get(r.id, 0),
              "last_fired": last.get(r.id), "source_path": r.source_path}
             for r in session.scalars(select(Rule).order_by(Rule.id))]
 
@@ -82,7 +85,7 @@ def _rule_page(request: Request, user: SessionUser, session: Session, rule_id: s
                 rule_id=rule_id, text=text, lines=lines, checked=checked,
                 general=by_line.get(0, []), result=result, saved=saved,
                 event_text=event_text or json.dumps(SAMPLE_EVENT, ensure_ascii=False, indent=2),
-                can_edit=user.role == "hr_admin")
+                can_edit=user.role == "hr_admin", failed=failed_firings(session, rule_id))
 
 
 @router.get("/console/rules/{rule_id}", response_class=HTMLResponse)

@@ -87,6 +87,18 @@ STRINGS: dict[str, tuple[str, str]] = {
                          "is audited."),
     "rolled_back": ("已回滚到", "Rolled back to"),
     "firings_7d": ("近7天触发", "Firings (7 days)"),
+    "failed_7d": ("近7天失败", "Failed (7 days)"),
+    "failed_firings": ("未能执行的触发（7天）", "Failed firings (7 days)"),
+    "recent_failed": ("最近未能执行的触发", "Recent failed firings"),
+    "no_failed": ("没有未能执行的触发", "No failed firings"),
+    "failed_hint": ("规则已触发，但其工作流没有启动或中途失败，相关人员没有收到消息。请按原因修正"
+                    "后，让事件重新发送或手动跟进。",
+                    "The rule fired but its workflow never started or ended badly: the people "
+                    "it was for heard nothing. Fix the cause, then have the event re-sent or "
+                    "follow up by hand."),
+    "when": ("时间", "When"),
+    "employee": ("员工", "Employee"),
+    "attempts": ("尝试次数", "Attempts"),
     "enabled": ("已启用", "Enabled"),
     "disabled": ("已停用", "Disabled"),
     "enable": ("启用", "Enable"),
