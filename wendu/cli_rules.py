@@ -126,3 +126,15 @@ def _register_ruletest() -> None:
 
 
 _register_ruletest()
+
+
+def _register_versions() -> None:
+    # Not wrapped in `_no_traceback`: their mistakes are `UserError`s, one line from `wendu`.
+    from wendu.cli_versions import diff, history, rollback
+
+    app.command("history")(history)
+    app.command("diff")(diff)
+    app.command("rollback")(rollback)
+
+
+_register_versions()

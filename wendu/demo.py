@@ -8,8 +8,6 @@ fixed, so loading twice changes nothing.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -20,6 +18,7 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from wendu.cli_api import api_client
 from wendu.rules.matcher import RuleIndex
 from wendu.store.db import transaction
 from wendu.store.models import Event
@@ -307,53 +306,6 @@ def show_outbox(data_dir: Path, as_json: bool = False) -> None:
 # --- talking to a running Wendu over HTTP, as a producer does ------------------------------
 
 
-class ApiClient:
-    """The demo commands' view of the API: JSON in and out, errors as `UserError`s."""
-
-    def __init__(self, http: Any) -> None:
-        self.http = http
-
-    def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        import httpx
-
-        from wendu.cli import UserError
-
-        try:
-            response = self.http.request(method, path, **kwargs)
-        except httpx.ConnectError:
-            raise UserError(
-                f"cannot reach the Wendu API at {self.http.base_url}: is `wendu up` running "
-                "there?"
-            ) from None
-        except httpx.HTTPError as exc:
-            raise UserError(
-                f"{method} {self.http.base_url}{path.lstrip('/')} failed: {exc}") from None
-        if response.status_code >= 400:
-            what = "refused the token" if response.status_code in (401, 403) else "answered"
-            raise UserError(f"the API {what} ({response.status_code}): {_detail(response)}")
-        return response.json()
-
-
-@contextmanager
-def api_client(base_url: str, token: str | None, data_dir: Path) -> Iterator[ApiClient]:
-    import httpx
-
-    from wendu.cli import UserError
-
-    url = httpx.URL(base_url)
-    if url.scheme not in ("http", "https") or not url.host:
-        raise UserError(f"--url {base_url!r} is not an http(s) URL, e.g. http://127.0.0.1:8000")
-    token = token or read_token(data_dir)
-    if not token:
-        raise UserError(
-            f"no token: pass --token, or create the demo token in {data_dir} with "
-            "`wendu demo load` (or `wendu up --demo`)"
-        )
-    headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=url, headers=headers, timeout=15) as http:
-        yield ApiClient(http)
-
-
 def overtime_week(base_url: str, token: str | None, data_dir: Path, employee_id: str,
                   wait: float, end: date | None = None) -> None:
     """Post six late days for one employee, then show what fired and the messages it sent."""
@@ -387,9 +339,3 @@ def held_hint() -> str:
                 "start `wendu up --demo` with WENDU_QUIET_HOURS=off.")
     return "  no message yet: see `wendu demo outbox` and the inbox in the console shortly."
 
-
-def _detail(response: Any) -> str:
-    try:
-        return str(response.json().get("detail", response.text))[:300]
-    except ValueError:
-        return response.text[:300]
