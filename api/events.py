@@ -55,15 +55,20 @@ class QueuedOut(FiredOut):
 
 class EventResult(BaseModel):
     id: str
-    status: Literal["accepted", "duplicate", "unknown_employee"] = Field(
+    status: Literal["accepted", "duplicate", "unknown_employee", "stale"] = Field(
         description="`unknown_employee`: stored and folded into the profile like any other, "
         "but no employee.* event has announced this employee yet; listed at "
-        "`GET /api/v1/events?status=unknown_employee` until one arrives."
+        "`GET /api/v1/events?status=unknown_employee` until one arrives. `stale`: stored and "
+        "folded, but it arrived older than the freshness window (`max_age`) of every rule "
+        "it could fire, so it fired nothing: history is not news."
     )
     fired: list[QueuedOut] = Field(description="Rules this event fired, each queued to start.")
     already_fired: list[FiredOut] = Field(
         description="Rules that matched but had fired for the same dedupe key before."
     )
+    stale: list[str] = Field(
+        [], description="Rules not evaluated for this event: it arrived older than their "
+        "`max_age`.")
 
 
 class EventsResponse(BaseModel):

@@ -87,7 +87,7 @@ async def reload_rules(
             _sync_folder, settings, factory
         )
         result.ok = not errors
-    loaded, gone = await asyncio.to_thread(_loaded, factory)
+    loaded, gone = await asyncio.to_thread(_loaded, factory, settings.max_event_age_seconds)
     if client is not None:
         try:
             report = await sync_schedules(client, loaded.plans, settings.task_queue, removed=gone)
@@ -121,8 +121,11 @@ def _sync_folder(
     return [str(p) for p in problems], bool(broken), report.as_dict()
 
 
-def _loaded(factory: sessionmaker[Session]) -> tuple[LoadedRules, list[str]]:
-    """The enabled rules with their index, and the disabled schedule rules (to unschedule)."""
+def _loaded(
+    factory: sessionmaker[Session], max_age: int | None
+) -> tuple[LoadedRules, list[str]]:
+    """The enabled rules with their index, and the disabled schedule rules (to unschedule);
+    `max_age` is the freshness window of rules that set none."""
     from wendu.rules.matcher import RuleIndex
 
     with factory() as session:
@@ -130,7 +133,7 @@ def _loaded(factory: sessionmaker[Session]) -> tuple[LoadedRules, list[str]]:
         off = select(Rule.id).where(Rule.enabled.is_(False), Rule.trigger_kind == "schedule")
         gone = list(session.scalars(off))
     event_plans = [p for p in plans if not isinstance(p.trigger, ScheduleTrigger)]
-    return LoadedRules(plans=plans, index=RuleIndex(event_plans)), gone
+    return LoadedRules(plans=plans, index=RuleIndex(event_plans, max_age)), gone
 
 
 @router.post("/reload")

@@ -40,7 +40,9 @@ from wendu.rules.expressions import (
     literal_value,
     template_names,
 )
+from wendu.rules.freshness import max_age_problem, parse_max_age
 from wendu.rules.loader import LoadedDoc, Loc, load
+from wendu.rules.partial import from_stand_in, repaired_doc
 from wendu.rules.policy import compile_policy
 from wendu.rules.templates_catalog import (
     TASK_ESCALATED,
@@ -111,12 +113,17 @@ def check(
     roles: Mapping[str, str] = ROLES,
 ) -> CompileResult:
     """Compile a loaded rule; the plan (None if any error) and every problem, warnings too."""
+    templates = templates if templates is not None else TemplateCatalog()
+    compiler = _Compiler(loaded, templates, scorers, groups, event_types, channels, roles)
     try:
         doc = parse_doc(loaded)
     except RuleErrors as exc:
-        return CompileResult(None, exc.problems)
-    templates = templates if templates is not None else TemplateCatalog()
-    compiler = _Compiler(loaded, templates, scorers, groups, event_types, channels, roles)
+        # Shape errors first, then whatever the compiler finds in the rest (`rules.partial`).
+        repaired = repaired_doc(loaded.data)
+        if repaired is not None:
+            compiler.plan(repaired)
+        rest = [x for x in compiler.problems if not from_stand_in(x.message)]
+        return CompileResult(None, sorted_problems(list(dict.fromkeys([*exc.problems, *rest]))))
     plan = compiler.plan(doc)
     problems = sorted_problems(compiler.problems)
     if any(x.is_error for x in problems):
@@ -203,6 +210,7 @@ class _Compiler:
             description=doc.description, owner=doc.owner, enabled=doc.enabled,
             trigger=trigger, when=when, dedupe=dedupe, steps=steps, policy=self.policy(doc),
             tables=self.tables, fast_scores=sorted(self.fast_used & set(FAST_SCORERS)),
+            max_age_seconds=self.max_age(doc),
         )
         return plan.model_copy(update={"digest": plan_digest(plan), "source": self.loaded.text})
 
@@ -230,6 +238,19 @@ class _Compiler:
         ).without("score", reason="fast scores are read at ingest, for an event; a schedule rule "
                   "scores in a `score` step")
         return p.ScheduleTrigger(cron=trigger.schedule, timezone=trigger.timezone), scope
+
+    def max_age(self, doc: RuleDoc) -> int | None:
+        if doc.max_age is None:
+            return None
+        if not hasattr(doc.trigger, "event"):
+            self.error(("max_age",), "max_age applies to event rules only: a schedule rule has "
+                       "no triggering event to be too old")
+            return None
+        problem = max_age_problem(doc.max_age)
+        if problem:
+            self.error(("max_age",), problem)
+            return None
+        return parse_max_age(doc.max_age) or 0  # off: 0, any age fires
 
     def policy(self, doc: RuleDoc) -> p.Policy | None:
         if doc.policy is None:

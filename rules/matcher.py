@@ -69,6 +69,8 @@ class MatchResult:
 
     matches: list[Match] = field(default_factory=list)
     errors: list[MatchError] = field(default_factory=list)
+    # Rules not evaluated because the event was older than their freshness window.
+    stale: list[str] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[Match]:
         return iter(self.matches)
@@ -170,7 +172,11 @@ def rule_context(plan: Plan) -> dict[str, Any]:
 
 
 class RuleIndex:
-    def __init__(self, plans: Iterable[Plan]):
+    def __init__(self, plans: Iterable[Plan], max_age: int | None = None):
+        """`max_age`: the freshness window (seconds) of the rules that set none; live ingest
+        passes the site's (`Settings.max_event_age`, `wendu.rules.freshness`). None: only
+        the rules' own `max_age` apply."""
+        self.max_age = max_age
         self._by_event: dict[str, list[_CompiledRule]] = {}
         self._schedules: list[Plan] = []
         for plan in plans:
@@ -196,12 +202,33 @@ class RuleIndex:
     def rules_for(self, event_type: str) -> list[Plan]:
         return [rule.plan for rule in self._by_event.get(event_type, ())]
 
-    def match(self, event_type: str, ctx: Mapping[str, Any]) -> MatchResult:
-        """Matches of the enabled rules triggered by `event_type` for one runtime context."""
+    def window(self, plan: Plan) -> int | None:
+        """How old (seconds) an event may be and still fire `plan`; None: any age."""
+        if plan.max_age_seconds is None:
+            return self.max_age
+        return plan.max_age_seconds or None
+
+    def stale_for(self, event_type: str, age: float | None) -> list[str]:
+        """The rules of `event_type` an event `age` seconds old when it arrived is too old
+        for (none when its age is unknown)."""
+        if age is None:
+            return []
+        return [r.plan.rule_id for r in self._by_event.get(event_type, ())
+                if (w := self.window(r.plan)) is not None and age > w]
+
+    def match(self, event_type: str, ctx: Mapping[str, Any],
+              age: float | None = None) -> MatchResult:
+        """Matches of the enabled rules triggered by `event_type` for one runtime context;
+        `age`: seconds from when the event happened to when it arrived (rules it is too old
+        for are listed in `stale`, not evaluated)."""
         result = MatchResult()
         rules = self._by_event.get(event_type)
         if not rules:
             return result
+        stale = set(self.stale_for(event_type, age))
+        if stale:
+            result.stale = [r.plan.rule_id for r in rules if r.plan.rule_id in stale]
+            rules = [r for r in rules if r.plan.rule_id not in stale]
         # One context shared by every rule: only `rule` changes between them, and compiled
         # expressions only read it (no method that changes its object may be called).
         flat = flat_context(ctx)

@@ -43,6 +43,9 @@ def sc():
 # tests give their own settings.
 os.environ.setdefault("WENDU_QUIET_HOURS", "")
 os.environ.setdefault("WENDU_DAILY_CAP", "0")
+# Likewise the freshness window: most tests post events at fixed past dates, which would be
+# stale on the day they run; the backfill tests set the window they are about.
+os.environ.setdefault("WENDU_MAX_EVENT_AGE", "off")
 
 PG_URL = os.environ.get(
     "WENDU_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

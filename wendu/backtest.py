@@ -59,6 +59,7 @@ class Tally:
     unresolved: Counter[str] = field(default_factory=Counter)  # roles that named nobody
     partial: Counter[str] = field(default_factory=Counter)  # why a firing's walk stopped early
     errors: Counter[str] = field(default_factory=Counter)  # conditions that could not evaluate
+    stale: int = 0  # events of its trigger that arrived too old to fire it (its max_age)
 
     @property
     def people(self) -> int:
@@ -77,7 +78,7 @@ class Tally:
             "tasks": self.tasks, "assignees": dict(self.assignees.most_common(top)),
             "by_week": dict(sorted(self.by_week.items())),
             "unresolved": dict(self.unresolved), "partial": dict(self.partial),
-            "errors": dict(self.errors),
+            "errors": dict(self.errors), "stale": self.stale,
         }
 
 
@@ -115,18 +116,22 @@ def backtest(
     employees: dict[str, dict[str, Any]] | None = None,
     scorers: FastScorers | None = None,
     progress: Callable[[int], None] | None = None,
+    max_age: int | None = None,
 ) -> Report:
     """Replay `events` (in time order) through each (label, plan) of `versions`.
 
     Events before `since` fold into the records and profiles only; events after `until` end
     the replay. `employees` are records known before the first event (e.g. the store's rows
-    for people whose hire is older than the events kept).
+    for people whose hire is older than the events kept). An event that arrived older than a
+    version's freshness window (`max_age`: the site's, for versions that set none) fires
+    nothing of it, as live ingest decided; a file's events, with no arrival time, count as
+    arrived on time.
     """
     for label, plan in versions:
         if not isinstance(plan.trigger, EventTrigger):
             raise ValueError(f"{label}: {plan.rule_id} is a schedule rule; a backtest replays "
                              "events through event rules")
-    replay = _Replay(versions, employees or {}, scorers)
+    replay = _Replay(versions, employees or {}, scorers, max_age)
     report = Report(since, until, tallies=[t for _, t in replay.tallies])
     pending: list[tuple[_Ev, dict[str, Any]]] = []
     for ev in events:
@@ -153,12 +158,12 @@ def backtest(
 
 class _Replay:
     def __init__(self, versions: list[tuple[str, Plan]], employees: dict[str, dict[str, Any]],
-                 scorers: FastScorers | None) -> None:
+                 scorers: FastScorers | None, max_age: int | None) -> None:
         # One index over every version, each under its own id so their matches stay apart.
         self.plans = {f"{label}:{plan.rule_id}": plan for label, plan in versions}
         self.index = RuleIndex(
             [p.model_copy(update={"rule_id": key, "enabled": True})
-             for key, p in self.plans.items()])
+             for key, p in self.plans.items()], max_age)
         self.tallies = [(key, Tally(label, p.rule_id, p.version))
                         for (label, p), key in zip(versions, self.plans, strict=True)]
         self.by_key = dict(self.tallies)
@@ -188,14 +193,20 @@ class _Replay:
                                               {**envelope, "data": ev.sent})
         if not matching or ev.type not in self.types:
             return None
+        stale = self.index.stale_for(ev.type, ev.age())
+        if stale and len(stale) == len(self.index.rules_for(ev.type)):
+            self._count_stale(stale)
+            return None
         return {"event": {**ev.full, **envelope}, "employee": emp,
                 "profile": derive(state, emp, ev.occurred_at), "rule": {}, "vars": {}}
 
     def decide(self, pending: list[tuple[_Ev, dict[str, Any]]]) -> None:
         if not pending:
             return
-        results = decide([(ev.type, ctx) for ev, ctx in pending], self.index, self.scorers)
+        results = decide([(ev.type, ctx) for ev, ctx in pending], self.index, self.scorers,
+                         [ev.age() for ev, _ in pending])
         for (ev, ctx), result in zip(pending, results, strict=True):
+            self._count_stale(result.stale)
             for err in result.errors:
                 self.by_key[err.rule_id].errors[err.message] += 1
             for match in result.matches:
@@ -211,6 +222,10 @@ class _Replay:
                 year, week, _ = ev.occurred_at.astimezone(zone).isocalendar()
                 tally.by_week[f"{year}-W{week:02d}"] += 1
                 self._actions(tally, plan, ev, ctx)
+
+    def _count_stale(self, keys: list[str]) -> None:
+        for key in keys:
+            self.by_key[key].stale += 1
 
     def _actions(self, tally: Tally, plan: Plan, ev: _Ev, ctx: dict[str, Any]) -> None:
         walk = Walk()
@@ -276,7 +291,9 @@ def stored_event(row: Any) -> _Ev:
     """An event as the store keeps it (`wendu.store.models.Event`) -> what the fold reads."""
     sent = dict(row.data or {})
     full = dict.fromkeys(EVENT_TYPES[row.type].fields) | sent
-    return _Ev(row.id, row.type, row.employee_id, as_datetime(row.occurred_at), sent, full)
+    received = as_datetime(row.received_at) if row.received_at is not None else None
+    return _Ev(row.id, row.type, row.employee_id, as_datetime(row.occurred_at), sent, full,
+               received)
 
 
 def in_time_order(events: Iterable[_Ev]) -> Iterator[_Ev]:

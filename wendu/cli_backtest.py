@@ -70,7 +70,8 @@ def backtest(
             versions.insert(0, ("live", current))
         with _progress(source.total) as advance:
             report = run(source.events(), versions, since=start, until=end,
-                         employees=source.employees(), progress=advance)
+                         employees=source.employees(), progress=advance,
+                         max_age=source.max_age)
     except BacktestError as exc:
         _fail(str(exc))
     except ValueError as exc:
@@ -105,11 +106,15 @@ class _Source:
     def __init__(self, path: Path | None, data_dir: Path | None, until: datetime) -> None:
         self.path, self.until = path, until
         self.factory = None
+        # Stored events carry when they arrived: each is judged by the site's window, as live
+        # ingest judged it. A file's events count as arrived on time.
+        self.max_age: int | None = None
         if path is None:
             from wendu.cli import load_settings
             from wendu.store.db import make_engine, make_session_factory
 
             settings = load_settings(data_dir=data_dir)
+            self.max_age = settings.max_event_age_seconds
             self.factory = make_session_factory(make_engine(settings.sqlalchemy_url))
             self.total = self._count()
         else:
@@ -233,6 +238,8 @@ def render(report: Report, top: int = 10, same_as_live: bool = False) -> str:
     for channel in sorted({c for t in tallies for c in t.channels}):
         row(f"  {channel}", [t.channels.get(channel, 0) for t in tallies])
     row("tasks opened", [t.tasks for t in tallies])
+    if any(t.stale for t in tallies):
+        row("stale (arrived too old)", [t.stale for t in tallies])
     weeks = sorted({w for t in tallies for w in t.by_week})
     if weeks:
         lines.append("  fired by week")

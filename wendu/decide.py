@@ -106,11 +106,14 @@ def decide(
     items: Sequence[tuple[str, dict[str, Any]]],
     index: Any,
     scorers: FastScorers | None = None,
+    ages: Sequence[float | None] | None = None,
 ) -> list[MatchResult]:
     """Which rules each (event type, context) fires, in batch order.
 
     Each context gets `score` (the fast scores its event type's rules read) before the match;
     a context that fired keeps the explained results, so its firing records what decided it.
+    `ages`: per context, seconds from the event to its arrival; a rule it is too old for is
+    not evaluated (`MatchResult.stale`).
     """
     needs = {t: fast_scores_needed(index, t) for t in {t for t, _ in items}}
     wanted: dict[str, list[int]] = {}
@@ -127,7 +130,9 @@ def decide(
                     failed.setdefault(i, []).append(name)
                 else:
                     items[i][1].setdefault("score", {})[name] = result
-    results = [index.match(event_type, ctx) for event_type, ctx in items]
+    ages = ages if ages is not None else [None] * len(items)
+    results = [index.match(event_type, ctx, age)
+               for (event_type, ctx), age in zip(items, ages, strict=True)]
     for i, result in enumerate(results):
         for name in failed.get(i, ()):
             result.errors.append(MatchError(f"score.{name}", "the scorer could not read this "

@@ -308,11 +308,14 @@ def show_outbox(data_dir: Path, as_json: bool = False) -> None:
 
 def overtime_week(base_url: str, token: str | None, data_dir: Path, employee_id: str,
                   wait: float, end: date | None = None) -> None:
-    """Post six late days for one employee, then show what fired and the messages it sent."""
-    from wendu.demo_scenarios import heavy_week_end, post_events, show_new, snapshot
+    """Post six late days for one employee (five early in the week, so the day that trips the
+    rule is recent), then show what fired and the messages it sent."""
+    from wendu.demo_scenarios import heavy_days, post_events, show_new, snapshot
 
-    end = end or heavy_week_end(datetime.now(ZoneInfo(TIMEZONE)).date())
-    events = overtime_week_events(employee_id, end)
+    days = 6
+    if end is None:
+        end, days = heavy_days(datetime.now(ZoneInfo(TIMEZONE)).date())
+    events = overtime_week_events(employee_id, end, days=days)
     manager = next((p.manager_id for p in COMPANY if p.id == employee_id), None)
     people = [employee_id, *([manager] if manager else [])]
     with api_client(base_url, token, data_dir) as http:

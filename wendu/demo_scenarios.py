@@ -34,21 +34,27 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), ZoneInfo(TIMEZONE))
 
 
-def heavy_week_end(today: date) -> date:
-    """The last day of six late days that lie in one ISO week: the rule fires once a week, so
-    six days straddling a Monday would rightly fire for two weeks. At the weekend it is this
-    week's (Monday to today), earlier in the week last week's (Tuesday to Sunday)."""
-    return today if today.weekday() >= 5 else today - timedelta(days=today.weekday() + 1)
+def heavy_days(today: date) -> tuple[date, int]:
+    """(last day, how many) of the late days the overtime scenario posts.
+
+    The rule trips on the fifth late day within seven, once per ISO week, and only on an
+    event younger than its freshness window (3 days): the fifth day must be recent, and the
+    days must not fire two weeks. From Wednesday the six days end today (the ones before
+    Monday are too few to trip last week); on Monday and Tuesday five days end on Sunday, so
+    the one that trips is at most two days old."""
+    if today.weekday() >= 2:
+        return today, 6
+    return today - timedelta(days=today.weekday() + 1), 5
 
 
 def overtime(employee_id: str, today: date) -> list[dict[str, Any]]:
-    """The project's progress, then six late, overtime-heavy days (智能考勤预警)."""
-    end = heavy_week_end(today)
+    """The project's progress, then five or six late, overtime-heavy days (智能考勤预警)."""
+    end, days = heavy_days(today)
     progress = _event(f"demo-project-{employee_id}-{end.isoformat()}", "project.progress",
-                      employee_id, _at(end - timedelta(days=6), 18),
+                      employee_id, _at(end - timedelta(days=days), 18),
                       project_id="P-PAY", project_name="支付网关重构 Payment gateway",
                       percent_done=65.0)
-    return [progress, *overtime_week_events(employee_id, end)]
+    return [progress, *overtime_week_events(employee_id, end, days=days)]
 
 
 SURVEY_WEEKS = (16, 12, 8, 4)  # earlier pulse surveys, weeks before today: steady and good
@@ -202,8 +208,12 @@ def post_events(http: Any, events: list[dict[str, Any]]) -> bool:
     """Post the events; print what was new and what fired. True when a rule fired."""
     body = http.call("POST", "/api/v1/events", json={"events": events})
     outcomes = body.get("results", [])
-    new = sum(1 for o in outcomes if o.get("status") == "accepted")
+    new = sum(1 for o in outcomes if o.get("status") != "duplicate")
+    stale = sum(1 for o in outcomes if o.get("status") == "stale")
     typer.echo(f"posted {len(events)} events: {new} new, {len(events) - new} already known")
+    if stale:
+        typer.echo(f"  {stale} of them too old to fire a rule (history: folded into the "
+                   "profile, nobody notified)")
     fired = [f for o in outcomes for f in o.get("fired", [])]
     if not fired:
         typer.echo("no rule fired")

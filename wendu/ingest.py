@@ -59,13 +59,19 @@ class EventOutcome:
     event: dict[str, Any] | None = None
     # Rules whose condition could not be evaluated for this event (logged, not fatal).
     errors: list[str] = field(default_factory=list)
+    # Rules this event arrived too old to fire (`wendu.rules.freshness`); it still folded.
+    stale: list[str] = field(default_factory=list)
 
     def public(self) -> dict[str, Any]:
+        status = self.status
+        if status == "accepted" and self.stale and not (self.fired or self.already_fired):
+            status = "stale"  # stored and folded, but too old for every rule it could fire
         return {
             "id": self.id,
-            "status": self.status,
+            "status": status,
             "fired": [f.public() for f in self.fired],
             "already_fired": [f.public() for f in self.already_fired],
+            "stale": list(self.stale),
         }
 
 
@@ -77,6 +83,13 @@ class _Ev:
     occurred_at: datetime
     sent: dict[str, Any]  # the data fields the producer sent (stored as is)
     full: dict[str, Any]  # every catalog field, None where not sent (what rules see)
+    received_at: datetime | None = None  # when it arrived; None: on time (a file's events)
+
+    def age(self) -> float | None:
+        """Seconds from when it happened to when it arrived (what freshness windows read)."""
+        if self.received_at is None:
+            return None
+        return (self.received_at - self.occurred_at).total_seconds()
 
     def envelope(self) -> dict[str, Any]:
         return {
@@ -88,17 +101,21 @@ class _Ev:
 
 
 def ingest(
-    session: Session, events: Sequence[Any], index: Any, scorers: FastScorers | None = None
+    session: Session, events: Sequence[Any], index: Any, scorers: FastScorers | None = None,
+    *, now: datetime | None = None,
 ) -> list[EventOutcome]:
     """Store a batch of validated events and fire the rules they match; the caller commits.
 
     `events` are validated events (`wendu.event_models`) or plain dicts, validated here
     (raising `EventValidationError`); `index` is a `RuleIndex` of the enabled rules;
-    `scorers` the fast scorers rules may read in `when` (the process default when None).
+    `scorers` the fast scorers rules may read in `when` (the process default when None);
+    `now` when the batch arrived (the clock when None): an event older than a rule's
+    freshness window then fires nothing of it (`wendu.rules.freshness`).
     """
     if any(isinstance(e, Mapping) for e in events):
         events = parse_event_list(events)  # raw dicts: validated against the catalog first
-    evs = [_normalize(e) for e in events]
+    now = now or utcnow()
+    evs = [_normalize(e, now) for e in events]
     outcomes = [EventOutcome(e.id, "duplicate") for e in evs]
     first: dict[str, int] = {}
     for i, e in enumerate(evs):
@@ -121,6 +138,7 @@ def ingest(
     read_types = {t for t in {e.type for e in evs} if index.rules_for(t)}
     positions: list[int] = []
     contexts: list[tuple[str, dict[str, Any]]] = []
+    ages: list[float | None] = []
 
     for i in accepted:
         e, out = evs[i], outcomes[i]
@@ -137,7 +155,9 @@ def ingest(
         envelope = e.envelope()
         states[eid] = state = fold_state(states[eid], emp, {**envelope, "data": e.sent})
         out.event = {**e.full, **envelope}
-        if e.type not in read_types:
+        if e.type in read_types:
+            out.stale = index.stale_for(e.type, e.age())
+        if e.type not in read_types or len(out.stale) == len(index.rules_for(e.type)):
             facts[eid] = None  # no rule reads this event's profile: derived once, for the row
             continue
         # Facts as of this event (ARCHITECTURE decision 9), for the rules that match on it.
@@ -148,9 +168,10 @@ def ingest(
         ctx = {"event": out.event, "employee": emp, "profile": profile, "rule": {}, "vars": {}}
         positions.append(i)
         contexts.append((e.type, ctx))
+        ages.append(e.age())
 
     # Each profile is folded as of its event above; the whole batch is scored and matched here.
-    decided = decide(contexts, index, scorers)
+    decided = decide(contexts, index, scorers, ages)
     candidates: list[tuple[int, Any, dict[str, Any]]] = []
     for i, result, (_, ctx) in zip(positions, decided, contexts, strict=True):
         out = outcomes[i]
@@ -173,7 +194,7 @@ def ingest(
 # --- events --------------------------------------------------------------------------------
 
 
-def _normalize(ev: Any) -> _Ev:
+def _normalize(ev: Any, received_at: datetime | None = None) -> _Ev:
     data = ev.data
     if isinstance(data, BaseModel):
         sent = data.model_dump(mode="json", exclude_unset=True)
@@ -181,7 +202,8 @@ def _normalize(ev: Any) -> _Ev:
         sent = _jsonable(dict(data or {}))
     # Optional catalog fields default to None, so unsent ones are simply None for rules.
     full = dict.fromkeys(EVENT_TYPES[ev.type].fields) | sent
-    return _Ev(str(ev.id), str(ev.type), str(ev.employee_id), ev.occurred_at, sent, full)
+    return _Ev(str(ev.id), str(ev.type), str(ev.employee_id), ev.occurred_at, sent, full,
+               received_at)
 
 
 def _jsonable(value: Any) -> Any:
@@ -196,14 +218,13 @@ def _jsonable(value: Any) -> Any:
 
 def _insert_events(session: Session, evs: list[_Ev]) -> set[str]:
     """Insert the events; returns the ids actually inserted (the rest existed already)."""
-    now = utcnow()
     rows = [
         {
             "e_id": e.id,
             "e_type": e.type,
             "e_employee_id": e.employee_id,
             "e_occurred_at": e.occurred_at,
-            "e_received_at": now,
+            "e_received_at": e.received_at,
             "e_data": e.sent,
         }
         for e in evs

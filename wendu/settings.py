@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     # folds it (its result says `unknown_employee`; GET /api/v1/events?status=unknown_employee
     # lists it until the employee arrives); "reject" refuses its batch with 422.
     unknown_employees: Literal["accept", "reject"] = "accept"
+    # How old an event may be when it arrives and still fire an event rule (a rule's
+    # `max_age:` overrides it): older ones fold into the profile and fire nothing, their
+    # result says `stale`, so backfilled history notifies no one. A duration, or "off".
+    max_event_age: str = "3d"
 
     # Delivery channels. Each is offered to rules only when configured (see `*_configured`).
     # WeCom (企业微信) self-built app: corp id, the app's secret and agent id; token and
@@ -101,6 +105,23 @@ class Settings(BaseSettings):
 
         parse_quiet_hours(value)  # its PolicyError names the bad value
         return value
+
+    @field_validator("max_event_age")
+    @classmethod
+    def _max_event_age(cls, value: str) -> str:
+        from wendu.rules.freshness import max_age_problem
+
+        problem = max_age_problem(value)
+        if problem:
+            raise ValueError(f"WENDU_MAX_EVENT_AGE: {problem}")
+        return value
+
+    @property
+    def max_event_age_seconds(self) -> int | None:
+        """The default freshness window in seconds; None when off."""
+        from wendu.rules.freshness import parse_max_age
+
+        return parse_max_age(self.max_event_age)
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -68,7 +68,7 @@ async def test_a_single_event_object_is_accepted(api, factory, emp):
     r = await api.post("/api/v1/events", json=attendance(emp, date(2026, 1, 5)))
     assert r.status_code == 200
     assert r.json() == {"results": [{"id": f"att-{emp}-2026-01-05", "status": "accepted",
-                                     "fired": [], "already_fired": []}]}
+                                     "fired": [], "already_fired": [], "stale": []}]}
     with factory() as s:
         assert s.get(Profile, emp).facts["overtime_hours_7d"] == 4.0
 

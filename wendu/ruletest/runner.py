@@ -179,7 +179,7 @@ class Runner:
                         await world.advance(at - now)
                         now = at
                     default_id = f"c{index}-e{where[-1]}"
-                    await world.post(build_event(item, at, n, default_id))
+                    await world.post(build_event(item, at, n, default_id), now=now)
                     await world.settle()
             elif isinstance(item, AdvanceDoc):
                 await world.advance(duration(item.advance))

@@ -107,18 +107,21 @@ class World:
         self.settings = settings
         self.scorers = scorers
         self.plans: dict[str, Plan] = {p.rule_id: p for p in ruleset.plans}
-        self.index = RuleIndex(ruleset.plans)
+        self.index = RuleIndex(ruleset.plans, settings.max_event_age_seconds)
         # Every workflow this world started or saw, for `settle`.
         self.workflow_ids: dict[str, None] = {}
 
-    async def post(self, *events: dict[str, Any], fire: bool = True) -> list[EventOutcome]:
+    async def post(self, *events: dict[str, Any], fire: bool = True,
+                   now: datetime | None = None) -> list[EventOutcome]:
         """Ingest a batch as the API does: store, decide, start the firings, signal waits.
 
         `fire=False` ingests with no rule enabled (a company joining long ago greets nobody).
+        `now`: when the batch arrives on the case's clock (events older than a rule's
+        `max_age` then are stale, as in production); the real clock when None.
         """
         index = self.index if fire else RuleIndex([])
         with self.factory.begin() as session:
-            outcomes = ingest(session, list(events), index, self.scorers)
+            outcomes = ingest(session, list(events), index, self.scorers, now=now)
         await start_firings(self.env.client, self.factory, firing_ids(outcomes),
                             self.settings.task_queue)
         for outcome in outcomes:
