@@ -15,7 +15,17 @@ from sqlalchemy import text
 from temporalio.client import Client
 
 from wendu import __version__
-from wendu.api import events, firings, notifications, rule_versions, rules, tasks, web_ui, wecom
+from wendu.api import (
+    decisions,
+    events,
+    firings,
+    notifications,
+    rule_versions,
+    rules,
+    tasks,
+    web_ui,
+    wecom,
+)
 from wendu.api.input_limits import InputGuard, validation_error
 from wendu.api.rules import reload_rules
 from wendu.api.security import SecurityHeaders, TrustedProxies
@@ -84,7 +94,7 @@ def create_app(
         summary="HR automation: events in, rules fire durable workflows, managers act on tasks.",
         lifespan=lifespan,
     )
-    for module in (events, tasks, notifications, rules, firings, wecom):
+    for module in (events, tasks, notifications, rules, firings, decisions, wecom):
         app.include_router(module.router)
     app.include_router(rule_versions.api)
     web_ui.install(app)  # the web console: /console pages, their JSON routes, /static

@@ -40,9 +40,7 @@ from wendu.rules.expressions import (
     literal_value,
     template_names,
 )
-from wendu.rules.freshness import max_age_problem, parse_max_age
 from wendu.rules.loader import LoadedDoc, Loc, load
-from wendu.rules.partial import from_stand_in, repaired_doc
 from wendu.rules.policy import compile_policy
 from wendu.rules.templates_catalog import (
     TASK_ESCALATED,
@@ -113,17 +111,12 @@ def check(
     roles: Mapping[str, str] = ROLES,
 ) -> CompileResult:
     """Compile a loaded rule; the plan (None if any error) and every problem, warnings too."""
-    templates = templates if templates is not None else TemplateCatalog()
-    compiler = _Compiler(loaded, templates, scorers, groups, event_types, channels, roles)
     try:
         doc = parse_doc(loaded)
     except RuleErrors as exc:
-        # Shape errors first, then whatever the compiler finds in the rest (`rules.partial`).
-        repaired = repaired_doc(loaded.data)
-        if repaired is not None:
-            compiler.plan(repaired)
-        rest = [x for x in compiler.problems if not from_stand_in(x.message)]
-        return CompileResult(None, sorted_problems(list(dict.fromkeys([*exc.problems, *rest]))))
+        return CompileResult(None, exc.problems)
+    templates = templates if templates is not None else TemplateCatalog()
+    compiler = _Compiler(loaded, templates, scorers, groups, event_types, channels, roles)
     plan = compiler.plan(doc)
     problems = sorted_problems(compiler.problems)
     if any(x.is_error for x in problems):
@@ -210,8 +203,10 @@ class _Compiler:
             description=doc.description, owner=doc.owner, enabled=doc.enabled,
             trigger=trigger, when=when, dedupe=dedupe, steps=steps, policy=self.policy(doc),
             tables=self.tables, fast_scores=sorted(self.fast_used & set(FAST_SCORERS)),
-            max_age_seconds=self.max_age(doc),
         )
+        holdout = self.holdout(doc)
+        if holdout:
+            plan = plan.model_copy(update={"holdout": holdout})
         return plan.model_copy(update={"digest": plan_digest(plan), "source": self.loaded.text})
 
     def trigger(self, doc: RuleDoc) -> tuple[p.EventTrigger | p.ScheduleTrigger, Scope]:
@@ -239,18 +234,22 @@ class _Compiler:
                   "scores in a `score` step")
         return p.ScheduleTrigger(cron=trigger.schedule, timezone=trigger.timezone), scope
 
-    def max_age(self, doc: RuleDoc) -> int | None:
-        if doc.max_age is None:
-            return None
-        if not hasattr(doc.trigger, "event"):
-            self.error(("max_age",), "max_age applies to event rules only: a schedule rule has "
-                       "no triggering event to be too old")
-            return None
-        problem = max_age_problem(doc.max_age)
-        if problem:
-            self.error(("max_age",), problem)
-            return None
-        return parse_max_age(doc.max_age) or 0  # off: 0, any age fires
+    def holdout(self, doc: RuleDoc) -> float:
+        """`holdout: 10%` (or 0.1) as a share; at most half, so the rule still acts."""
+        value = doc.holdout
+        if value is None:
+            return 0.0
+        text = str(value).strip()
+        try:
+            share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        except ValueError:
+            self.error(("holdout",), f"holdout {text!r} is not a share such as 10% or 0.1")
+            return 0.0
+        if not 0 <= share <= 0.5:
+            self.error(("holdout",), f"holdout {text} is outside 0%..50%: a control group "
+                       "larger than half leaves the rule acting on too few people")
+            return 0.0
+        return round(share, 6)
 
     def policy(self, doc: RuleDoc) -> p.Policy | None:
         if doc.policy is None:

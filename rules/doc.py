@@ -297,14 +297,15 @@ class RuleDoc(AuthoringModel):
         Field(description="Conditions that must all hold"),
     ] = []
     dedupe: str = Field(description="Template of the key that lets the rule fire once per key")
-    max_age: Annotated[str | None, BeforeValidator(_off)] = Field(
-        None, description="Event rules: how old an event may be when it arrives and still fire "
-        "the rule (3d, 12h, P7D) or off; older events only update the profile. Default: the "
-        "WENDU_MAX_EVENT_AGE setting (3d)")
     steps: list[StepDoc] = Field(min_length=1)
     policy: PolicyDoc | None = Field(
         None, description="Quiet hours and daily cap for this rule's messages"
     )
+    holdout: str | float | None = Field(
+        None, description="A control group: the share of the people the rule matches whose "
+        "actions are held back (10%, 0.1; at most 50%), the same people every time, so the "
+        "dashboard can compare acted-on with held-out outcomes. Recorded as held_out, never "
+        "shown to them", examples=["10%"])
 
 
 for _model in (WaitForBody, IfStepDoc, RuleDoc):

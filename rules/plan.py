@@ -194,15 +194,14 @@ class Plan(_Model):
     steps: list[Step]
     # Left out of dumps when unset, so rules without a policy keep their digest and history.
     policy: Policy | None = Field(default=None, exclude_if=lambda v: v is None)
+    # The share of matched people held out as a control group (`holdout: 10%`); 0: none. Left
+    # out of dumps when 0, so rules without one keep their digest.
+    holdout: float = Field(default=0.0, ge=0, le=0.5, exclude_if=lambda v: not v)
     # Named lookup tables (`tables:`): every expression and template of the rule sees them.
     tables: dict[str, dict[str, Any]] = Field(default={}, exclude_if=lambda v: not v)
     # Fast scorers the rule reads as `score.<name>`; ingest scores the event with them before
     # matching, and the workflow gets the results in its context (it never scores again).
     fast_scores: list[str] = Field(default=[], exclude_if=lambda v: not v)
-    # The rule's own freshness window (`max_age:`), in seconds; 0 means off (any age fires).
-    # Unset, the site default applies (`wendu.rules.freshness`); left out of dumps then, so
-    # rules that do not set it keep their digest and history.
-    max_age_seconds: int | None = Field(default=None, exclude_if=lambda v: v is None)
     source: str = ""
     # sha256 of the canonical JSON of everything above but `source`: identifies the version.
     digest: str = ""

@@ -155,6 +155,38 @@ class Firing(Base):
     started_at: Mapped[datetime | None] = mapped_column()
 
 
+
+class Decision(Base):
+    """One rule decision: a firing, or a match that was held back (and why).
+
+    Written in the batch's transaction, one bulk insert per batch. `inputs` are the facts and
+    event fields the rule's conditions read, sensitive text left out; `scores` the fast scores
+    that decided it (label, value, model version; never the phrases they quote).
+    """
+
+    __tablename__ = "decisions"
+    __table_args__ = (
+        Index("ix_decisions_rule_at", "rule_id", "occurred_at"),
+        Index("ix_decisions_employee_at", "employee_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    rule_id: Mapped[str] = mapped_column(String(128))
+    rule_version: Mapped[int] = mapped_column(Integer)
+    rule_digest: Mapped[str] = mapped_column(String(64))
+    employee_id: Mapped[str | None] = mapped_column(String(64))
+    event_id: Mapped[str | None] = mapped_column(String(128))
+    dedupe_key: Mapped[str] = mapped_column(String(300))
+    # The firing's workflow: the one this decision started, or the one that held its key.
+    workflow_id: Mapped[str] = mapped_column(String(500))
+    # fired, held_out, deduped, ... (an open list: see wendu.decisions.RESULTS).
+    result: Mapped[str] = mapped_column(String(32))
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    scores: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # As of when it was decided: the event's time, or the schedule's fire time.
+    occurred_at: Mapped[datetime] = mapped_column()
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
 class Notification(Base):
     __tablename__ = "notifications"
 

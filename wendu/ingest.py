@@ -30,17 +30,11 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from wendu.decide import FastScorers, decide
+from wendu.decisions import create_firings
 from wendu.event_models import parse_event_list
-from wendu.firing import (
-    FiredRule,
-    chunks,
-    dialect_insert,
-    firing_row,
-    insert_firings,
-    workflow_id_for,
-)
+from wendu.firing import FiredRule, chunks, dialect_insert
 from wendu.rules.catalog import EMPLOYEE_FIELDS, EVENT_TYPES
-from wendu.store.models import Employee, Event, Firing, Wait, WaitDelivery, utcnow
+from wendu.store.models import Employee, Event, Wait, WaitDelivery, utcnow
 from wendu.store.profile import derive, fold_state
 from wendu.store.profile_rows import load_states, write_profiles
 
@@ -59,19 +53,13 @@ class EventOutcome:
     event: dict[str, Any] | None = None
     # Rules whose condition could not be evaluated for this event (logged, not fatal).
     errors: list[str] = field(default_factory=list)
-    # Rules this event arrived too old to fire (`wendu.rules.freshness`); it still folded.
-    stale: list[str] = field(default_factory=list)
 
     def public(self) -> dict[str, Any]:
-        status = self.status
-        if status == "accepted" and self.stale and not (self.fired or self.already_fired):
-            status = "stale"  # stored and folded, but too old for every rule it could fire
         return {
             "id": self.id,
-            "status": status,
+            "status": self.status,
             "fired": [f.public() for f in self.fired],
             "already_fired": [f.public() for f in self.already_fired],
-            "stale": list(self.stale),
         }
 
 
@@ -83,13 +71,6 @@ class _Ev:
     occurred_at: datetime
     sent: dict[str, Any]  # the data fields the producer sent (stored as is)
     full: dict[str, Any]  # every catalog field, None where not sent (what rules see)
-    received_at: datetime | None = None  # when it arrived; None: on time (a file's events)
-
-    def age(self) -> float | None:
-        """Seconds from when it happened to when it arrived (what freshness windows read)."""
-        if self.received_at is None:
-            return None
-        return (self.received_at - self.occurred_at).total_seconds()
 
     def envelope(self) -> dict[str, Any]:
         return {
@@ -101,21 +82,17 @@ class _Ev:
 
 
 def ingest(
-    session: Session, events: Sequence[Any], index: Any, scorers: FastScorers | None = None,
-    *, now: datetime | None = None,
+    session: Session, events: Sequence[Any], index: Any, scorers: FastScorers | None = None
 ) -> list[EventOutcome]:
     """Store a batch of validated events and fire the rules they match; the caller commits.
 
     `events` are validated events (`wendu.event_models`) or plain dicts, validated here
     (raising `EventValidationError`); `index` is a `RuleIndex` of the enabled rules;
-    `scorers` the fast scorers rules may read in `when` (the process default when None);
-    `now` when the batch arrived (the clock when None): an event older than a rule's
-    freshness window then fires nothing of it (`wendu.rules.freshness`).
+    `scorers` the fast scorers rules may read in `when` (the process default when None).
     """
     if any(isinstance(e, Mapping) for e in events):
         events = parse_event_list(events)  # raw dicts: validated against the catalog first
-    now = now or utcnow()
-    evs = [_normalize(e, now) for e in events]
+    evs = [_normalize(e) for e in events]
     outcomes = [EventOutcome(e.id, "duplicate") for e in evs]
     first: dict[str, int] = {}
     for i, e in enumerate(evs):
@@ -138,7 +115,6 @@ def ingest(
     read_types = {t for t in {e.type for e in evs} if index.rules_for(t)}
     positions: list[int] = []
     contexts: list[tuple[str, dict[str, Any]]] = []
-    ages: list[float | None] = []
 
     for i in accepted:
         e, out = evs[i], outcomes[i]
@@ -155,9 +131,7 @@ def ingest(
         envelope = e.envelope()
         states[eid] = state = fold_state(states[eid], emp, {**envelope, "data": e.sent})
         out.event = {**e.full, **envelope}
-        if e.type in read_types:
-            out.stale = index.stale_for(e.type, e.age())
-        if e.type not in read_types or len(out.stale) == len(index.rules_for(e.type)):
+        if e.type not in read_types:
             facts[eid] = None  # no rule reads this event's profile: derived once, for the row
             continue
         # Facts as of this event (ARCHITECTURE decision 9), for the rules that match on it.
@@ -168,10 +142,9 @@ def ingest(
         ctx = {"event": out.event, "employee": emp, "profile": profile, "rule": {}, "vars": {}}
         positions.append(i)
         contexts.append((e.type, ctx))
-        ages.append(e.age())
 
     # Each profile is folded as of its event above; the whole batch is scored and matched here.
-    decided = decide(contexts, index, scorers, ages)
+    decided = decide(contexts, index, scorers)
     candidates: list[tuple[int, Any, dict[str, Any]]] = []
     for i, result, (_, ctx) in zip(positions, decided, contexts, strict=True):
         out = outcomes[i]
@@ -186,7 +159,7 @@ def ingest(
         if facts[eid] is None:
             facts[eid] = derive(state, emp_dicts[eid])
     write_profiles(session, states, facts)
-    _create_firings(session, evs, outcomes, candidates)
+    create_firings(session, evs, outcomes, candidates)  # and the decision log
     _find_waits(session, [evs[i] for i in accepted], {evs[i].id: outcomes[i] for i in accepted})
     return outcomes
 
@@ -194,7 +167,7 @@ def ingest(
 # --- events --------------------------------------------------------------------------------
 
 
-def _normalize(ev: Any, received_at: datetime | None = None) -> _Ev:
+def _normalize(ev: Any) -> _Ev:
     data = ev.data
     if isinstance(data, BaseModel):
         sent = data.model_dump(mode="json", exclude_unset=True)
@@ -202,8 +175,7 @@ def _normalize(ev: Any, received_at: datetime | None = None) -> _Ev:
         sent = _jsonable(dict(data or {}))
     # Optional catalog fields default to None, so unsent ones are simply None for rules.
     full = dict.fromkeys(EVENT_TYPES[ev.type].fields) | sent
-    return _Ev(str(ev.id), str(ev.type), str(ev.employee_id), ev.occurred_at, sent, full,
-               received_at)
+    return _Ev(str(ev.id), str(ev.type), str(ev.employee_id), ev.occurred_at, sent, full)
 
 
 def _jsonable(value: Any) -> Any:
@@ -218,13 +190,14 @@ def _jsonable(value: Any) -> Any:
 
 def _insert_events(session: Session, evs: list[_Ev]) -> set[str]:
     """Insert the events; returns the ids actually inserted (the rest existed already)."""
+    now = utcnow()
     rows = [
         {
             "e_id": e.id,
             "e_type": e.type,
             "e_employee_id": e.employee_id,
             "e_occurred_at": e.occurred_at,
-            "e_received_at": e.received_at,
+            "e_received_at": now,
             "e_data": e.sent,
         }
         for e in evs
@@ -337,43 +310,6 @@ def _column_value(name: str, value: Any) -> Any:
 
 
 # --- firings and waits ---------------------------------------------------------------------
-
-
-def _create_firings(
-    session: Session, evs: list[_Ev], outcomes: list[EventOutcome], candidates: list
-) -> None:
-    if not candidates:
-        return
-    # Most matches of a busy batch fired in an earlier one (the same rule and week): building a
-    # firing row dumps the whole plan and context, so only rows that may be new are built.
-    wids = sorted({workflow_id_for(m.plan.rule_id, m.dedupe_key) for _, m, _ in candidates})
-    stored: set[str] = set()
-    for chunk in chunks(wids):
-        stored.update(
-            session.scalars(select(Firing.workflow_id).where(Firing.workflow_id.in_(chunk)))
-        )
-    rows: dict[str, dict[str, Any]] = {}
-    seen: set[str] = set()
-    for i, match, ctx in candidates:
-        wid = workflow_id_for(match.plan.rule_id, match.dedupe_key)
-        fired = FiredRule(match.plan.rule_id, wid, match.dedupe_key)
-        if wid in seen:  # an earlier event of this batch fired it
-            outcomes[i].already_fired.append(fired)
-            continue
-        seen.add(wid)
-        if wid not in stored:
-            rows[wid] = firing_row(match.plan, match, ctx, evs[i].employee_id, evs[i].id)
-        outcomes[i].fired.append(fired)  # moved to already_fired below unless inserted now
-    ids = insert_firings(session, rows)
-    for out in outcomes:
-        kept = []
-        for f in out.fired:
-            if f.workflow_id in ids:
-                f.firing_id = ids[f.workflow_id]
-                kept.append(f)
-            else:
-                out.already_fired.append(f)
-        out.fired = kept
 
 
 def _find_waits(session: Session, evs: list[_Ev], outcomes: dict[str, EventOutcome]) -> None:

@@ -1,0 +1,159 @@
+"""The decision log at ingest, on both backends: a row per match with its result (fired,
+deduped, held_out), the rule version and inputs, free text left out; and the holdout, a stable
+share of people whose firings are recorded and never started."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import event, select
+
+from wendu.decisions import MASK, in_holdout
+from wendu.ingest import firing_ids, ingest
+from wendu.rules.compiler import RuleErrors, compile_text
+from wendu.rules.matcher import RuleIndex
+from wendu.store.models import Decision, Firing, utcnow
+
+HEAVY = """\
+id: heavy-day
+version: 3
+title: {zh: 长班, en: Heavy day}
+trigger: {event: attendance.day_closed}
+when: event.overtime_hours > 2 and profile.overtime_hours_7d >= 0
+dedupe: "{{ employee.id }}/{{ event.day }}"
+steps:
+  - record: {metric: heavy, value: 1}
+"""
+UPSET = """\
+id: upset-chat
+version: 1
+title: {zh: 不满, en: Upset chat}
+trigger: {event: chat.message}
+when: "score.sentiment.label == 'negative' and event.text != ''"
+dedupe: "{{ employee.id }}/{{ event.id }}"
+steps:
+  - record: {metric: upset, value: 1}
+"""
+SECRET = "my lead shouts at me every day"
+
+
+class StubScorers:
+    """A sentiment scorer that quotes the text it read, as the real one's phrases do."""
+
+    def batch(self, name, contexts):
+        return [self.explain(name, c) for c in contexts]
+
+    def explain(self, name, context):
+        text = context["event"]["text"]
+        return {"label": "negative", "value": 0.91, "model_version": "stub-1",
+                "phrases": [text[:14]], "factors": [{"name": text}]}
+
+
+def day(emp: str, when: datetime, hours: float = 3, n: int = 0) -> dict:
+    return {"id": f"d-{emp}-{when:%m%d}-{n}", "type": "attendance.day_closed",
+            "employee_id": emp, "occurred_at": when.isoformat(),
+            "data": {"day": when.date().isoformat(), "overtime_hours": hours,
+                     "clock_in": (when - timedelta(hours=11)).isoformat(),
+                     "clock_out": when.isoformat()}}
+
+
+def decisions(factory, **where) -> list[Decision]:
+    with factory() as s:
+        q = select(Decision).filter_by(**where).order_by(Decision.id)
+        return list(s.scalars(q))
+
+
+# Recent days (any freshness window takes them): two calendar days, a day apart.
+DAY = (utcnow() - timedelta(hours=30)).replace(microsecond=0)
+NEXT = DAY + timedelta(days=1)
+
+
+def test_each_match_is_logged_with_its_result_version_and_inputs(session_factory):
+    index = RuleIndex([compile_text(HEAVY)])
+    first = [day("E1", DAY), day("E1", DAY, n=1)]
+    with session_factory.begin() as s:
+        out = ingest(s, first, index)
+    later = [day("E1", DAY, n=2), day("E1", DAY, hours=1, n=3)]
+    with session_factory.begin() as s:  # a later batch, the same key: deduped by the row
+        ingest(s, later, index)
+    rows = decisions(session_factory)
+    assert [(r.event_id, r.result) for r in rows] == [
+        (first[0]["id"], "fired"), (first[1]["id"], "deduped"),
+        (later[0]["id"], "deduped")]  # 1 hour: no match, nothing to log
+    plan = index.rules_for("attendance.day_closed")[0]
+    fired = rows[0]
+    assert (fired.rule_id, fired.rule_version, fired.rule_digest) == ("heavy-day", 3, plan.digest)
+    assert fired.inputs["event.overtime_hours"] == 3
+    assert set(fired.inputs) == {"event.overtime_hours", "profile.overtime_hours_7d"}
+    assert fired.workflow_id == out[0].fired[0].workflow_id == rows[1].workflow_id
+    assert fired.occurred_at == DAY and fired.scores == {}
+
+
+def test_free_text_is_left_out_and_scores_keep_label_and_value(session_factory):
+    index = RuleIndex([compile_text(UPSET)])
+    chat = {"id": "c1", "type": "chat.message", "employee_id": "E2",
+            "occurred_at": DAY.isoformat(), "data": {"text": SECRET, "channel": "wecom"}}
+    with session_factory.begin() as s:
+        ingest(s, [chat], index, scorers=StubScorers())
+    (row,) = decisions(session_factory)
+    assert row.result == "fired"
+    assert row.inputs == {"event.text": MASK}
+    assert row.scores == {"sentiment": {"label": "negative", "value": 0.91,
+                                        "model_version": "stub-1"}}
+    assert "shouts" not in json.dumps([row.inputs, row.scores])
+
+
+def test_holdout_is_a_stable_share_recorded_and_never_started(session_factory):
+    plan = compile_text(HEAVY.replace("steps:", "holdout: 30%\nsteps:"))
+    assert plan.holdout == 0.3
+    index = RuleIndex([plan])
+    people = [f"E{i:03d}" for i in range(200)]
+    held = {p for p in people if in_holdout("heavy-day", p, 0.3)}
+    assert 40 <= len(held) <= 80  # about 30% of 200
+    # Another rule draws other people: no one is held out of everything.
+    assert held != {p for p in people if in_holdout("other-rule", p, 0.3)}
+    to_start: set[int] = set()
+    for when in (DAY, NEXT):  # two keys each: the same people held out both times
+        with session_factory.begin() as s:
+            out = ingest(s, [day(p, when) for p in people], index)
+        assert {o.id.split("-")[1] for o in out if o.fired} == set(people) - held
+        assert all(not o.already_fired for o in out)  # nothing about the holdout is shown
+        to_start |= set(firing_ids(out))
+        with session_factory() as s:  # the starter is handed only the acted-on ones
+            assert to_start == set(s.scalars(select(Firing.id).where(
+                Firing.status == "pending")))
+    with session_factory() as s:
+        held_rows = s.scalars(select(Firing).where(Firing.status == "held_out")).all()
+    assert len(held_rows) == 2 * len(held) and {f.employee_id for f in held_rows} == held
+    assert {r.employee_id for r in decisions(session_factory, result="held_out")} == held
+
+
+def test_the_log_is_one_insert_per_batch(session_factory):
+    index = RuleIndex([compile_text(HEAVY)])
+    engine = session_factory.kw["bind"]
+    inserts: list[str] = []
+
+    def seen(conn, cursor, statement, params, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT INTO DECISIONS"):
+            inserts.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with session_factory.begin() as s:
+            ingest(s, [day(f"E{i}", DAY, n=n) for i in range(50) for n in range(3)], index)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert len(decisions(session_factory)) == 150
+    assert len(inserts) == 1
+
+
+@pytest.mark.parametrize("value, message", [
+    ("80%", "holdout 80% is outside 0%..50%"),
+    ("lots", "holdout 'lots' is not a share such as 10% or 0.1"),
+])
+def test_a_holdout_out_of_range_is_an_error_at_its_line(value, message):
+    with pytest.raises(RuleErrors) as caught:
+        compile_text(HEAVY.replace("steps:", f"holdout: {value}\nsteps:"), "rules/heavy.yaml")
+    assert f"rules/heavy.yaml:7:10: error: {message}" in str(caught.value)
