@@ -315,11 +315,17 @@ class _TextScorer:
         model = self.model()
         rows = model.vectorizer.transform(texts)
         probs = model.clf.predict_proba(rows)
+        if not explain:  # a row is only read for phrases; slicing one per text cost the most
+            return [self._result(t, None, probs[i], False) for i, t in enumerate(texts)]
         return [self._result(t, rows[i], probs[i], explain) for i, t in enumerate(texts)]
 
     def score_batch(self, contexts: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The fast scorer protocol: labels for many rule contexts, no explanations."""
         return self.score_texts([_text(c) for c in contexts], explain=False)
+
+    def explain_batch(self, contexts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Whole results (phrases included) for many contexts: those that fired a rule."""
+        return self.score_texts([_text(c) for c in contexts], explain=True)
 
     def _result(self, text: str, row: Any, p: np.ndarray, explain: bool = True
                 ) -> dict[str, Any]:

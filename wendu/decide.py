@@ -62,6 +62,21 @@ class FastScorers:
         """The full result, factors and phrases included, for a context that fired a rule."""
         return self._one(self.registry.get(name), name, context)
 
+    def explain_many(self, name: str, contexts: list[dict[str, Any]]
+                     ) -> list[dict[str, Any] | None]:
+        """`explain` for many contexts, in one call where the scorer can (one vectoriser
+        pass for every firing of a batch instead of one each)."""
+        scorer = self.registry.get(name)
+        many = getattr(scorer, "explain_batch", None)
+        if many is not None and contexts:
+            try:
+                with self._lock:
+                    return [dict(r) for r in many(contexts)]
+            except (ValueError, TypeError, KeyError) as exc:
+                log.warning("fast scorer %s failed to explain a batch (%s); one by one",
+                            name, exc)
+        return [self._one(scorer, name, c) for c in contexts]
+
     def _one(self, scorer: Any, name: str, context: dict[str, Any]) -> dict[str, Any] | None:
         try:
             with self._lock:
@@ -137,21 +152,31 @@ def decide(
         for name in failed.get(i, ()):
             result.errors.append(MatchError(f"score.{name}", "the scorer could not read this "
                                             "event; rules reading it were not evaluated"))
-        if scorers is not None and result.matches:
-            _keep_deciding_scores(scorers, items[i][1], result.matches)
+    if scorers is not None:
+        _keep_deciding_scores(scorers, [ctx for _, ctx in items], results)
     return results
 
 
-def _keep_deciding_scores(scorers: FastScorers, ctx: dict[str, Any], matches: list[Any]) -> None:
-    """The scores that made these matches, explained (phrases, factors) for the firing's
-    context and named in each match's facts: the "why" of a message shows what decided it."""
-    scores = ctx.get("score") or {}
-    for name in sorted({n for m in matches for n in m.plan.fast_scores if n in scores}):
-        explained = scorers.explain(name, ctx)
-        if explained is not None:
-            scores[name] = explained
-    for match in matches:
-        for name in match.plan.fast_scores:
-            if name in scores:
-                match.values[f"score.{name}.label"] = scores[name].get("label")
-                match.values[f"score.{name}.value"] = scores[name].get("value")
+def _keep_deciding_scores(scorers: FastScorers, contexts: list[dict[str, Any]],
+                          results: list[MatchResult]) -> None:
+    """The scores that made the batch's matches, explained (phrases, factors) for the firings'
+    contexts, one call per scorer, and named in each match's facts: the "why" of a message
+    shows what decided it."""
+    explain: dict[str, list[int]] = {}
+    for i, result in enumerate(results):
+        scores = contexts[i].get("score") or {}
+        for name in sorted({n for m in result.matches for n in m.plan.fast_scores
+                            if n in scores}):
+            explain.setdefault(name, []).append(i)
+    for name, positions in explain.items():
+        explained = scorers.explain_many(name, [contexts[i] for i in positions])
+        for i, found in zip(positions, explained, strict=True):
+            if found is not None:
+                contexts[i]["score"][name] = found
+    for i, result in enumerate(results):
+        scores = contexts[i].get("score") or {}
+        for match in result.matches:
+            for name in match.plan.fast_scores:
+                if name in scores:
+                    match.values[f"score.{name}.label"] = scores[name].get("label")
+                    match.values[f"score.{name}.value"] = scores[name].get("value")
