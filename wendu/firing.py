@@ -212,6 +212,8 @@ async def start_firings(
                     id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                     rpc_timeout=RPC_TIMEOUT,
+                    # Taken by this process's worker if it shares the client (`wendu up`).
+                    request_eager_start=True,
                 )
             except WorkflowAlreadyStartedError:
                 pass  # it ran before: this rule has fired for this key already

@@ -113,6 +113,7 @@ class _Services:
                  quiet: bool, pool: WorkerPool | None = None) -> None:
         self.settings, self.api, self.worker, self.quiet = settings, api, worker, quiet
         self.server: Any = None
+        self.client: Any = None  # one Temporal client for the API and the worker in this loop
         self.pool = pool  # more worker processes next to the in-process worker
 
     async def _supervise_pool(self, stop: asyncio.Event) -> None:
@@ -137,7 +138,8 @@ class _Services:
         level = "warning" if self.quiet else "info"
         # proxy_headers off: uvicorn would believe X-Forwarded-For from 127.0.0.1 by default;
         # the app believes it only from WENDU_TRUSTED_PROXIES (wendu.api.security).
-        return Server(uvicorn.Config(create_app(self.settings), host=host, port=port,
+        app = create_app(self.settings, temporal_client=self.client)
+        return Server(uvicorn.Config(app, host=host, port=port,
                                      lifespan="on", log_level=level, access_log=not self.quiet,
                                      proxy_headers=False))
 
@@ -156,6 +158,15 @@ class _Services:
 
     async def run(self, stop: asyncio.Event, on_ready: Callable[[], None] | None = None) -> None:
         tasks: dict[str, asyncio.Task[Any]] = {}
+        if self.api and self.worker:
+            # Shared, a workflow the API starts is handed to this worker in the start's own
+            # answer (eager start): no poll, one round trip less on the server per firing.
+            # Not reachable now: each connects on its own, and says so, as before.
+            from wendu.temporal import connect
+
+            with contextlib.suppress(Exception):
+                self.client = await asyncio.wait_for(connect(
+                    self.settings.temporal_address, self.settings.temporal_namespace), 10)
         if self.api:
             self.server = self._make_server(*self.api)
             tasks["API"] = asyncio.create_task(self._serve_api())
@@ -167,7 +178,8 @@ class _Services:
                 # migration context is process-global, so two at once in one process collide.
                 from wendu.worker import run_worker
 
-                tasks["worker"] = asyncio.create_task(run_worker(self.settings, stop))
+                tasks["worker"] = asyncio.create_task(
+                    run_worker(self.settings, stop, client=self.client))
                 if self.pool is not None:
                     tasks["worker processes"] = asyncio.create_task(self._supervise_pool(stop))
                 if on_ready:

@@ -107,18 +107,21 @@ async def run_worker(
     stop: asyncio.Event | None = None,
     *,
     extra_activities: Sequence[Callable[..., Any]] = (),
+    client: Client | None = None,
 ) -> None:
     """Runs the worker until `stop` is set (or forever), on a migrated database.
 
     The worker registers every activity, the schedule scan included; `extra_activities` adds
-    more (one named like a built-in replaces it).
+    more (one named like a built-in replaces it). `client` is the API's own when both run in
+    one process: workflows the API starts then go straight to this worker (eager start).
     """
     from wendu.store.db import make_engine, make_session_factory, upgrade
 
     engine = make_engine(settings.sqlalchemy_url)
     try:
         await asyncio.to_thread(upgrade, engine)
-        client = await connect(settings.temporal_address, settings.temporal_namespace)
+        if client is None:
+            client = await connect(settings.temporal_address, settings.temporal_namespace)
         # The registry ingest decides with, when the API runs in this process (`wendu up`):
         # one copy of each model, the same versions deciding and explaining.
         scorers = FastScorers.default(settings.data_dir).registry

@@ -71,6 +71,8 @@ with workflow.unsafe.imports_passed_through():
 # The patch id of `record` as one local activity: workflows recorded before evaluated the
 # value first and stored it with a normal activity.
 RECORD_LOCAL_PATCH = "record-local"
+# The patch id of `notify` as a local activity: workflows recorded before scheduled it.
+NOTIFY_LOCAL_PATCH = "notify-local"
 SCORE_TIMEOUT = timedelta(minutes=1)
 SCORE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -273,13 +275,25 @@ class RuleWorkflow:
 
     async def _send(self, step: NotifyStep, inp: NotifyInput) -> list[Any]:
         """The step's deliveries to the people `inp` names."""
-        result = await workflow.execute_activity(
-            NOTIFY,
-            inp,
-            result_type=NotifyResult,
-            start_to_close_timeout=NOTIFY_TIMEOUT,
-            retry_policy=NOTIFY_RETRY,
-        )
+        if workflow.patched(NOTIFY_LOCAL_PATCH):
+            # In the workflow task itself: no activity task on the server, so a message-only
+            # rule is one workflow task. Its deliveries are keyed by workflow and step, so a
+            # retried or re-run attempt repeats nothing.
+            result = await workflow.execute_local_activity(
+                NOTIFY,
+                inp,
+                result_type=NotifyResult,
+                start_to_close_timeout=NOTIFY_TIMEOUT,
+                retry_policy=NOTIFY_RETRY,
+            )
+        else:  # workflows recorded before ran it as a normal activity
+            result = await workflow.execute_activity(
+                NOTIFY,
+                inp,
+                result_type=NotifyResult,
+                start_to_close_timeout=NOTIFY_TIMEOUT,
+                retry_policy=NOTIFY_RETRY,
+            )
         if result.unresolved:
             workflow.logger.warning("%s: nobody for %s", step.at or step.id, result.unresolved)
         return list(result.deliveries)
