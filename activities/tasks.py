@@ -1,7 +1,12 @@
-"""CREATE_TASK, ESCALATE_TASK, APPLY_TASK_ACTION: the Task row and its action log.
+"""CREATE_TASK, ESCALATE_TASK, APPLY_TASK_ACTION, UNDO_TASK_ACTION: the Task row and its log.
 
 Each is safe to retry: a task is found by its unique key, an escalation by the level it sets,
-an action by the status it leaves; the second attempt returns what the first one stored.
+an action by the last row of the log; the second attempt returns what the first one stored.
+
+Acknowledging leaves the task open ("acknowledged": in progress); only completing or
+dismissing closes it. Delegating or reassigning hands it to another active employee and makes
+it open again: the new assignee has not said they are on it. Undo puts back the status the
+actor's last action left, and is logged as an action of its own.
 """
 
 from __future__ import annotations
@@ -17,19 +22,29 @@ from temporalio.exceptions import ApplicationError
 
 from wendu.activities.people import resolve_one
 from wendu.store.db import transaction
-from wendu.store.models import Task, TaskAction
+from wendu.store.models import Employee, Task, TaskAction
 from wendu.workflows.io import (
     APPLY_TASK_ACTION,
     CREATE_TASK,
     ENGINE_ACTOR,
     ESCALATE_TASK,
+    UNDO_TASK_ACTION,
     ApplyActionInput,
     CreateTaskInput,
     EscalateInput,
     TaskView,
+    UndoInput,
 )
 
-FINISHED_STATUS = {"acknowledge": "acknowledged", "complete": "completed", "dismiss": "dismissed"}
+# The status each action leaves, and the statuses it may start from.
+TARGET_STATUS = {"acknowledge": "acknowledged", "complete": "completed", "dismiss": "dismissed",
+                 "delegate": "open", "reassign": "open"}
+ACTIVE = ("open", "acknowledged")
+FROM_STATUS = {"acknowledge": ("open",)}
+CLOSED = ("completed", "dismissed")
+UNDOABLE = ("acknowledge", "complete", "dismiss")
+# Kept for callers that map actions to statuses.
+FINISHED_STATUS = TARGET_STATUS
 
 
 def task_view(task: Task) -> TaskView:
@@ -75,6 +90,10 @@ class TaskActivities:
     @activity.defn(name=APPLY_TASK_ACTION)
     async def apply_task_action(self, inp: ApplyActionInput) -> TaskView:
         return await asyncio.to_thread(self._apply, inp)
+
+    @activity.defn(name=UNDO_TASK_ACTION)
+    async def undo_task_action(self, inp: UndoInput) -> TaskView:
+        return await asyncio.to_thread(self._undo, inp)
 
     def _create(self, inp: CreateTaskInput) -> TaskView:
         t = inp.task
@@ -140,35 +159,62 @@ class TaskActivities:
 
     def _apply(self, inp: ApplyActionInput) -> TaskView:
         act = inp.action
-        target = FINISHED_STATUS[act.action]
+        target = TARGET_STATUS[act.action]
         with transaction(self.session_factory) as session:
             task = _task(session, inp.task_id)
-            if task.status == target:
-                last = session.scalars(
-                    select(TaskAction)
-                    .where(TaskAction.task_id == task.id)
-                    .order_by(TaskAction.id.desc())
-                    .limit(1)
-                ).first()
-                if last is not None and last.action == act.action and last.actor_id == act.actor_id:
-                    return task_view(task)  # a retry of the attempt that stored it
-            if task.status != "open":
+            last = _last_action(session, task.id)
+            if (last is not None and last.action == act.action and last.actor_id == act.actor_id
+                    and task.status == target
+                    and (act.to_id is None or task.assignee_id == act.to_id)):
+                return task_view(task)  # a retry of the attempt that stored it
+            if task.status not in FROM_STATUS.get(act.action, ACTIVE):
                 raise ApplicationError(
                     f"task {task.id} is already {task.status}",
                     type="TaskFinished",
                     non_retryable=True,
                 )
-            session.add(
-                TaskAction(
-                    task_id=task.id,
-                    action=act.action,
-                    actor_id=act.actor_id,
-                    comment=act.comment,
-                    from_status=task.status,
-                    to_status=target,
-                )
-            )
+            comment = act.comment
+            if act.action in ("delegate", "reassign"):
+                comment = f"{task.assignee_id} -> {act.to_id}: {act.comment or ''}".strip()
+                _hand_over(session, task, act.action, act.to_id or "")
+            session.add(TaskAction(task_id=task.id, action=act.action, actor_id=act.actor_id,
+                                   comment=comment, from_status=task.status, to_status=target))
             task.status = target
-            task.closed_at = datetime.now(UTC)
-            task.outcome_comment = act.comment
+            if target in CLOSED:
+                task.closed_at = datetime.now(UTC)
+                task.outcome_comment = act.comment
             return task_view(task)
+
+    def _undo(self, inp: UndoInput) -> TaskView:
+        with transaction(self.session_factory) as session:
+            task = _task(session, inp.task_id)
+            last = _last_action(session, task.id)
+            if last is not None and last.action == "undo" and last.actor_id == inp.actor_id:
+                return task_view(task)  # a retry of the attempt that stored it
+            if last is None or last.action not in UNDOABLE or last.actor_id != inp.actor_id:
+                raise ApplicationError(f"task {task.id}: nothing of {inp.actor_id}'s to undo",
+                                       type="InvalidAction", non_retryable=True)
+            session.add(TaskAction(task_id=task.id, action="undo", actor_id=inp.actor_id,
+                                   comment=f"undo {last.action}", from_status=task.status,
+                                   to_status=last.from_status))
+            task.status = last.from_status
+            task.closed_at = None
+            task.outcome_comment = None
+            return task_view(task)
+
+
+def _last_action(session: Session, task_id: str) -> TaskAction | None:
+    return session.scalars(
+        select(TaskAction).where(TaskAction.task_id == task_id)
+        .order_by(TaskAction.id.desc()).limit(1)
+    ).first()
+
+
+def _hand_over(session: Session, task: Task, action: str, to_id: str) -> None:
+    """Moves the task to `to_id`, who must be an active employee (the log keeps who had it)."""
+    person = session.get(Employee, to_id)
+    if person is None or not person.active:
+        raise ApplicationError(f"to_id: {to_id!r} is no active employee", type="InvalidAction",
+                               non_retryable=True)
+    task.assignee_id = person.id
+    task.assignee_role = "delegate" if action == "delegate" else "reassigned"

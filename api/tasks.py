@@ -2,14 +2,19 @@
 
 An action goes to the workflow as the `act` update: its validator refuses a bad action before
 anything is recorded, so a refused action changes nothing, and an accepted one is stored and
-ends the task's timers in one step.
+ends the task's timers in one step. `acknowledge` means "I'm on it": the task stays open
+("acknowledged", in progress) until it is completed or dismissed; `delegate` and `reassign`
+hand it to `to_id` with a comment. The last action can be taken back by its actor for a
+minute (`POST .../undo`). An unbound `tasks:act` token acts as the `actor_id` it names; one
+bound to an actor (`wendu tokens create --actor`) sees and acts on only that person's tasks
+(403 otherwise). The console lets only HR reassign.
 """
 
 from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel
@@ -19,10 +24,23 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from wendu.api.deps import SessionDep, SessionFactoryDep, TemporalDep, require_scope
+from wendu.api.deps import (
+    SessionDep,
+    SessionFactoryDep,
+    TemporalDep,
+    TokenDep,
+    act_as,
+    require_scope,
+)
 from wendu.api.input_limits import Offset
-from wendu.store.models import Task
-from wendu.workflows.io import TASK_ACT_UPDATE, TaskAction, TaskView
+from wendu.store.models import Employee, Task
+from wendu.workflows.io import (
+    TASK_ACT_UPDATE,
+    TASK_UNDO_UPDATE,
+    TaskAction,
+    TaskView,
+    UndoRequest,
+)
 
 router = APIRouter(
     prefix="/api/v1/tasks", tags=["tasks"], dependencies=[Depends(require_scope("tasks:act"))]
@@ -32,7 +50,15 @@ FINISHED = {"completed", "dismissed"}
 # Long enough for the worker to store the action; the workflow itself never blocks longer.
 UPDATE_TIMEOUT = timedelta(seconds=30)
 _UNAVAILABLE = (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE, RPCStatusCode.CANCELLED)
+# acknowledged: in progress (the assignee is on it); completed and dismissed: done.
 TaskStatus = Literal["open", "acknowledged", "completed", "dismissed"]
+_ACT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: {"description": "The actor is not (and was not) assigned this task"},
+    404: {"description": "No such task"},
+    409: {"description": "The task is finished already"},
+    422: {"description": "The action was refused (e.g. complete without a comment)"},
+    503: {"description": "The engine did not answer in time; the action may still apply"},
+}
 
 
 class TaskOut(BaseModel):
@@ -64,12 +90,16 @@ def _out(task: Task) -> TaskOut:
 @router.get("", response_model=list[TaskOut])
 def list_tasks(
     session: SessionDep,
+    token: TokenDep,
     assignee: str | None = None,
     status_: Annotated[TaskStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Offset = 0,
 ) -> list[TaskOut]:
     """Tasks, most urgent first; filter by assignee (employee id) and status."""
+    if token.actor_id is not None:
+        act_as(token, assignee or token.actor_id)
+        assignee = token.actor_id
     q = select(Task)
     if assignee:
         q = q.where(Task.assignee_id == assignee)
@@ -80,48 +110,59 @@ def list_tasks(
 
 
 @router.get("/{task_id}", response_model=TaskOut)
-def get_task(task_id: str, session: SessionDep) -> TaskOut:
+def get_task(task_id: str, session: SessionDep, token: TokenDep) -> TaskOut:
     task = session.get(Task, task_id)
     if task is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no task {task_id!r}")
+    act_as(token, task.assignee_id)
     return _out(task)
 
 
-@router.post(
-    "/{task_id}/actions",
-    response_model=TaskView,
-    responses={
-        403: {"description": "The actor is not (and was not) assigned this task"},
-        404: {"description": "No such task"},
-        409: {"description": "The task is finished already"},
-        422: {"description": "The action was refused (e.g. complete without a comment)"},
-        503: {"description": "The engine did not answer in time; the action may still apply"},
-    },
-)
+@router.post("/{task_id}/actions", response_model=TaskView, responses=_ACT_RESPONSES)
 async def act_on_task(
-    task_id: str, action: TaskAction, factory: SessionFactoryDep, temporal: TemporalDep
+    task_id: str, action: TaskAction, factory: SessionFactoryDep, temporal: TemporalDep,
+    token: TokenDep,
 ) -> TaskView:
-    """Acknowledge, complete or dismiss a task as `actor_id`."""
+    """Acknowledge ("I'm on it"), complete, dismiss, delegate or reassign a task as
+    `actor_id`; delegate and reassign name the new assignee in `to_id`."""
+    act_as(token, action.actor_id)
     return await apply_action(factory, temporal, task_id, action)
 
 
-async def apply_action(
-    factory: sessionmaker[Session], temporal: Client, task_id: str, action: TaskAction
+@router.post("/{task_id}/undo", response_model=TaskView, responses=_ACT_RESPONSES)
+async def undo_task_action(
+    task_id: str, request: UndoRequest, factory: SessionFactoryDep, temporal: TemporalDep,
+    token: TokenDep,
 ) -> TaskView:
-    """The one path every task action takes (API and console): the workflow's `act` update.
+    """Takes back `actor_id`'s last action on the task (acknowledge, complete, dismiss or
+    snooze) within a minute of it: the task is as it was before."""
+    act_as(token, request.actor_id)
+    return await apply_action(factory, temporal, task_id, request)
+
+
+async def apply_action(
+    factory: sessionmaker[Session], temporal: Client, task_id: str,
+    action: TaskAction | UndoRequest,
+) -> TaskView:
+    """The one path every task action takes (API, console, WeCom): the workflow's `act`
+    update (`undo` for an UndoRequest).
 
     Raises HTTPException with the status the refusal means."""
     task = await asyncio.to_thread(_load, factory, task_id)
     if task is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no task {task_id!r}")
-    if task.status in FINISHED:
+    undo = isinstance(action, UndoRequest)
+    if task.status in FINISHED and not undo:
         raise HTTPException(
             status.HTTP_409_CONFLICT, detail=f"task {task_id} is already {task.status}"
         )
+    if isinstance(action, TaskAction) and action.to_id is not None:
+        await asyncio.to_thread(_check_assignable, factory, action.to_id)
     handle = temporal.get_workflow_handle(task.workflow_id or f"task/{task_id}")
     try:
         return await handle.execute_update(
-            TASK_ACT_UPDATE, action, result_type=TaskView, rpc_timeout=UPDATE_TIMEOUT
+            TASK_UNDO_UPDATE if undo else TASK_ACT_UPDATE, action, result_type=TaskView,
+            rpc_timeout=UPDATE_TIMEOUT,
         )
     except WorkflowUpdateFailedError as exc:
         raise _refused(task_id, exc) from None
@@ -142,6 +183,14 @@ async def apply_action(
 def _load(factory: sessionmaker[Session], task_id: str) -> Task | None:
     with factory() as session:
         return session.get(Task, task_id)
+
+
+def _check_assignable(factory: sessionmaker[Session], employee_id: str) -> None:
+    with factory() as session:
+        person = session.get(Employee, employee_id)
+    if person is None or not person.active:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            detail=f"to_id: {employee_id!r} is no active employee")
 
 
 def _refused(task_id: str, exc: WorkflowUpdateFailedError) -> HTTPException:

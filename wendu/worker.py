@@ -65,6 +65,7 @@ def build_activities(
         tasks.create_task,
         tasks.escalate_task,
         tasks.apply_task_action,
+        tasks.undo_task_action,
         outcomes.record_outcome,
         outcomes.register_wait,
         outcomes.clear_wait,

@@ -22,6 +22,7 @@ CREATE_TASK = "wendu.create_task"
 NOTIFY_TASK = "wendu.notify_task"
 ESCALATE_TASK = "wendu.escalate_task"
 APPLY_TASK_ACTION = "wendu.apply_task_action"
+UNDO_TASK_ACTION = "wendu.undo_task_action"
 REGISTER_WAIT = "wendu.register_wait"
 # The actor the engine acts as in a task's action log (an escalation, a `done_when` event).
 ENGINE_ACTOR = "wendu"
@@ -34,6 +35,7 @@ SEND_DIGESTS = "wendu.send_digests"
 EVENT_SIGNAL = "event"  # RuleWorkflow: an event a `wait_for` step registered for
 TASK_ACT_UPDATE = "act"  # TaskWorkflow: an assignee's action
 TASK_SNOOZE_UPDATE = "snooze"  # TaskWorkflow: the assignee puts reminders and escalation off
+TASK_UNDO_UPDATE = "undo"  # TaskWorkflow: takes back the actor's last action within a minute
 TASK_STATE_QUERY = "state"
 
 
@@ -201,6 +203,7 @@ class TaskInput(BaseModel):
 class TaskView(BaseModel):
     id: str
     title: str
+    # acknowledged: the assignee is on it (in progress); still open until completed or dismissed
     status: Literal["open", "acknowledged", "completed", "dismissed"]
     assignee_id: str
     assignee_role: str
@@ -211,6 +214,9 @@ class TaskView(BaseModel):
     comment: str | None = None
     # Set by the workflow (not stored): reminders and escalation wait until then (ISO).
     snoozed_until: str | None = None
+    # Set by the workflow (not stored): `undo_by` may take back their last action until then.
+    undo_until: str | None = Field(default=None, exclude_if=lambda v: v is None)
+    undo_by: str | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class CreateTaskInput(BaseModel):
@@ -229,9 +235,18 @@ class EscalateInput(BaseModel):
 
 
 class TaskAction(BaseModel):
-    action: Literal["acknowledge", "complete", "dismiss"]
+    # acknowledge: "I'm on it" (reminders and escalation stop; the task stays open);
+    # complete / dismiss: finish it; delegate (the assignee) / reassign: hand it to `to_id`.
+    action: Literal["acknowledge", "complete", "dismiss", "delegate", "reassign"]
     actor_id: str
     comment: str | None = Field(default=None, max_length=5000)
+    # The employee a delegated or reassigned task goes to.
+    to_id: str | None = Field(default=None, max_length=64, exclude_if=lambda v: v is None)
+
+
+class UndoRequest(BaseModel):
+    # Only the person who took the last action, within a minute of it.
+    actor_id: str
 
 
 class SnoozeRequest(BaseModel):
@@ -243,6 +258,11 @@ class SnoozeRequest(BaseModel):
 class ApplyActionInput(BaseModel):
     task_id: str
     action: TaskAction
+
+
+class UndoInput(BaseModel):
+    task_id: str
+    actor_id: str
 
 
 class TaskOutcome(BaseModel):

@@ -57,13 +57,15 @@ with workflow.unsafe.imports_passed_through():
         WaitRegistration,
     )
     from wendu.workflows.policy import POLICY_PATCH, deliver_when_reachable
-    from wendu.workflows.task_workflow import (
-        EVALUATE_RETRY,
-        EVALUATE_TIMEOUT,
+    from wendu.workflows.task_timing import (
         NOTIFY_RETRY,
         NOTIFY_TIMEOUT,
         STORE_RETRY,
         STORE_TIMEOUT,
+    )
+    from wendu.workflows.task_workflow import (
+        EVALUATE_RETRY,
+        EVALUATE_TIMEOUT,
         TaskWorkflow,
         event_matches,
     )

@@ -96,3 +96,37 @@ async def test_an_unknown_task_is_404(api):
     r = await api.post("/api/v1/tasks/nope/actions",
                        json={"action": "acknowledge", "actor_id": "M1"})
     assert r.status_code == 404
+
+
+async def test_acknowledged_is_in_progress_undo_and_delegate_over_the_api(
+    api, temporal, settings, factory, emp
+):
+    manager, lead = f"M-{emp}", f"L-{emp}"
+    events = [hire(manager), hire(lead, manager_id=manager), hire(emp, manager_id=manager),
+              *surveys(emp, [4.5, 4.5, 4.5, 2.0])]
+    async with build_worker(temporal, settings, factory):
+        assert (await api.post("/api/v1/events", json={"events": events})).status_code == 200
+        task = await wait_for_task(factory, emp)
+        url = f"/api/v1/tasks/{task.id}"
+
+        r = await api.post(f"{url}/actions", json={"action": "acknowledge", "actor_id": manager})
+        assert r.status_code == 200, r.text
+        assert r.json()["status"] == "acknowledged" and r.json()["undo_by"] == manager
+        in_progress = {"assignee": manager, "status": "acknowledged"}
+        assert [t["id"] for t in (await api.get("/api/v1/tasks", params=in_progress)).json()
+                ] == [task.id]
+        assert (await api.get(url)).json()["closed_at"] is None
+
+        r = await api.post(f"{url}/undo", json={"actor_id": emp})
+        assert r.status_code == 403 and f"only {manager} undoes" in r.json()["detail"]
+        r = await api.post(f"{url}/undo", json={"actor_id": manager})
+        assert r.status_code == 200 and r.json()["status"] == "open"
+
+        r = await api.post(f"{url}/actions", json={"action": "delegate", "actor_id": manager,
+                                                   "comment": "you know them", "to_id": "nobody"})
+        assert r.status_code == 422 and "to_id: 'nobody'" in r.json()["detail"]
+        r = await api.post(f"{url}/actions", json={"action": "delegate", "actor_id": manager,
+                                                   "comment": "you know them", "to_id": lead})
+        assert r.status_code == 200, r.text
+        assert (await api.get(url)).json()["assignee_id"] == lead
+        assert actions(factory, task.id) == ["acknowledge", "undo", "delegate"]

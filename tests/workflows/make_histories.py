@@ -6,6 +6,7 @@
     python tests/workflows/make_histories.py score_args    # only the score step's `with:`
     python tests/workflows/make_histories.py task_quiet_hours  # only the task held by night
     python tests/workflows/make_histories.py decided  # only the rule decided at ingest
+    python tests/workflows/make_histories.py task_in_progress  # acknowledged, undone, delegated
 
 Runs representative workflows on the time-skipping test server with a throwaway SQLite store
 and saves each history to histories/<name>.json. Re-record only when a change is *meant* to
@@ -40,11 +41,13 @@ from wendu.workflows.io import (
     TASK_ACT_UPDATE,
     TASK_SNOOZE_UPDATE,
     TASK_STATE_QUERY,
+    TASK_UNDO_UPDATE,
     EventArrived,
     ScanInput,
     SnoozeRequest,
     TaskAction,
     TaskView,
+    UndoRequest,
 )
 from wendu.workflows.rule_workflow import task_id_for
 
@@ -172,6 +175,30 @@ async def record_task_snoozed(env: WorkflowEnvironment, queue: str) -> None:
     await _save("task_snoozed", task)
 
 
+async def record_task_in_progress(env: WorkflowEnvironment, queue: str) -> None:
+    """Acknowledged (no escalation for days), completed by mistake and undone, delegated to
+    H1 with a comment, completed by H1."""
+    wid = "rule/overtime-checkin/E1-in-progress"
+    rule = await env.client.start_workflow(
+        RuleWorkflow.run, sc.rule_input(sc.task_plan()), id=wid, task_queue=queue
+    )
+    task = await _task_started(env.client, wid)
+
+    async def act(action: str, actor: str, comment: str | None = None, to: str | None = None):
+        await task.execute_update(TASK_ACT_UPDATE, TaskAction(
+            action=action, actor_id=actor, comment=comment, to_id=to), result_type=TaskView)
+
+    await act("acknowledge", "M1")
+    await env.sleep(timedelta(days=3))
+    await act("complete", "M1", "mis-click")
+    await task.execute_update(TASK_UNDO_UPDATE, UndoRequest(actor_id="M1"), result_type=TaskView)
+    await act("delegate", "M1", "H1 knows the team", "H1")
+    await env.sleep(timedelta(hours=1))
+    await act("complete", "H1", "talked")
+    await rule.result()
+    await _save("task_in_progress_undone", task)
+
+
 async def _until_23(env: WorkflowEnvironment) -> None:
     """Skips the server's clock to the next 23:00 in Shanghai."""
     now = (await env.get_current_time()).astimezone(SHANGHAI)
@@ -279,6 +306,8 @@ async def main() -> None:
                 await record_task_quiet_hours(env, settings.task_queue)
             elif sys.argv[1:] == ["decided"]:
                 await record_decided(env, settings.task_queue)
+            elif sys.argv[1:] == ["task_in_progress"]:
+                await record_task_in_progress(env, settings.task_queue)
             else:
                 if not only_policy:
                     await record(env, settings.task_queue)

@@ -106,7 +106,7 @@ async def test_act_completes_the_task_and_the_rule_takes_the_then_branch(
     rule, task, task_id = await _start(env, settings, sc)
     view = await _act(task, "complete", "M1", "聊过了，下周调休")
     assert (view.status, view.comment) == ("completed", "聊过了，下周调休")
-
+    await env.sleep(timedelta(minutes=2))  # the outcome stands once its undo minute is over
     outcome = await task.result()
     assert (outcome.status, outcome.actor_id, outcome.escalation_level) == ("completed", "M1", 0)
     result = await rule.result()
@@ -159,12 +159,11 @@ async def test_invalid_action_is_rejected_and_changes_nothing(
 async def test_action_after_finish_is_rejected(
     env: WorkflowEnvironment, worker, settings, session_factory, sc
 ):
-    rule, task, task_id = await _start(env, settings, sc, wait=False)
-    await rule.result()  # the rule does not wait for an abandoned task
-    await _act(task, "acknowledge", "M1")
-    await task.result()
+    rule, task, task_id = await _start(env, settings, sc)
+    await _act(task, "dismiss", "M1", "on leave")
+    await rule.result()  # a minute later, once the dismissal can no longer be undone
     with pytest.raises((WorkflowUpdateFailedError, RPCError)):
         await _act(task, "complete", "M1", "again")
     with session_factory() as session:
-        assert session.get(Task, task_id).status == "acknowledged"
-        assert session.scalars(select(TaskAction.action)).all() == ["acknowledge"]
+        assert session.get(Task, task_id).status == "dismissed"
+        assert session.scalars(select(TaskAction.action)).all() == ["dismiss"]
