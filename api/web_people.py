@@ -23,6 +23,7 @@ from wendu.api.web_auth import ApiUser, CurrentUser, client_ip
 from wendu.api.web_charts import bars, line
 from wendu.api.web_tasks import task_dict
 from wendu.api.web_ui import lang_of, page, t
+from wendu.impact import impact_per_rule
 from wendu.store.models import (
     Employee,
     Event,
@@ -146,6 +147,8 @@ def dashboard_data(session: Session, weeks: int = 8) -> dict[str, Any]:
         "training_completion_rate": _training_rate(session, now),
         "satisfaction_trend": _satisfaction_trend(session, now, 12),
         "outcomes": _outcomes(session, now - timedelta(days=OUTCOME_DAYS)),
+        # Before vs after each rule acted, and against its holdout if it has one.
+        "impact": [i.as_dict() for i in impact_per_rule(session, now)],
     }
 
 

@@ -138,6 +138,34 @@ STRINGS: dict[str, tuple[str, str]] = {
     "no_access": ("无权访问", "Not allowed"),
     "not_found": ("不存在", "Not found"),
     "back": ("返回", "Back"),
+    "impact": ("规则效果（触发前后各 4 周）", "Impact per rule (4 weeks before and after)"),
+    "impact_people": ("人数", "People"),
+    "impact_before": ("触发前 4 周", "4 weeks before"),
+    "impact_after": ("触发后 4 周", "4 weeks after"),
+    "impact_change": ("变化", "Change"),
+    "impact_held_out": ("对照组：人数 / 变化", "Held out: people / change"),
+    "impact_effect": ("效果（95% 置信区间）", "Effect (95% confidence interval)"),
+    "impact_too_few": ("对照组人数尚少", "too few held out yet"),
+    "impact_kind_observation": ("观察", "observation"),
+    "impact_kind_experiment": ("对照实验", "experiment"),
+    "impact_observation": (
+        "“观察”只是前后对比，不是对照实验：规则往往在数值最高时触发，之后的部分回落本来就会"
+        "发生，季节、项目和管理者也在变化。要衡量规则本身的效果，请在规则中加上 "
+        "holdout: 10%，随机留出一部分人不执行动作作为对照组。",
+        "An observation compares before with after; it is not a controlled experiment. Rules "
+        "fire when numbers peak, so part of any fall would have happened anyway, and seasons, "
+        "projects and managers change too. To measure what the rule itself does, add "
+        "holdout: 10% to it: a random share of the people it matches then get nothing and "
+        "serve as the control group."),
+    "impact_experiment": (
+        "“对照实验”：规则对随机留出的对照组不执行任何动作（他们不会知道）。效果 = 执行组的变化"
+        "减去对照组的变化；区间不含 0 时，效果不太可能是偶然。",
+        "Experiment: the rule did nothing for a random held-out share of the people it matched "
+        "(they are never told). Effect = the acted-on people's change minus the held-out "
+        "people's; an interval that excludes 0 is unlikely to be chance."),
+    "impact_no_data": ("无前后数据的人数", "without data on both sides"),
+    "metric_attendance.day_closed.overtime_hours": ("每天加班小时", "Overtime hours per day"),
+    "metric_survey.response.satisfaction": ("调查满意度（1-5）", "Survey satisfaction (1-5)"),
 }
 
 
