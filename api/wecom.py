@@ -6,10 +6,11 @@ saves the callback URL; `POST` carries events, of which the template-card button
 handled: the clicking WeCom user is mapped to an employee by `wecom_userid` and the button's
 action goes through the same workflow update as `POST /api/v1/tasks/{id}/actions`.
 
-Once applied, the card's button is replaced by a greyed-out "已确认" (update_template_card), so
-it is not clicked again. A click that cannot apply (task finished, not the assignee, unknown
-user) is logged and still answered with success: WeCom would otherwise retry a click that will
-never apply.
+The card's button takes the task on ("I'm on it": the task stays open, in progress, as in the
+console). Once applied, the card's buttons are replaced by a greyed-out "处理中" / "In
+progress" (update_template_card), so it is not clicked again. A click that cannot apply (task
+finished, not the assignee, unknown user) is logged and still answered with success: WeCom
+would otherwise retry a click that will never apply.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ async def _button_click(factory, temporal, event: dict[str, str]) -> str | None:
 async def _grey_out(settings: Settings, event: dict[str, str], locale: str) -> None:
     if not settings.wecom_configured or not event.get("ResponseCode"):
         return
-    label = "Acknowledged" if locale.lower().startswith("en") else "已确认"
+    label = "In progress" if locale.lower().startswith("en") else "处理中"
     # A client per click: clicks are rare, and the API process then holds no WeCom connection.
     client = WeComClient(settings.wecom_corp_id, settings.wecom_secret,
                          int(settings.wecom_agent_id or 0), settings.wecom_base_url, attempts=1)

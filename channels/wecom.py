@@ -11,7 +11,9 @@ Every app message asks for WeCom's duplicate check, so the notifier may resend a
 outcome it never learnt (a timeout) without the employee seeing it twice.
 
 `WeComChannel` turns a rendered message into the right message type: a message about an open
-task becomes a button card whose button acknowledges the task (see api/wecom.py for the click),
+task becomes a button card whose first button takes the task on ("I'm on it", as in the
+console; see api/wecom.py for the click) and whose second opens the task's page, where it is
+completed or dismissed with the comment those need (a card button cannot carry one),
 with the template's WeCom variant, if any, as the card's (plain, short) text; any other message
 with a WeCom variant (`<locale>.wecom.j2`) is sent as markdown, the rest as text.
 """
@@ -223,19 +225,24 @@ def task_card_message(
     touser: str, *, card_id: str, title: str, description: str, task_id: str, locale: str,
     url: str = "",
 ) -> dict[str, Any]:
-    """A button_interaction card; its button's key names the task and the action."""
+    """A button_interaction card: "I'm on it" (its key names the task and the action), and,
+    with an http(s) `url`, a button to the task's page to complete or dismiss it."""
     english = locale.lower().startswith("en")
+    buttons: list[dict[str, Any]] = [{
+        "text": "I'm on it" if english else "我来处理",
+        "style": 1,
+        "key": task_button_key(task_id, "acknowledge"),
+    }]
+    if url.startswith(("http://", "https://")):
+        buttons.append({"type": 1, "text": "Complete…" if english else "去完成", "style": 2,
+                        "url": url})
     card: dict[str, Any] = {
         "card_type": "button_interaction",
         "source": {"desc": "Wendu" if english else "温度 Wendu"},
         "main_title": {"title": clip(title, 72)},
         "sub_title_text": clip(description, 512),
         "task_id": card_id,
-        "button_list": [{
-            "text": "Acknowledge" if english else "确认收到",
-            "style": 1,
-            "key": task_button_key(task_id, "acknowledge"),
-        }],
+        "button_list": buttons,
     }
     if url.startswith(("http://", "https://")):
         card["card_action"] = {"type": 1, "url": url}

@@ -290,8 +290,11 @@ def validate_message(body: dict[str, Any]) -> tuple[int, str] | None:
             return 40058, "template_card needs main_title.title and task_id"
         if not isinstance(buttons, list) or not 1 <= len(buttons) <= 6:
             return 40058, "button_list needs 1 to 6 buttons"
-        if not all(_text(b.get("text"), 40) and _text(b.get("key"), 1024) for b in buttons):
-            return 40058, "each button needs text and key"
+        # type 0 (the default) calls back with its key; type 1 opens its url.
+        if not all(_text(b.get("text"), 40) and (
+                _text(b.get("url"), 2048) if b.get("type") == 1 else _text(b.get("key"), 1024))
+                for b in buttons):
+            return 40058, "each button needs text, and a key (or a url for type 1)"
         return None
     return 40008, "invalid message type"
 

@@ -82,9 +82,10 @@ async def test_every_message_type_is_accepted(client, wecom_server):
     assert [m["msgtype"] for m in sent] == ["text", "markdown", "textcard", "template_card"]
     assert all(m["enable_duplicate_check"] == 1 and m["duplicate_check_interval"] > 0
                for m in sent)
-    button = sent[3]["template_card"]["button_list"][0]
-    assert button["text"] == "Acknowledge"
+    button, page = sent[3]["template_card"]["button_list"]
+    assert button["text"] == "I'm on it"
     assert parse_task_button_key(button["key"]) == ("T-1", "acknowledge")
+    assert (page["type"], page["url"]) == (1, "https://hr.example.com/tasks/T-1")
 
 
 async def test_system_busy_is_retried_with_growing_backoff_then_succeeds(
@@ -145,7 +146,7 @@ async def test_channel_picks_card_markdown_or_text(client, wecom_server):
     text, md, card = wecom_server.messages
     assert text["text"]["content"].startswith("张伟 近 7 天加班 24 小时\n\n")
     assert md["markdown"]["content"] == "### 加班提醒\n> 张伟"
-    assert card["template_card"]["button_list"][0]["text"] == "确认收到"
+    assert card["template_card"]["button_list"][0]["text"] == "我来处理"
     assert "card_action" not in card["template_card"]  # a relative link is no use in WeCom
     with pytest.raises(ChannelError, match="no wecom_userid"):
         await channel.send(message(wecom_userid=None))

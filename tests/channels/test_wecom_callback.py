@@ -127,7 +127,7 @@ async def test_manager_acknowledges_from_the_wecom_card(
             "the WeCom card")
         button = card["template_card"]["button_list"][0]
         assert card["template_card"]["main_title"]["title"] == f"请与 Name {emp} 进行一次 1:1 沟通"
-        assert button["key"] == f"task:{task.id}:acknowledge"
+        assert (button["text"], button["key"]) == ("我来处理", f"task:{task.id}:acknowledge")
 
         post = "/api/v1/wecom/callback"
         params, body = fake_wecom.callback_post(fake_wecom.click_event_xml(userid, button["key"]))
@@ -143,8 +143,10 @@ async def test_manager_acknowledges_from_the_wecom_card(
         # WeCom needs no bearer token: the signature is the authentication.
         r = await api.post(post, params=params, content=body, headers={"Authorization": ""})
         assert r.status_code == 200 and r.text == "success"
-        assert task_of(factory, emp).status == "acknowledged"
+        # "I'm on it", as in the console: in progress, and still open until completed.
+        taken = task_of(factory, emp)
+        assert (taken.status, taken.closed_at) == ("acknowledged", None)
         assert actions(factory, task.id) == [("acknowledge", manager)]
         # The card's button is greyed out for the clicker (only after the click applied).
         [update] = wecom_server.state.card_updates
-        assert update["userids"] == [userid] and update["button"] == {"replace_name": "已确认"}
+        assert update["userids"] == [userid] and update["button"] == {"replace_name": "处理中"}
