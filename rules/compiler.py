@@ -40,7 +40,9 @@ from wendu.rules.expressions import (
     literal_value,
     template_names,
 )
+from wendu.rules.freshness import max_age_problem, parse_max_age
 from wendu.rules.loader import LoadedDoc, Loc, load
+from wendu.rules.partial import from_stand_in, repaired_doc
 from wendu.rules.policy import compile_policy
 from wendu.rules.templates_catalog import (
     TASK_ESCALATED,
@@ -62,6 +64,8 @@ RESERVED_NAMES = frozenset(
     {"event", "employee", "profile", "rule", "schedule", "recipient", "task", "why", "vars",
      "score"}
 )
+# A cooldown longer than this silences a rule for the people it matches, not one situation.
+MAX_COOLDOWN = 366 * 86400
 _JINJA_WORDS = {"and", "or", "not", "in", "is", "if", "else", "true", "false", "none", "loop"}
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _METRIC = re.compile(r"^[a-z][a-z0-9_.]*$")
@@ -111,12 +115,17 @@ def check(
     roles: Mapping[str, str] = ROLES,
 ) -> CompileResult:
     """Compile a loaded rule; the plan (None if any error) and every problem, warnings too."""
+    templates = templates if templates is not None else TemplateCatalog()
+    compiler = _Compiler(loaded, templates, scorers, groups, event_types, channels, roles)
     try:
         doc = parse_doc(loaded)
     except RuleErrors as exc:
-        return CompileResult(None, exc.problems)
-    templates = templates if templates is not None else TemplateCatalog()
-    compiler = _Compiler(loaded, templates, scorers, groups, event_types, channels, roles)
+        # Shape errors first, then whatever the compiler finds in the rest (`rules.partial`).
+        repaired = repaired_doc(loaded.data)
+        if repaired is not None:
+            compiler.plan(repaired)
+        rest = [x for x in compiler.problems if not from_stand_in(x.message)]
+        return CompileResult(None, sorted_problems(list(dict.fromkeys([*exc.problems, *rest]))))
     plan = compiler.plan(doc)
     problems = sorted_problems(compiler.problems)
     if any(x.is_error for x in problems):
@@ -201,8 +210,10 @@ class _Compiler:
             rule_id=doc.id, version=doc.version,
             title=p.LocalizedText(zh=doc.title.zh, en=doc.title.en),
             description=doc.description, owner=doc.owner, enabled=doc.enabled,
-            trigger=trigger, when=when, dedupe=dedupe, steps=steps, policy=self.policy(doc),
+            trigger=trigger, when=when, dedupe=dedupe, cooldown_seconds=self.cooldown(doc),
+            steps=steps, policy=self.policy(doc),
             tables=self.tables, fast_scores=sorted(self.fast_used & set(FAST_SCORERS)),
+            max_age_seconds=self.max_age(doc),
         )
         holdout = self.holdout(doc)
         if holdout:
@@ -234,6 +245,19 @@ class _Compiler:
                   "scores in a `score` step")
         return p.ScheduleTrigger(cron=trigger.schedule, timezone=trigger.timezone), scope
 
+    def max_age(self, doc: RuleDoc) -> int | None:
+        if doc.max_age is None:
+            return None
+        if not hasattr(doc.trigger, "event"):
+            self.error(("max_age",), "max_age applies to event rules only: a schedule rule has "
+                       "no triggering event to be too old")
+            return None
+        problem = max_age_problem(doc.max_age)
+        if problem:
+            self.error(("max_age",), problem)
+            return None
+        return parse_max_age(doc.max_age) or 0  # off: 0, any age fires
+
     def holdout(self, doc: RuleDoc) -> float:
         """`holdout: 10%` (or 0.1) as a share; at most half, so the rule still acts."""
         value = doc.holdout
@@ -250,6 +274,20 @@ class _Compiler:
                        "larger than half leaves the rule acting on too few people")
             return 0.0
         return round(share, 6)
+
+    def cooldown(self, doc: RuleDoc) -> int | None:
+        if doc.cooldown is None:
+            return None
+        try:
+            seconds = parse_duration(doc.cooldown)
+        except DurationError as exc:
+            self.error(("cooldown",), str(exc))
+            return None
+        if seconds > MAX_COOLDOWN:
+            self.error(("cooldown",), f"cooldown {doc.cooldown} is longer than a year: the rule "
+                       "would stay silent for people it matches; shorten it or disable the rule")
+            return None
+        return seconds
 
     def policy(self, doc: RuleDoc) -> p.Policy | None:
         if doc.policy is None:

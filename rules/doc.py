@@ -297,6 +297,14 @@ class RuleDoc(AuthoringModel):
         Field(description="Conditions that must all hold"),
     ] = []
     dedupe: str = Field(description="Template of the key that lets the rule fire once per key")
+    cooldown: str | None = Field(
+        None, description="Per employee: once the rule has fired for someone, it fires nothing "
+        "more for them for this long (7d, 12h, P7D), whatever key a later match renders; such "
+        "matches are reported as cooldown", examples=["7d"])
+    max_age: Annotated[str | None, BeforeValidator(_off)] = Field(
+        None, description="Event rules: how old an event may be when it arrives and still fire "
+        "the rule (3d, 12h, P7D) or off; older events only update the profile. Default: the "
+        "WENDU_MAX_EVENT_AGE setting (3d)")
     steps: list[StepDoc] = Field(min_length=1)
     policy: PolicyDoc | None = Field(
         None, description="Quiet hours and daily cap for this rule's messages"

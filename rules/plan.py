@@ -191,6 +191,9 @@ class Plan(_Model):
     trigger: Trigger
     when: list[Expr] = []
     dedupe: Text
+    # `cooldown:` in seconds: after a firing for an employee, the rule's other keys fire
+    # nothing for them for this long (wendu.cooldown). Left out of dumps when unset.
+    cooldown_seconds: int | None = Field(default=None, exclude_if=lambda v: v is None)
     steps: list[Step]
     # Left out of dumps when unset, so rules without a policy keep their digest and history.
     policy: Policy | None = Field(default=None, exclude_if=lambda v: v is None)
@@ -202,6 +205,10 @@ class Plan(_Model):
     # Fast scorers the rule reads as `score.<name>`; ingest scores the event with them before
     # matching, and the workflow gets the results in its context (it never scores again).
     fast_scores: list[str] = Field(default=[], exclude_if=lambda v: not v)
+    # The rule's own freshness window (`max_age:`), in seconds; 0 means off (any age fires).
+    # Unset, the site default applies (`wendu.rules.freshness`); left out of dumps then, so
+    # rules that do not set it keep their digest and history.
+    max_age_seconds: int | None = Field(default=None, exclude_if=lambda v: v is None)
     source: str = ""
     # sha256 of the canonical JSON of everything above but `source`: identifies the version.
     digest: str = ""

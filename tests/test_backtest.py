@@ -55,6 +55,8 @@ def test_a_backtest_fires_what_live_ingest_fired_on_the_same_events(factory, his
     assert by_rule["overtime-care-week"] > 20 and by_rule["needs-guide-chat"] > 0
     assert replayed == live
     assert report.events == len(history)
+    # The rule's 7-day cooldown held back the Mondays after heavy weeks, live and replayed.
+    assert {t.rule_id: t.cooldown for t in report.tallies}["overtime-care-week"] > 0
 
 
 def test_the_draft_and_the_live_version_side_by_side(tmp_path, history):

@@ -20,7 +20,9 @@ from datetime import datetime
 from typing import Any
 
 from wendu.actions import Walk, planned_actions
+from wendu.cooldown import CooldownBook
 from wendu.decide import FastScorers, decide
+from wendu.decisions import in_holdout
 from wendu.ingest import _Ev, apply_employee_event, employee_dict
 from wendu.rules.catalog import EVENT_TYPES, GROUP_PREFIX
 from wendu.rules.matcher import RuleIndex
@@ -51,6 +53,8 @@ class Tally:
     version: int
     fired: list[Fired] = field(default_factory=list)
     repeats: int = 0  # matches whose dedupe key had fired already (no second workflow)
+    held_out: int = 0  # first matches of people in the rule's holdout: nothing sent
+    cooldown: int = 0  # matches the rule's cooldown held back (it fired for them recently)
     by_week: Counter[str] = field(default_factory=Counter)
     channels: Counter[str] = field(default_factory=Counter)
     recipients: Counter[str] = field(default_factory=Counter)
@@ -73,6 +77,8 @@ class Tally:
         return {
             "label": self.label, "rule_id": self.rule_id, "version": self.version,
             "fired": len(self.fired), "people": self.people, "repeats": self.repeats,
+            "held_out": self.held_out,
+            "cooldown": self.cooldown,
             "messages": self.messages, "channels": dict(self.channels.most_common()),
             "top_recipients": dict(self.recipients.most_common(top)),
             "tasks": self.tasks, "assignees": dict(self.assignees.most_common(top)),
@@ -174,6 +180,7 @@ class _Replay:
         self.known = dict(employees)
         self.states: dict[str, dict[str, Any]] = {}
         self.seen: dict[str, set[str]] = {key: set() for key in self.plans}
+        self.cooldowns = CooldownBook()  # what each version fired, by employee, for `cooldown`
 
     def employee(self, employee_id: str) -> dict[str, Any]:
         found = self.known.get(employee_id)
@@ -216,7 +223,15 @@ class _Replay:
                 if wid in self.seen[key]:
                     tally.repeats += 1
                     continue
+                # Booked under the version's key, so versions side by side cool down apart.
+                if self.cooldowns.take(match.plan, ev.employee_id, match.dedupe_key,
+                                       ev.occurred_at) is not None:
+                    tally.cooldown += 1
+                    continue
                 self.seen[key].add(wid)
+                if in_holdout(plan.rule_id, ev.employee_id, plan.holdout):
+                    tally.held_out += 1  # as live ingest: the key is settled, nothing is sent
+                    continue
                 tally.fired.append(Fired(wid, ev.employee_id, ev.id, ev.occurred_at))
                 zone = tz((ctx.get("employee") or {}).get("timezone"))
                 year, week, _ = ev.occurred_at.astimezone(zone).isocalendar()

@@ -29,6 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from wendu.cooldown import Cooled, hold_back
 from wendu.decide import FastScorers, decide
 from wendu.decisions import create_firings
 from wendu.event_models import parse_event_list
@@ -47,19 +48,28 @@ class EventOutcome:
     status: Literal["accepted", "duplicate"]
     fired: list[FiredRule] = field(default_factory=list)
     already_fired: list[FiredRule] = field(default_factory=list)
+    # Matches the rule's cooldown held back: it fired for this employee recently (wendu.cooldown).
+    cooldown: list[Cooled] = field(default_factory=list)
     # Workflows waiting (`wait_for`) for this event; signalled after the commit.
     waiting: list[str] = field(default_factory=list)
     # The event as rules and waiting workflows see it (catalog fields, envelope, JSON values).
     event: dict[str, Any] | None = None
     # Rules whose condition could not be evaluated for this event (logged, not fatal).
     errors: list[str] = field(default_factory=list)
+    # Rules this event arrived too old to fire (`wendu.rules.freshness`); it still folded.
+    stale: list[str] = field(default_factory=list)
 
     def public(self) -> dict[str, Any]:
+        status = self.status
+        if status == "accepted" and self.stale and not (self.fired or self.already_fired):
+            status = "stale"  # stored and folded, but too old for every rule it could fire
         return {
             "id": self.id,
-            "status": self.status,
+            "status": status,
             "fired": [f.public() for f in self.fired],
             "already_fired": [f.public() for f in self.already_fired],
+            "cooldown": [c.public() for c in self.cooldown],
+            "stale": list(self.stale),
         }
 
 
@@ -71,6 +81,13 @@ class _Ev:
     occurred_at: datetime
     sent: dict[str, Any]  # the data fields the producer sent (stored as is)
     full: dict[str, Any]  # every catalog field, None where not sent (what rules see)
+    received_at: datetime | None = None  # when it arrived; None: on time (a file's events)
+
+    def age(self) -> float | None:
+        """Seconds from when it happened to when it arrived (what freshness windows read)."""
+        if self.received_at is None:
+            return None
+        return (self.received_at - self.occurred_at).total_seconds()
 
     def envelope(self) -> dict[str, Any]:
         return {
@@ -82,17 +99,21 @@ class _Ev:
 
 
 def ingest(
-    session: Session, events: Sequence[Any], index: Any, scorers: FastScorers | None = None
+    session: Session, events: Sequence[Any], index: Any, scorers: FastScorers | None = None,
+    *, now: datetime | None = None,
 ) -> list[EventOutcome]:
     """Store a batch of validated events and fire the rules they match; the caller commits.
 
     `events` are validated events (`wendu.event_models`) or plain dicts, validated here
     (raising `EventValidationError`); `index` is a `RuleIndex` of the enabled rules;
-    `scorers` the fast scorers rules may read in `when` (the process default when None).
+    `scorers` the fast scorers rules may read in `when` (the process default when None);
+    `now` when the batch arrived (the clock when None): an event older than a rule's
+    freshness window then fires nothing of it (`wendu.rules.freshness`).
     """
     if any(isinstance(e, Mapping) for e in events):
         events = parse_event_list(events)  # raw dicts: validated against the catalog first
-    evs = [_normalize(e) for e in events]
+    now = now or utcnow()
+    evs = [_normalize(e, now) for e in events]
     outcomes = [EventOutcome(e.id, "duplicate") for e in evs]
     first: dict[str, int] = {}
     for i, e in enumerate(evs):
@@ -115,6 +136,7 @@ def ingest(
     read_types = {t for t in {e.type for e in evs} if index.rules_for(t)}
     positions: list[int] = []
     contexts: list[tuple[str, dict[str, Any]]] = []
+    ages: list[float | None] = []
 
     for i in accepted:
         e, out = evs[i], outcomes[i]
@@ -131,7 +153,9 @@ def ingest(
         envelope = e.envelope()
         states[eid] = state = fold_state(states[eid], emp, {**envelope, "data": e.sent})
         out.event = {**e.full, **envelope}
-        if e.type not in read_types:
+        if e.type in read_types:
+            out.stale = index.stale_for(e.type, e.age())
+        if e.type not in read_types or len(out.stale) == len(index.rules_for(e.type)):
             facts[eid] = None  # no rule reads this event's profile: derived once, for the row
             continue
         # Facts as of this event (ARCHITECTURE decision 9), for the rules that match on it.
@@ -142,9 +166,10 @@ def ingest(
         ctx = {"event": out.event, "employee": emp, "profile": profile, "rule": {}, "vars": {}}
         positions.append(i)
         contexts.append((e.type, ctx))
+        ages.append(e.age())
 
     # Each profile is folded as of its event above; the whole batch is scored and matched here.
-    decided = decide(contexts, index, scorers)
+    decided = decide(contexts, index, scorers, ages)
     candidates: list[tuple[int, Any, dict[str, Any]]] = []
     for i, result, (_, ctx) in zip(positions, decided, contexts, strict=True):
         out = outcomes[i]
@@ -159,7 +184,8 @@ def ingest(
         if facts[eid] is None:
             facts[eid] = derive(state, emp_dicts[eid])
     write_profiles(session, states, facts)
-    create_firings(session, evs, outcomes, candidates)  # and the decision log
+    candidates, cooled = hold_back(session, evs, outcomes, candidates)  # the rules' cooldowns
+    create_firings(session, evs, outcomes, candidates, cooled)  # and the decision log
     _find_waits(session, [evs[i] for i in accepted], {evs[i].id: outcomes[i] for i in accepted})
     return outcomes
 
@@ -167,7 +193,7 @@ def ingest(
 # --- events --------------------------------------------------------------------------------
 
 
-def _normalize(ev: Any) -> _Ev:
+def _normalize(ev: Any, received_at: datetime | None = None) -> _Ev:
     data = ev.data
     if isinstance(data, BaseModel):
         sent = data.model_dump(mode="json", exclude_unset=True)
@@ -175,7 +201,8 @@ def _normalize(ev: Any) -> _Ev:
         sent = _jsonable(dict(data or {}))
     # Optional catalog fields default to None, so unsent ones are simply None for rules.
     full = dict.fromkeys(EVENT_TYPES[ev.type].fields) | sent
-    return _Ev(str(ev.id), str(ev.type), str(ev.employee_id), ev.occurred_at, sent, full)
+    return _Ev(str(ev.id), str(ev.type), str(ev.employee_id), ev.occurred_at, sent, full,
+               received_at)
 
 
 def _jsonable(value: Any) -> Any:
@@ -190,14 +217,13 @@ def _jsonable(value: Any) -> Any:
 
 def _insert_events(session: Session, evs: list[_Ev]) -> set[str]:
     """Insert the events; returns the ids actually inserted (the rest existed already)."""
-    now = utcnow()
     rows = [
         {
             "e_id": e.id,
             "e_type": e.type,
             "e_employee_id": e.employee_id,
             "e_occurred_at": e.occurred_at,
-            "e_received_at": now,
+            "e_received_at": e.received_at,
             "e_data": e.sent,
         }
         for e in evs

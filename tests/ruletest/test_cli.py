@@ -70,7 +70,7 @@ def test_a_changed_threshold_fails_the_named_test_at_its_line(tmp_path):
     assert f"{test_file}:{line}:{col + len('outcomes: {')}: outcome overtime_alerts expected " \
            "[1], got []" in result.stdout
     # The other cases still hold: late clock-outs fire whatever the hours.
-    assert re.search(r"^4 passed, 1 failed in", result.stdout, re.M), result.stdout
+    assert re.search(r"^5 passed, 1 failed in", result.stdout, re.M), result.stdout
     failures = ET.parse(junit).getroot().findall(".//failure")
     assert len(failures) == 1 and "fired expected [E1/2026-W47], got []" in \
         failures[0].get("message")
