@@ -278,6 +278,11 @@ class _Compiler:
     def cooldown(self, doc: RuleDoc) -> int | None:
         if doc.cooldown is None:
             return None
+        if not hasattr(doc.trigger, "event"):
+            self.error(("cooldown",), "cooldown applies to event rules only: a schedule rule "
+                       "fires at most once per scan and dedupe key; key it by a longer period "
+                       "(e.g. schedule.fire_time | iso_week) to fire less often")
+            return None
         try:
             seconds = parse_duration(doc.cooldown)
         except DurationError as exc:

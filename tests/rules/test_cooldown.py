@@ -36,3 +36,14 @@ def test_a_bad_cooldown_is_named_where_it_is_written(rule, problems, value, mess
 def test_the_library_overtime_rule_cools_down_for_a_week(repo):
     plan = compile_text((repo / "rules/library/overtime_care.yaml").read_text("utf-8"))
     assert plan.cooldown_seconds == 7 * 86400
+
+
+def test_a_schedule_rule_is_told_its_dedupe_key_sets_how_often(rule, problems):
+    text = with_cooldown(rule, "28d").replace(
+        "{event: attendance.day_closed}", '{schedule: "0 9 * * MON"}').replace(
+        "  - profile.overtime_hours_7d > 20\n", "").replace("when:\n", "").replace(
+        "event.day | iso_week", "schedule.fire_time | iso_week")
+    assert problems(text) == [
+        "r.yaml:6:11: error: cooldown applies to event rules only: a schedule rule fires at "
+        "most once per scan and dedupe key; key it by a longer period (e.g. schedule.fire_time "
+        "| iso_week) to fire less often"]
