@@ -5,6 +5,7 @@ share of people whose firings are recorded and never started."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import datetime, timedelta
 
 import pytest
@@ -44,6 +45,8 @@ class StubScorers:
 
     def batch(self, name, contexts):
         return [self.explain(name, c) for c in contexts]
+
+    explain_many = batch
 
     def explain(self, name, context):
         text = context["event"]["text"]
@@ -157,3 +160,19 @@ def test_a_holdout_out_of_range_is_an_error_at_its_line(value, message):
     with pytest.raises(RuleErrors) as caught:
         compile_text(HEAVY.replace("steps:", f"holdout: {value}\nsteps:"), "rules/heavy.yaml")
     assert f"rules/heavy.yaml:7:10: error: {message}" in str(caught.value)
+
+
+def test_a_backtest_holds_out_the_people_live_ingest_holds_out(session_factory):
+    from wendu.backtest import backtest, in_time_order, stored_event
+    from wendu.store.models import Event
+
+    plan = compile_text(HEAVY.replace("steps:", "holdout: 30%\nsteps:"))
+    people = [f"E{i:03d}" for i in range(60)]
+    with session_factory.begin() as s:
+        ingest(s, [day(p, DAY) for p in people], RuleIndex([plan]))
+    live = Counter(r.result for r in decisions(session_factory))
+    with session_factory() as s:
+        events = [stored_event(e) for e in s.scalars(select(Event))]
+    (tally,) = backtest(in_time_order(events), [("live", plan)]).tallies
+    assert (len(tally.fired), tally.held_out) == (live["fired"], live["held_out"])
+    assert tally.held_out == sum(in_holdout("heavy-day", p, 0.3) for p in people) > 0
