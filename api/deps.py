@@ -90,6 +90,16 @@ def _token(
 TokenDep = Annotated[ApiToken, Depends(_token)]
 
 
+def act_as(token: ApiToken, actor_id: str | None) -> None:
+    """403 unless `token` may act or read as `actor_id`: a token bound to an actor
+    (`wendu tokens create --actor`) only as itself, an unbound one as anyone."""
+    if token.actor_id is not None and actor_id != token.actor_id:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail=f"token {token.name!r} acts only as {token.actor_id!r}, not {actor_id!r}",
+        )
+
+
 def require_scope(scope: str) -> Callable[..., ApiToken]:
     """A dependency that admits a live token carrying `scope` (401 without one, 403 without
     the scope)."""

@@ -1,4 +1,8 @@
-"""The in-app inbox: notifications delivered by rules, read and marked read by clients."""
+"""The in-app inbox: notifications delivered by rules, read and marked read by clients.
+
+A token bound to an actor reads and marks only that person's messages (403 for anyone
+else's); an unbound `notifications:read` token is an integration's and reads every inbox.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from wendu.api.deps import SessionDep, require_scope
+from wendu.api.deps import SessionDep, TokenDep, act_as, require_scope
 from wendu.api.input_limits import Offset, RowId
 from wendu.store.models import Notification, NotificationStatus, utcnow
 
@@ -47,6 +51,7 @@ def _out(n: Notification) -> NotificationOut:
 @router.get("", response_model=list[NotificationOut])
 def list_notifications(
     session: SessionDep,
+    token: TokenDep,
     recipient: str | None = None,
     unread: bool | None = None,
     channel: str | None = None,
@@ -61,6 +66,9 @@ def list_notifications(
     up, with their reason; `digest`: messages over the daily cap, waiting for the recipient's
     digest) it covers every channel unless `channel` narrows it.
     """
+    if token.actor_id is not None:
+        act_as(token, recipient or token.actor_id)
+        recipient = token.actor_id
     q = select(Notification)
     if recipient:
         q = q.where(Notification.recipient_id == recipient)
@@ -80,11 +88,12 @@ def list_notifications(
 
 
 @router.post("/{notification_id}/read", response_model=NotificationOut)
-def mark_read(notification_id: RowId, session: SessionDep) -> NotificationOut:
+def mark_read(notification_id: RowId, session: SessionDep, token: TokenDep) -> NotificationOut:
     """Mark read (idempotent: the first read time is kept)."""
     n = session.get(Notification, notification_id)
     if n is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no notification {notification_id}")
+    act_as(token, n.recipient_id)
     if n.read_at is None:
         n.read_at = utcnow()
         session.commit()

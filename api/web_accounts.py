@@ -1,5 +1,6 @@
-"""Console accounts: users, password hashing, sessions and the audit log (no HTTP here, so the
-command line and the demo use the same code as the pages).
+"""Console accounts: users, password hashing and sessions (no HTTP here, so the command line
+and the demo use the same code as the pages). Every account change writes an audit record
+(`wendu.store.audit`) in its own transaction.
 
 argon2id via argon2-cffi: a maintained, memory-hard password hash whose encoded form carries
 its own parameters, so `needs_rehash` can upgrade old hashes at the next login.
@@ -12,15 +13,17 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from wendu.store.audit import SYSTEM, audit
 from wendu.store.models import Employee, utcnow
-from wendu.store.models_accounts import USER_ROLES, AuditLog, User, WebSession
+from wendu.store.models_accounts import USER_ROLES, User, WebSession
+
+__all__ = ["audit"]  # the pages' audit records go through the one writer (wendu.store.audit)
 
 SESSION_LIFETIME = timedelta(hours=12)
 MIN_PASSWORD = 8
@@ -65,8 +68,8 @@ def _find(session: Session, username: str) -> User:
 
 
 def create_user(session: Session, username: str, role: str, password: str,
-                employee_id: str | None = None) -> User:
-    """A new active user; the caller commits."""
+                employee_id: str | None = None, *, actor: str = SYSTEM) -> User:
+    """A new active user, audited as `actor`'s change; the caller commits."""
     if not _USERNAME.match(username or ""):
         raise AccountError("username: 2-100 letters, digits or . _ @ -")
     if role not in USER_ROLES:
@@ -81,20 +84,28 @@ def create_user(session: Session, username: str, role: str, password: str,
                 password_hash=hash_password(password), active=True)
     session.add(user)
     session.flush()
+    audit(session, actor, "user.create", "user", str(user.id),
+          after={"username": username, "role": role, "employee_id": employee_id})
     return user
 
 
-def set_password(session: Session, username: str, password: str) -> None:
+def set_password(session: Session, username: str, password: str, *,
+                 actor: str = SYSTEM) -> None:
     user = _find(session, username)
     user.password_hash = hash_password(password)
     # A new password signs out every session that used the old one.
     session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    # Never the hash: only that it changed, and who changed it.
+    audit(session, actor, "user.set_password", "user", str(user.id), note=username)
 
 
-def disable_user(session: Session, username: str) -> None:
+def disable_user(session: Session, username: str, *, actor: str = SYSTEM) -> None:
     user = _find(session, username)
+    before = {"active": user.active}
     user.active = False
     session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    audit(session, actor, "user.disable", "user", str(user.id), before=before,
+          after={"active": False}, note=username)
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
@@ -151,13 +162,3 @@ def session_user(session: Session, token: str | None) -> SessionUser | None:
     return SessionUser(id=user.id, username=user.username, role=user.role,
                        employee_id=user.employee_id, csrf_token=ws.csrf_token,
                        locale="en" if locale.startswith("en") else "zh-CN")
-
-
-def audit(session: Session, actor: str, action: str, target_type: str, target_id: str, *,
-          before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
-          ip: str | None = None, note: str | None = None) -> None:
-    """One audit record; written in the caller's transaction so the change and its record
-    commit together."""
-    session.add(AuditLog(actor=actor, action=action, target_type=target_type,
-                         target_id=str(target_id), before=before, after=after, ip=ip,
-                         note=note, at=utcnow()))

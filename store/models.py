@@ -351,6 +351,9 @@ class ApiToken(Base):
     # sha256 of the token; the token itself is shown once, at creation.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     scopes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # The employee the token acts for (`wendu tokens create --actor`): it acts on tasks only
+    # as that person and reads only their inbox. NULL: an integration-wide token.
+    actor_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()

@@ -228,10 +228,14 @@ def tokens_create(
             help="events:write, tasks:act, notifications:read or rules:admin (repeatable).",
         ),
     ],
+    actor: Annotated[str | None, typer.Option(
+        "--actor", help="Bind the token to this employee id: it acts on tasks only as them and "
+        "reads only their inbox.")] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Create an API token; its value is printed once and cannot be shown again."""
     from wendu import tokens
+    from wendu.store.audit import cli_actor
     from wendu.store.db import transaction
 
     unknown = [s for s in scope if s not in tokens.SCOPES]
@@ -241,7 +245,7 @@ def tokens_create(
                                  param_hint="--scope")
     try:
         with transaction(_session_factory(data_dir)) as session:
-            token = tokens.create_token(session, name, scope)
+            token = tokens.create_token(session, name, scope, actor_id=actor, actor=cli_actor())
     except tokens.TokenError as exc:
         raise UserError(str(exc)) from None
     typer.echo(token)
@@ -258,7 +262,7 @@ def tokens_list(data_dir: DataDir = None) -> None:
 
     with transaction(_session_factory(data_dir)) as session:
         lines = [
-            f"{t.name}\t{','.join(t.scopes)}\t"
+            f"{t.name}\t{','.join(t.scopes)}\t{f'as {t.actor_id}' if t.actor_id else 'any actor'}\t"
             f"{f'revoked {when(t.revoked_at)}' if t.revoked_at else 'active'}\t"
             f"created {when(t.created_at)}\tlast used {when(t.last_used_at)}"
             for t in tokens.list_tokens(session)
@@ -272,10 +276,11 @@ def tokens_revoke(
 ) -> None:
     """Revoke a token: requests using it are refused from now on."""
     from wendu import tokens
+    from wendu.store.audit import cli_actor
     from wendu.store.db import transaction
 
     with transaction(_session_factory(data_dir)) as session:
-        found = tokens.revoke_token(session, name)
+        found = tokens.revoke_token(session, name, actor=cli_actor())
     if found is False:
         raise UserError(f"no token named {name!r}")
     typer.echo(f"revoked {name}")

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from wendu.store.audit import cli_actor
 from wendu.store.models_accounts import USER_ROLES
 
 app = typer.Typer(help="Console accounts: create, set a password, disable.",
@@ -61,7 +62,8 @@ def create(
     from wendu.api.web_accounts import create_user
 
     password = _password(password_stdin)
-    _run(data_dir, lambda s: create_user(s, username, role, password, employee))
+    _run(data_dir, lambda s: create_user(s, username, role, password, employee,
+                                         actor=cli_actor()))
     typer.echo(f"created {username} ({role}{', ' + employee if employee else ''})")
 
 
@@ -72,7 +74,7 @@ def set_password(username: str, password_stdin: PasswordStdin = False,
     from wendu.api.web_accounts import set_password as set_pw
 
     password = _password(password_stdin)
-    _run(data_dir, lambda s: set_pw(s, username, password))
+    _run(data_dir, lambda s: set_pw(s, username, password, actor=cli_actor()))
     typer.echo(f"password of {username} changed")
 
 
@@ -81,5 +83,5 @@ def disable(username: str, data_dir: DataDir = None) -> None:
     """Disable an account (it can no longer sign in; its sessions end now)."""
     from wendu.api.web_accounts import disable_user
 
-    _run(data_dir, lambda s: disable_user(s, username))
+    _run(data_dir, lambda s: disable_user(s, username, actor=cli_actor()))
     typer.echo(f"{username} disabled")
