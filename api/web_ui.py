@@ -166,6 +166,33 @@ STRINGS: dict[str, tuple[str, str]] = {
     "impact_no_data": ("无前后数据的人数", "without data on both sides"),
     "metric_attendance.day_closed.overtime_hours": ("每天加班小时", "Overtime hours per day"),
     "metric_survey.response.satisfaction": ("调查满意度（1-5）", "Survey satisfaction (1-5)"),
+    "backtest": ("回测", "Backtest"),
+    "backtest_explain": ("用历史事件重放规则草稿，与当前生效版本并排对比：会触发多少次、"
+                         "涉及多少人、发出多少消息和任务，按周统计。不会发送任何消息，也不会保存。",
+                         "Replays the stored events through a draft of the rule, beside the live "
+                         "version: how often it would have fired, for how many people, which "
+                         "messages and tasks, by week. Nothing is sent or saved."),
+    "window": ("时间范围", "Window"),
+    "replaying": ("正在重放事件", "Replaying events"),
+    "backtest_failed": ("回测失败", "The backtest failed"),
+    "events_in_window": ("条触发事件在时间范围内", "events of its trigger in the window"),
+    "events_replayed": ("条事件已重放", "replayed"),
+    "nothing_sent": ("未发送任何消息。", "Nothing was sent."),
+    "same_as_live": ("草稿与当前生效版本相同。", "The draft is the version live now."),
+    "bt_live": ("当前版本", "live"),
+    "bt_draft": ("草稿", "draft"),
+    "bt_fired": ("会触发", "Would fire"),
+    "bt_repeats": ("重复（同一去重键）", "Repeats (same dedupe key)"),
+    "bt_held_out": ("对照组（holdout）", "Held out (holdout)"),
+    "bt_messages": ("消息", "Messages"),
+    "bt_tasks": ("任务", "Tasks opened"),
+    "bt_by_week": ("每周触发次数", "Fired by week"),
+    "bt_week": ("周", "Week"),
+    "bt_never": ("时间范围内一次也不会触发", "It would not have fired in the window"),
+    "bt_most_messaged": ("收到消息最多的人", "Most-messaged people"),
+    "bt_again": ("再回测一次", "Backtest again"),
+    "bt_running": ("已有回测在运行", "A backtest is running"),
+    "bt_run": ("开始回测", "Run the backtest"),
 }
 
 
@@ -208,9 +235,16 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
 
 def install(app: FastAPI) -> None:
     """Mount the console: login, pages and their JSON routes, and /static."""
-    from wendu.api import rule_versions, web_auth, web_people, web_rules, web_tasks
+    from wendu.api import (
+        rule_versions,
+        web_auth,
+        web_backtest,
+        web_people,
+        web_rules,
+        web_tasks,
+    )
 
-    for module in (web_auth, web_tasks, web_rules, web_people):
+    for module in (web_auth, web_tasks, web_rules, web_people, web_backtest):
         app.include_router(module.router)
     app.include_router(rule_versions.console)
     app.mount("/static", StaticFiles(directory=str(HERE / "web_static")), name="static")

@@ -105,70 +105,42 @@ class _Source:
 
     def __init__(self, path: Path | None, data_dir: Path | None, until: datetime) -> None:
         self.path, self.until = path, until
-        self.factory = None
+        self.stored = None
         # Stored events carry when they arrived: each is judged by the site's window, as live
         # ingest judged it. A file's events count as arrived on time.
         self.max_age: int | None = None
         if path is None:
+            from wendu.backtest_source import StoredHistory
             from wendu.cli import load_settings
             from wendu.store.db import make_engine, make_session_factory
 
             settings = load_settings(data_dir=data_dir)
             self.max_age = settings.max_event_age_seconds
-            self.factory = make_session_factory(make_engine(settings.sqlalchemy_url))
+            factory = make_session_factory(make_engine(settings.sqlalchemy_url))
+            self.stored = StoredHistory(factory, until)
             self.total = self._count()
         else:
             self.loaded = _read_jsonl(path)
             self.total = len(self.loaded)
 
     def _count(self) -> int:
-        from sqlalchemy import func, select
-
-        from wendu.store.models import Event
-
         try:
-            with self.factory() as session:  # type: ignore[misc]
-                return int(session.scalar(select(func.count()).select_from(Event)
-                                          .where(Event.occurred_at <= self.until)) or 0)
+            return self.stored.count()  # type: ignore[union-attr]
         except Exception as exc:  # noqa: BLE001 - no database yet, or another schema
             raise BacktestError(f"cannot read the stored events ({type(exc).__name__}); run "
                                 "`wendu db upgrade`, or pass --events FILE") from None
 
     def events(self) -> Iterator[Any]:
-        if self.factory is None:
+        if self.stored is None:
             yield from self.loaded
-            return
-        from sqlalchemy import select
-
-        from wendu.backtest import stored_event
-        from wendu.store.models import Event
-
-        with self.factory() as session:
-            q = (select(Event).where(Event.occurred_at <= self.until)
-                 .order_by(Event.occurred_at, Event.id).execution_options(yield_per=5000))
-            for row in session.scalars(q):
-                yield stored_event(row)
+        else:
+            yield from self.stored.events()
 
     def employees(self) -> dict[str, dict[str, Any]]:
-        if self.factory is None:
-            return {}
-        from sqlalchemy import select
-
-        from wendu.ingest import employee_dict
-        from wendu.store.models import Employee
-
-        with self.factory() as session:
-            return {e.id: employee_dict(e, e.id) for e in session.scalars(select(Employee))}
+        return {} if self.stored is None else self.stored.employees()
 
     def live_plan(self, rule_id: str) -> Any:
-        if self.factory is None:
-            return None
-        from wendu.rulestore import load_plan
-        from wendu.store.models import Rule
-
-        with self.factory() as session:
-            rule = session.get(Rule, rule_id)
-            return load_plan(session, rule_id, rule.current_digest) if rule else None
+        return None if self.stored is None else self.stored.live_plan(rule_id)
 
 
 def _read_jsonl(path: Path) -> list[Any]:
