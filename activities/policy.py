@@ -34,17 +34,21 @@ from wendu.rules.policy import (
     parse_quiet_hours,
     zone_of,
 )
+from wendu.rules.workdays import add_working_time, after_holidays, before_working_time
 from wendu.store.db import transaction
 from wendu.store.models import Employee, Notification, NotificationCount
 from wendu.workflows.io import (
     REACH,
     SEND_DIGESTS,
+    WORKING_TIME,
     DigestInput,
     DigestResult,
     NotifyInput,
     ReachGroup,
     ReachInput,
     ReachResult,
+    WorkingTimeInput,
+    WorkingTimeResult,
 )
 
 DIGEST_TEMPLATE = "digest"
@@ -64,10 +68,12 @@ class PolicyActivities:
         notifier: Notifier,
         *,
         quiet_hours: str = "",
+        work_calendar: str = "cn",
     ) -> None:
         self.session_factory = session_factory
         self.notifier = notifier
         self.quiet_hours = quiet_hours
+        self.work_calendar = work_calendar
 
     def window(self, override: str | None) -> QuietHours | None:
         return parse_quiet_hours(self.quiet_hours if override is None else override)
@@ -90,12 +96,25 @@ class PolicyActivities:
         held: dict[datetime, list[str]] = defaultdict(list)
         for person_id in ids:
             at = window.next_reachable(now, zones.get(person_id)) if window else now
+            if window:  # quiet hours hold through a public holiday, to the morning after it
+                at = after_holidays(at, window.end, zone_of(zones.get(person_id)),
+                                    self.work_calendar)
             if at <= now:
                 result.now_ids.append(person_id)
             else:
                 held[at].append(person_id)
         result.held = [ReachGroup(at=at.isoformat(), recipient_ids=held[at]) for at in sorted(held)]
         return result
+
+    @activity.defn(name=WORKING_TIME)
+    async def working_time(self, inp: WorkingTimeInput) -> WorkingTimeResult:
+        """A task's due time `seconds` after `start` and its reminders before it, counted in
+        working days of the site's calendar (rules.workdays)."""
+        kind = self.work_calendar
+        due = add_working_time(parse_instant(inp.start), inp.seconds, kind)
+        return WorkingTimeResult(
+            due_at=due.isoformat(),
+            remind_at=[before_working_time(due, s, kind).isoformat() for s in inp.before])
 
     @activity.defn(name=SEND_DIGESTS)
     async def send_digests(self, inp: DigestInput) -> DigestResult:

@@ -43,6 +43,9 @@ def sc():
 # tests give their own settings.
 os.environ.setdefault("WENDU_QUIET_HOURS", "")
 os.environ.setdefault("WENDU_DAILY_CAP", "0")
+# And the working-day calendar: tests of task timing count calendar days unless they are about
+# the calendar (which set WENDU_WORK_CALENDAR or pass work_calendar themselves).
+os.environ.setdefault("WENDU_WORK_CALENDAR", "off")
 # Likewise the freshness window: most tests post events at fixed past dates, which would be
 # stale on the day they run; the backfill tests set the window they are about.
 os.environ.setdefault("WENDU_MAX_EVENT_AGE", "off")

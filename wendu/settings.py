@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     # per recipient per local day; what exceeds it goes into the next day's digest; 0: no cap.
     quiet_hours: str = "21:00-08:00"
     daily_cap: int = Field(5, ge=0)
+    # How task due dates, reminders and escalations count days (rules.workdays): "cn" the
+    # China calendar with its holidays and make-up workdays, "mon-fri", or "off" (every day).
+    # Quiet hours hold through the calendar's public holidays.
+    work_calendar: Literal["cn", "mon-fri", "off"] = "cn"
 
     @field_validator("public_url")
     @classmethod

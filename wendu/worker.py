@@ -54,7 +54,8 @@ def build_activities(
         max_attempts=settings.delivery_max_attempts,
         daily_cap=settings.daily_cap,
     )
-    policy = PolicyActivities(session_factory, notifier, quiet_hours=settings.quiet_hours)
+    policy = PolicyActivities(session_factory, notifier, quiet_hours=settings.quiet_hours,
+                              work_calendar=settings.work_calendar)
     tasks = TaskActivities(session_factory)
     outcomes = OutcomeActivities(session_factory)
     score = ScoreActivities(session_factory, scorers or ScorerRegistry.default(settings.data_dir))
@@ -71,6 +72,7 @@ def build_activities(
         outcomes.clear_wait,
         score.score,
         policy.reach,
+        policy.working_time,
         policy.send_digests,
     ]
 

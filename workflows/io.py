@@ -29,6 +29,7 @@ ENGINE_ACTOR = "wendu"
 CLEAR_WAIT = "wendu.clear_wait"
 SCAN_SCHEDULE = "wendu.scan_schedule"
 REACH = "wendu.reach"  # local activity: when each recipient may be reached (quiet hours)
+WORKING_TIME = "wendu.working_time"  # local activity: due and reminder times in working days
 SEND_DIGESTS = "wendu.send_digests"
 
 # Signals, updates and queries.
@@ -115,6 +116,19 @@ class ReachInput(BaseModel):
     quiet_hours: str | None = None
     # workflow.now(), ISO: the answer is a function of it, recorded in history.
     now: str
+
+
+class WorkingTimeInput(BaseModel):
+    # workflow.now() (or the due time to count back from), ISO: recorded with its answer.
+    start: str
+    seconds: int
+    # Offsets before the due time (reminders), counted back in working days as well.
+    before: list[int] = []
+
+
+class WorkingTimeResult(BaseModel):
+    due_at: str
+    remind_at: list[str] = []  # one per offset of `before`, in its order
 
 
 class ReachGroup(BaseModel):

@@ -1,6 +1,12 @@
 """A TaskWorkflow's clock: reminders before the due time, escalation after it, and how its
 messages go out (now, or held until the assignee's quiet hours end).
 
+Due times and reminders count working days (rules.workdays: the China calendar with its
+holidays and make-up workdays, by default): "due in 3 days" set before National Day is due
+after it, and a reminder "1 day before" a Monday due time comes on the Friday. The calendar is
+read in a local activity, whose answer history records, so replay never consults it again;
+workflows recorded before the `task-working-days` patch keep counting calendar days.
+
 A mixin of TaskWorkflow, kept apart so the task's states and actions, and its timers and
 messages, each read on their own. Every timer also ends as soon as the task is finished or
 taken on ("I'm on it"), and holds still while an action is being stored. Quiet hours hold
@@ -23,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from wendu.workflows.io import (
         ESCALATE_TASK,
         NOTIFY_TASK,
+        WORKING_TIME,
         EscalateInput,
         NotifyInput,
         NotifyResult,
@@ -30,8 +37,10 @@ with workflow.unsafe.imports_passed_through():
         TaskInput,
         TaskOutcome,
         TaskView,
+        WorkingTimeInput,
+        WorkingTimeResult,
     )
-    from wendu.workflows.policy import reach
+    from wendu.workflows.policy import REACH_RETRY, REACH_TIMEOUT, reach
 
 # Store writes: quick, retried through a database restart, then given up (the workflow task
 # fails visibly rather than the task silently never existing).
@@ -54,6 +63,8 @@ NOTIFY_RETRY = RetryPolicy(
 TASK_CHANNELS = ["inapp"]
 # Reminders and escalation messages wait out quiet hours too, without holding the task up.
 QUIET_HOURS_PATCH = "task-quiet-hours"
+# Due times and reminders in working days; recorded before it, in calendar days.
+WORKING_DAYS_PATCH = "task-working-days"
 
 
 class TaskTiming:
@@ -67,6 +78,8 @@ class TaskTiming:
     _in_progress: bool
     _snoozed_until: datetime | None
     _snoozes: int
+    # Reminder times counted in working days, by the due time they lead up to.
+    _remind_at: dict[datetime, list[datetime]]
 
     def _assigned(self, view: TaskView) -> None:
         raise NotImplementedError
@@ -78,8 +91,9 @@ class TaskTiming:
         level = self._view.escalation_level
         due = datetime.fromisoformat(self._view.due_at)
         offsets = sorted(self._input.step.reminders_seconds, reverse=True)
+        counted = self._remind_at.get(due)
         for index, offset in enumerate(offsets):
-            at = due - timedelta(seconds=offset)
+            at = counted[index] if counted else due - timedelta(seconds=offset)
             if at <= workflow.now():
                 continue  # its moment passed (a reminder longer than the due period)
             if await self._until(at):
@@ -91,7 +105,7 @@ class TaskTiming:
         """Moves the task to `role`; False when the role names nobody (the next one is tried)."""
         assert self._view is not None and self._input is not None
         level = self._view.escalation_level
-        due = workflow.now() + timedelta(seconds=self._input.step.due_seconds)
+        due = await self._due_after(self._input.step.due_seconds)
         view = await workflow.execute_activity(
             ESCALATE_TASK,
             EscalateInput(
@@ -113,6 +127,25 @@ class TaskTiming:
         self._assigned(view)
         await self._message("task_escalated", f"escalated/{view.escalation_level}")
         return True
+
+    async def _due_after(self, seconds: int) -> datetime:
+        """The due time `seconds` from now, in working days (calendar days before the
+        `task-working-days` patch); its reminders are kept in `_remind_at`."""
+        assert self._input is not None
+        now = workflow.now()
+        if not workflow.patched(WORKING_DAYS_PATCH):
+            return now + timedelta(seconds=seconds)
+        offsets = sorted(self._input.step.reminders_seconds, reverse=True)
+        found = await workflow.execute_local_activity(
+            WORKING_TIME,
+            WorkingTimeInput(start=now.isoformat(), seconds=seconds, before=offsets),
+            result_type=WorkingTimeResult,
+            start_to_close_timeout=REACH_TIMEOUT,
+            retry_policy=REACH_RETRY,
+        )
+        due = datetime.fromisoformat(found.due_at)
+        self._remind_at[due] = [datetime.fromisoformat(at) for at in found.remind_at]
+        return due
 
     async def _until(self, at: datetime) -> bool:
         """Sleeps until `at` (or the snooze's end, if later); True as soon as the task is

@@ -138,6 +138,7 @@ class TaskWorkflow(TaskTiming):
         # sleeping timer re-reads it.
         self._snoozed_until: datetime | None = None
         self._snoozes = 0
+        self._remind_at: dict[datetime, list[datetime]] = {}
         # Messages waiting for the end of their recipient's quiet hours (see `_message`).
         self._held: list[asyncio.Task[None]] = []
         # Ids of the `done_when` events seen (deliveries are at least once).
@@ -147,7 +148,7 @@ class TaskWorkflow(TaskTiming):
     async def run(self, inp: TaskInput) -> TaskOutcome:
         self._input = inp
         step = inp.step
-        due = workflow.now() + timedelta(seconds=step.due_seconds)
+        due = await self._due_after(step.due_seconds)
         view = await workflow.execute_activity(
             CREATE_TASK,
             CreateTaskInput(

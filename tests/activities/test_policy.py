@@ -17,7 +17,7 @@ from wendu.channels.inapp import InAppChannel
 from wendu.channels.registry import ChannelError, ChannelRegistry, OutgoingMessage
 from wendu.store.db import transaction
 from wendu.store.models import Employee, Notification, NotificationCount
-from wendu.workflows.io import DigestInput, NotifyInput, ReachInput
+from wendu.workflows.io import DigestInput, NotifyInput, ReachInput, WorkingTimeInput
 
 WHY = {"why": "rule overtime-notice v3"}
 
@@ -80,6 +80,28 @@ async def test_reach_groups_recipients_by_the_end_of_their_own_night(store, sc):
         roles=["employee"], subject_employee_id="E1", quiet_hours="",
         now="2026-11-26T15:00:00+00:00"))
     assert found.now_ids == ["E1"] and found.held == []
+
+
+async def test_quiet_hours_hold_through_national_day_and_tasks_count_working_days(store, sc):
+    notifier = Notifier(store, TemplateRenderer(sc.TEMPLATES_DIR))
+    policy = PolicyActivities(store, notifier, quiet_hours="21:00-08:00", work_calendar="cn")
+    env = ActivityEnvironment()
+    # 2 October 2026, 10:00 in Shanghai: a holiday; held until 08:00 on the 8th, the first day
+    # back. The "off" calendar holds nothing by day.
+    found = await env.run(policy.reach, ReachInput(
+        roles=["employee"], subject_employee_id="E1", now="2026-10-02T02:00:00+00:00"))
+    assert [(g.at, g.recipient_ids) for g in found.held] == [("2026-10-08T00:00:00+00:00", ["E1"])]
+    plain = PolicyActivities(store, notifier, quiet_hours="21:00-08:00", work_calendar="off")
+    found = await env.run(plain.reach, ReachInput(
+        roles=["employee"], subject_employee_id="E1", now="2026-10-02T02:00:00+00:00"))
+    assert found.now_ids == ["E1"]
+
+    # Due in 3 days from Tuesday 29 September: the 30th, then 8 and 9 October; reminded a day
+    # before, on the 8th.
+    due = await env.run(policy.working_time, WorkingTimeInput(
+        start="2026-09-29T02:00:00+00:00", seconds=3 * 86400, before=[86400]))
+    assert (due.due_at, due.remind_at) == ("2026-10-09T02:00:00+00:00",
+                                           ["2026-10-08T02:00:00+00:00"])
 
 
 async def test_a_retried_message_keeps_its_first_decision_under_the_cap(store, sc):
