@@ -15,8 +15,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from wendu.rules.catalog import profile_defaults
-from wendu.store import jsontext
-from wendu.store.models import Profile, utcnow
+from wendu.store import jsontext, profile_cache
+from wendu.store.models import Profile
 
 CHUNK = 500  # keeps IN (...) lists and multi-row VALUES well inside every backend's limits
 
@@ -27,16 +27,31 @@ _PROFILES = Profile.__table__
 def load_states(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
     """The state of every profile of the batch, locked; missing ones are created empty first.
 
-    Facts are not read: the fold derives them from the state alone."""
+    Facts are not read: the fold derives them from the state alone. A state this process
+    wrote last is taken from `profile_cache` (its row's `updated_at` says it is still the
+    one stored); only the others are read."""
+    database = profile_cache.database_of(session)
 
     def load(chunk: list[str]) -> dict[str, dict[str, Any]]:
         q = (
-            select(_PROFILES.c.employee_id, _PROFILES.c.state)
+            select(_PROFILES.c.employee_id, _PROFILES.c.updated_at)
             .where(_PROFILES.c.employee_id.in_(chunk))
             .order_by(_PROFILES.c.employee_id)
             .with_for_update()
         )
-        return {pid: state or {} for pid, state in session.execute(q)}
+        out: dict[str, dict[str, Any]] = {}
+        unread: list[str] = []
+        for pid, updated_at in session.execute(q):
+            state = profile_cache.kept(database, pid, updated_at)
+            if state is None:
+                unread.append(pid)
+            else:
+                out[pid] = state
+        if unread:  # already locked above, in this transaction
+            q = select(_PROFILES.c.employee_id, _PROFILES.c.state).where(
+                _PROFILES.c.employee_id.in_(unread))
+            out.update((pid, state or {}) for pid, state in session.execute(q))
+        return out
 
     found: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(ids):
@@ -61,7 +76,7 @@ def load_states(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
 def write_profiles(
     session: Session, states: dict[str, dict[str, Any]], facts: Mapping[str, Any]
 ) -> None:
-    now = utcnow()
+    now = profile_cache.stamp()
     rows = [
         {
             "p_employee_id": eid,
@@ -75,6 +90,8 @@ def write_profiles(
     stmt = _profile_update(conn.dialect.name)
     for chunk in _chunks(rows):
         conn.execute(stmt, chunk)
+    profile_cache.keep_after_commit(session, profile_cache.database_of(session),
+                                    {eid: (now, state) for eid, state in states.items()})
 
 
 # The text the columns' JSON type writes (the engine's serializer, `wendu.store.jsontext`).
