@@ -102,7 +102,7 @@ PHASES = {
     "derive": "derive profile facts",
     "decide": "fast scores and rule match",
     "write_profiles": "write profiles",
-    "_create_firings": "record firings",
+    "create_firings": "record firings and decisions",
     "_find_waits": "find waiting workflows",
 }
 
