@@ -121,8 +121,10 @@ def dashboard_data(session: Session, weeks: int = 8) -> dict[str, Any]:
     now = utcnow()
     since = now - timedelta(weeks=weeks)
     per_rule: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    # Held-out firings reached nobody: they count in the impact below, not as firings here.
     for rule_id, at in session.execute(select(Firing.rule_id, Firing.created_at)
-                                       .where(Firing.created_at >= since)):
+                                       .where(Firing.created_at >= since,
+                                              Firing.status != "held_out")):
         y, w, _ = at.isocalendar()
         per_rule[rule_id][f"{y}-W{w:02d}"] += 1
     week_labels = sorted({w for counts in per_rule.values() for w in counts})

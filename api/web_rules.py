@@ -44,7 +44,8 @@ SAMPLE_EVENT = {"type": "attendance.day_closed", "employee_id": "E1004",
 def _rules(session: Session) -> list[dict[str, Any]]:
     since = utcnow() - RECENT
     counts: dict[str, int] = dict(session.execute(select(Firing.rule_id, func.count())
-                                  .where(Firing.created_at >= since)
+                                  .where(Firing.created_at >= since,
+                                         Firing.status != "held_out")  # reached nobody
                                   .group_by(Firing.rule_id)).all())
     last: dict[str, Any] = dict(session.execute(select(Firing.rule_id, func.max(Firing.created_at))
                                 .group_by(Firing.rule_id)).all())

@@ -51,7 +51,8 @@ def history(session: Session, rule_id: str) -> list[VersionInfo]:
     """Every stored version of the rule, oldest first, with how often each fired."""
     rule = rule_or_error(session, rule_id)
     counts = dict(session.execute(
-        select(Firing.rule_digest, func.count()).where(Firing.rule_id == rule_id)
+        select(Firing.rule_digest, func.count())
+        .where(Firing.rule_id == rule_id, Firing.status != "held_out")
         .group_by(Firing.rule_digest)).all())
     rows = session.scalars(select(RuleVersion).where(RuleVersion.rule_id == rule_id)
                            .order_by(RuleVersion.created_at, RuleVersion.version))

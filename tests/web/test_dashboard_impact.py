@@ -56,8 +56,10 @@ async def test_impact_is_an_observation_until_people_are_held_out(console, facto
 
     with factory.begin() as s:  # C1 matched too, and was held out: nothing reached them
         s.add(fired("C1", "held_out"))
-    (found,) = (await console.get("/console/api/dashboard")).json()["impact"]
+    board = (await console.get("/console/api/dashboard")).json()
+    (found,) = board["impact"]
     assert found["kind"] == "experiment"
+    assert sum(board["firings"]["overtime-care"]) == 2  # the held-out one reached nobody
     assert (found["held_out"]["people"], found["held_out"]["change"]) == (1, 0.0)
     assert found["difference"] == -1.25 and found["ci"] is None  # one held out: no interval
     page = (await console.get("/console/dashboard")).text
