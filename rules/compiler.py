@@ -2,7 +2,8 @@
 
 The compiler walks the steps in order with the scope of names each one sees, checks every
 expression and template against it, and fills in the stable step ids (`steps[2].then[0]`) that
-make side effects idempotent at run time.
+make side effects idempotent at run time. The rule's own keys (trigger, when, dedupe, tables,
+policy and the like) are compiled here, its steps in `rules.compile_steps`.
 """
 
 from __future__ import annotations
@@ -10,16 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import keyword
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, get_args, get_origin
 
 from wendu.rules import plan as p
 from wendu.rules.catalog import (
     CHANNELS,
     EMPLOYEE_FIELDS,
-    ENVELOPE_FIELDS,
     EVENT_TYPES,
     FAST_SCORERS,
     GROUP_PREFIX,
@@ -27,17 +26,16 @@ from wendu.rules.catalog import (
     ROLES,
     EventType,
 )
-from wendu.rules.doc import RuleDoc, parse_doc, step_kind
+from wendu.rules.compile_steps import IDENTIFIER, SCORE_FIELDS, StepCompiler, event_obj
+from wendu.rules.doc import RuleDoc, parse_doc
 from wendu.rules.durations import DurationError, cron_problem, parse_duration, timezone_problem
 from wendu.rules.errors import RuleError, RuleErrors, sorted_problems, suggest
 from wendu.rules.expressions import (
-    NOT_LITERAL,
     Obj,
     Scope,
     check_expression,
     check_template,
     fields_read,
-    literal_value,
     template_names,
 )
 from wendu.rules.freshness import max_age_problem, parse_max_age
@@ -45,12 +43,7 @@ from wendu.rules.loader import LoadedDoc, Loc, load
 from wendu.rules.partial import from_stand_in, repaired_doc
 from wendu.rules.policy import compile_policy
 from wendu.rules.templates_catalog import (
-    TASK_ESCALATED,
-    TASK_REMINDER,
     TemplateCatalog,
-    notify_scope,
-    task_message_scope,
-    task_scope,
 )
 
 # The scorers the worker can run (scorers.registry); a test keeps the two in step, so a rule
@@ -67,8 +60,6 @@ RESERVED_NAMES = frozenset(
 # A cooldown longer than this silences a rule for the people it matches, not one situation.
 MAX_COOLDOWN = 366 * 86400
 _JINJA_WORDS = {"and", "or", "not", "in", "is", "if", "else", "true", "false", "none", "loop"}
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_METRIC = re.compile(r"^[a-z][a-z0-9_.]*$")
 
 EMPLOYEE = Obj("employee", dict.fromkeys(EMPLOYEE_FIELDS))
 PROFILE = Obj("profile", dict.fromkeys(PROFILE_FIELDS))
@@ -76,22 +67,14 @@ RULE = Obj("rule", {
     "id": None, "version": None, "title": Obj("rule.title", {"zh": None, "en": None})
 })
 SCHEDULE = Obj("schedule", {"fire_time": None})
-_SCORE_FIELDS = dict.fromkeys(("value", "label", "factors", "model_version"))
-_TASK_OUTCOME_FIELDS = dict.fromkeys(("status", "actor_id", "comment", "escalation_level"))
-_NOTIFY_RESULT_FIELDS = dict.fromkeys(("sent", "failed", "repeated"))
 
 
 def fast_scores_obj(event_type: EventType) -> Obj:
     """`score`: the fast scorers that can read this event (text scorers need its text)."""
     usable = [name for name, reads in FAST_SCORERS.items()
               if reads != "text" or "text" in event_type.fields]
-    fields = {name: Obj(f"score.{name}", _SCORE_FIELDS) for name in usable}
+    fields = {name: Obj(f"score.{name}", SCORE_FIELDS) for name in usable}
     return Obj(f"score (fast scorers for {event_type.name})", fields)
-
-
-def event_obj(event_type: EventType) -> Obj:
-    names = list(event_type.fields) + list(ENVELOPE_FIELDS)
-    return Obj(f"event ({event_type.name})", dict.fromkeys(names))
 
 
 @dataclass
@@ -151,6 +134,14 @@ def compile(
     return result.plan
 
 
+
+def _is_number(kind: Any) -> bool:
+    """int or float, plain or bounded (`Annotated[float, Field(gt=0)]`), never bool."""
+    if get_origin(kind) is Annotated:
+        kind = get_args(kind)[0]
+    return kind in (int, float)
+
+
 def compile_text(text: str, path: str = "<rule>", **options: Any) -> p.Plan:
     return compile(load(text, path), **options)
 
@@ -171,7 +162,7 @@ def plan_digest(plan: p.Plan) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-class _Compiler:
+class _Compiler(StepCompiler):
     def __init__(self, loaded: LoadedDoc, templates: TemplateCatalog, scorers: Iterable[str],
                  groups: Iterable[str], event_types: Mapping[str, EventType],
                  channels: Mapping[str, str], roles: Mapping[str, str]):
@@ -218,6 +209,9 @@ class _Compiler:
         holdout = self.holdout(doc)
         if holdout:
             plan = plan.model_copy(update={"holdout": holdout})
+        impact = self.impact(doc)
+        if impact is not None:
+            plan = plan.model_copy(update={"impact": impact})
         return plan.model_copy(update={"digest": plan_digest(plan), "source": self.loaded.text})
 
     def trigger(self, doc: RuleDoc) -> tuple[p.EventTrigger | p.ScheduleTrigger, Scope]:
@@ -257,6 +251,24 @@ class _Compiler:
             self.error(("max_age",), problem)
             return None
         return parse_max_age(doc.max_age) or 0  # off: 0, any age fires
+
+    def impact(self, doc: RuleDoc) -> p.ImpactMetric | None:
+        """`impact: {metric: <event type>.<field>, better: lower}`: a numeric catalog field."""
+        if doc.impact is None:
+            return None
+        event, _, name = doc.impact.metric.rpartition(".")
+        spec = self.event_types.get(event)
+        if spec is None:
+            self.error(("impact", "metric"), f"{event or doc.impact.metric!r} is not an event "
+                       f"type; the metric is <event type>.<field>, e.g. "
+                       "attendance.day_closed.overtime_hours")
+            return None
+        numeric = [f for f, fs in spec.fields.items() if _is_number(fs.type)]
+        if name not in numeric:
+            self.error(("impact", "metric"), f"{event} has no numeric field {name!r}; its "
+                       f"numeric fields: {', '.join(numeric) or 'none'}")
+            return None
+        return p.ImpactMetric(event=event, field=name, better=doc.impact.better)
 
     def holdout(self, doc: RuleDoc) -> float:
         """`holdout: 10%` (or 0.1) as a share; at most half, so the rule still acts."""
@@ -350,7 +362,7 @@ class _Compiler:
         """Whether `name` may be bound; a bad name is reported and left out of the scope."""
         # `as: x` is reported at the value; a `set` name is itself a key.
         at_value = what == "'as'"
-        if not _IDENTIFIER.match(name) or keyword.iskeyword(name) or name in _JINJA_WORDS:
+        if not IDENTIFIER.match(name) or keyword.iskeyword(name) or name in _JINJA_WORDS:
             self.error(loc, f"{what} must be a simple name (letters, digits, _), got '{name}'",
                        value=at_value)
             return False
@@ -377,170 +389,3 @@ class _Compiler:
             else:
                 self.problems.append(problem)
         return name
-
-    # --- steps ---------------------------------------------------------------------------
-
-    def steps(self, docs: list[Any], loc: Loc, ident: str, scope: Scope) -> tuple[list, Scope]:
-        steps = []
-        for index, doc in enumerate(docs):
-            step, scope = self.step(doc, (*loc, index), f"{ident}[{index}]", scope)
-            steps.append(step)
-        return steps, scope
-
-    def step(self, doc: Any, loc: Loc, ident: str, scope: Scope) -> tuple[Any, Scope]:
-        line, col = self.loaded.pos(loc)
-        common = {"id": ident, "at": f"{self.loaded.path}:{line}:{col}"}
-        kind = step_kind(doc)
-        return getattr(self, f"_{kind}")(doc, loc, ident, scope, common)
-
-    def _score(self, doc: Any, loc: Loc, ident: str, scope: Scope, common: dict) -> Any:
-        if doc.score not in self.scorers:
-            self.error((*loc, "score"), f"unknown scorer '{doc.score}'"
-                       + suggest(doc.score, self.scorers, "scorers"))
-        bind = doc.as_ or doc.score
-        args = {}
-        for key, src in doc.with_.items():
-            if not _IDENTIFIER.match(key):
-                self.error((*loc, "with", key), f"a scorer argument is a simple name (letters, "
-                           f"digits, _), got '{key}'", value=False)
-            args[key] = self.expr((*loc, "with", key), src, scope)
-        step = p.ScoreStep(scorer=doc.score, bind=bind, args=args, **common)
-        return step, self.bound(scope, (*loc, "as"), bind, Obj(bind, _SCORE_FIELDS))
-
-    def _set(self, doc: Any, loc: Loc, ident: str, scope: Scope, common: dict) -> Any:
-        # Each value sees the names bound before this step, not its sibling keys.
-        values, after = {}, scope
-        for key, src in doc.set.items():
-            values[key] = self.expr((*loc, "set", key), src, scope)
-            after = self.bound(after, (*loc, "set", key), key, None, what="a 'set' name")
-        literals = {key: literal_value(e.source) for key, e in values.items()}
-        known = None if any(v is NOT_LITERAL for v in literals.values()) else literals
-        return p.SetStep(values=values, literals=known, **common), after
-
-    def _if(self, doc: Any, loc: Loc, ident: str, scope: Scope, common: dict) -> Any:
-        condition = self.expr((*loc, "if"), doc.if_, scope)
-        then, after_then = self.steps(doc.then, (*loc, "then"), f"{ident}.then", scope)
-        else_, after_else = self.steps(doc.else_, (*loc, "else"), f"{ident}.else", scope)
-        # A name bound in either branch is visible after the block (it may be unset at run time).
-        merged = scope.with_names(**after_then.names).with_names(**after_else.names)
-        return p.IfStep(condition=condition, then=then, else_=else_, **common), merged
-
-    def _notify(self, doc: Any, loc: Loc, ident: str, scope: Scope, common: dict) -> Any:
-        body, at = doc.notify, (*loc, "notify")
-        if not body.to:
-            self.error((*at, "to"), "'to' needs at least one recipient")
-        to = [self.role(self._item((*at, "to"), i), r) for i, r in enumerate(body.to)]
-        if not body.channels:
-            self.error((*at, "channels"), "'channels' needs at least one channel")
-        for i, channel in enumerate(body.channels):
-            if channel not in self.channels:
-                self.error(self._item((*at, "channels"), i), f"unknown channel '{channel}'"
-                           + suggest(channel, list(self.channels), "channels"))
-        template, lookup = self.notify_template(at, body.template, scope)
-        bind = body.as_
-        if bind is not None:
-            scope = self.bound(scope, (*at, "as"), bind, Obj(bind, _NOTIFY_RESULT_FIELDS))
-        step = p.NotifyStep(to=to, channels=list(body.channels), template=template,
-                            urgent=body.urgent, once_per=body.once_per, bind=bind,
-                            template_from=lookup, **common)
-        return step, scope
-
-    def notify_template(self, at: Loc, doc: Any, scope: Scope) -> tuple[str, Any]:
-        """The template a notify step names, or the lookup that picks it from a table."""
-        if isinstance(doc, str):
-            return self.template((*at, "template"), doc, notify_scope(scope)), None
-        loc = (*at, "template")
-        key = self.expr((*loc, "key"), doc.key, scope)
-        table = self.tables.get(doc.from_)
-        if table is None:
-            self.error((*loc, "from"), f"unknown table '{doc.from_}'"
-                       + suggest(doc.from_, sorted(self.tables), "tables of this rule"))
-            return "", None
-        choices: dict[str, str] = {}
-        for entry, name in table.items():
-            # Each entry is checked like a template named in place, at its line in `tables`.
-            if not isinstance(name, str):
-                self.error(("tables", doc.from_, entry), f"'{entry}' must name a template, "
-                           f"got {name!r}")
-                continue
-            choices[entry] = self.template(("tables", doc.from_, entry), name, notify_scope(scope))
-        if not table:
-            self.error(("tables", doc.from_), f"table '{doc.from_}' is empty: it names no template")
-        return "", p.TemplateLookup(table=doc.from_, key=key, choices=choices)
-
-    def _assign_task(self, doc: Any, loc: Loc, ident: str, scope: Scope, common: dict) -> Any:
-        body, at = doc.assign_task, (*loc, "assign_task")
-        assignee = self.role((*at, "to"), body.to)
-        title = self.text((*at, "title"), body.title, scope)
-        template = self.template((*at, "template"), body.template, task_scope(scope))
-        due = self.duration((*at, "due"), body.due)
-        reminders = []
-        for i, text in enumerate(body.reminders):
-            seconds = self.duration((*at, "reminders", i), text)
-            if due and seconds >= due:
-                self.error((*at, "reminders", i), f"reminder '{text}' is not shorter than the "
-                           f"due time '{body.due}'; reminders are sent that long before it")
-            reminders.append(seconds)
-        escalate = [self.role(self._item((*at, "escalate_to"), i), r)
-                    for i, r in enumerate(body.escalate_to)]
-        for needed, name, key in ((reminders, TASK_REMINDER, "reminders"),
-                                  (escalate, TASK_ESCALATED, "escalate_to")):
-            if needed:
-                self.template((*at, key), name, task_message_scope(scope))
-        done_when = None
-        if body.done_when is not None:
-            event, match = self._awaited((*at, "done_when"), body.done_when, scope)
-            done_when = p.DoneWhen(event=body.done_when.event, match=match)
-        bind = body.as_
-        if bind is not None:
-            if not body.wait:
-                self.error((*at, "as"), "'as' needs 'wait: true': the outcome is only known "
-                           "when the rule waits for the task")
-            scope = self.bound(scope, (*at, "as"), bind, Obj(bind, _TASK_OUTCOME_FIELDS))
-        step = p.AssignTaskStep(
-            assignee=assignee, title=title, template=template, due_seconds=due,
-            reminders_seconds=reminders, escalate_to=escalate, wait=body.wait, bind=bind,
-            urgent=body.urgent, done_when=done_when, **common,
-        )
-        return step, scope
-
-    def _wait(self, doc: Any, loc: Loc, ident: str, scope: Scope, common: dict) -> Any:
-        return p.WaitStep(seconds=self.duration((*loc, "wait"), doc.wait), **common), scope
-
-    def _awaited(self, at: Loc, body: Any, scope: Scope) -> tuple[Any, Any]:
-        """(the event's shape, the compiled `match`) of an awaited event: `wait_for`,
-        `done_when`."""
-        awaited = self.event_types.get(body.event)
-        if awaited is None:
-            self.error((*at, "event"), f"unknown event type '{body.event}'"
-                       + suggest(body.event, list(self.event_types), "event types"))
-        shape = event_obj(awaited) if awaited else None
-        match = None
-        if body.match is not None:
-            # Inside `match`, `event` is the awaited event, even in a schedule rule.
-            match_scope = Scope({**scope.names, "event": shape},
-                                {k: v for k, v in scope.unavailable.items() if k != "event"})
-            match = self.expr((*at, "match"), body.match, match_scope)
-        return shape, match
-
-    def _wait_for(self, doc: Any, loc: Loc, ident: str, scope: Scope, common: dict) -> Any:
-        body, at = doc.wait_for, (*loc, "wait_for")
-        shape, match = self._awaited(at, body, scope)
-        timeout = self.duration((*at, "timeout"), body.timeout)
-        on_timeout, after = self.steps(body.on_timeout, (*at, "on_timeout"),
-                                       f"{ident}.on_timeout", scope)
-        bind = body.as_
-        if bind is not None:
-            bound = Obj(f"{bind} ({body.event})", shape.fields) if shape else None
-            after = self.bound(after, (*at, "as"), bind, bound)
-        step = p.WaitForStep(event=body.event, match=match, timeout_seconds=timeout,
-                             on_timeout=on_timeout, bind=bind, **common)
-        return step, after
-
-    def _record(self, doc: Any, loc: Loc, ident: str, scope: Scope, common: dict) -> Any:
-        body, at = doc.record, (*loc, "record")
-        if not _METRIC.match(body.metric):
-            self.error((*at, "metric"), f"a metric name uses lowercase letters, digits, '_' and "
-                       f"'.', starting with a letter; got '{body.metric}'")
-        value = self.expr((*at, "value"), body.value, scope)
-        return p.RecordStep(metric=body.metric, value=value, **common), scope
