@@ -53,6 +53,7 @@ from wendu.activities.notify_keys import (
 from wendu.activities.people import Person, Resolution, resolve_ids, resolve_roles
 from wendu.activities.render import TemplateRenderer
 from wendu.channels.registry import ChannelError, ChannelRegistry, OutgoingMessage
+from wendu.preferences import Choice, category_of, choices, route
 from wendu.rules.policy import local_date, parse_instant
 from wendu.store.db import transaction
 from wendu.store.models import Employee, Notification, Task, utcnow
@@ -89,7 +90,8 @@ class Notifier(DailyCap):
     async def notify(self, inp: NotifyInput) -> NotifyResult:
         if inp.template_from is not None:
             inp = inp.model_copy(update={"template": chosen_template(inp), "template_from": None})
-        return await self._deliver_all(inp, capped=not inp.urgent)
+        return await self._deliver_all(inp, capped=not inp.urgent,
+                                       category=category_of(inp.template))
 
     @activity.defn(name=NOTIFY_TASK)
     async def notify_task(self, inp: NotifyInput) -> NotifyResult:
@@ -103,7 +105,8 @@ class Notifier(DailyCap):
             task["url"] = self.links.task(task["id"])
         channels = [*inp.channels, PREFERRED]
         return await self._deliver_all(
-            inp.model_copy(update={"extra": {**inp.extra, "task": task}, "channels": channels})
+            inp.model_copy(update={"extra": {**inp.extra, "task": task}, "channels": channels}),
+            category=category_of(inp.template, task=True),
         )
 
     async def deliver(self, inp: NotifyInput) -> NotifyResult:
@@ -121,10 +124,15 @@ class Notifier(DailyCap):
                 out.append(channel)
         return list(dict.fromkeys(out))
 
-    async def _deliver_all(self, inp: NotifyInput, *, capped: bool = False) -> NotifyResult:
+    async def _deliver_all(self, inp: NotifyInput, *, capped: bool = False,
+                           category: str | None = None) -> NotifyResult:
         """`capped`: a non-urgent rule message, counted toward the recipient's daily cap (task
-        messages are not: a task is to be acted on, so it is never folded into a digest)."""
+        messages are not: a task is to be acted on, so it is never folded into a digest).
+        `category`: the message's, for each recipient's preferences (wendu.preferences); None
+        for the digest, which carries only what they did not mute."""
         found, contacts = await asyncio.to_thread(self._resolve, inp)
+        picked = await asyncio.to_thread(self._choices, found.people, category)
+        usable = set(self.channels.names())
         at = parse_instant(inp.at)
         cap = self.daily_cap if inp.daily_cap is None else inp.daily_cap
         result = NotifyResult(unresolved=found.unresolved)
@@ -142,6 +150,11 @@ class Notifier(DailyCap):
             day = today.isoformat() if capped else None
             period = once_period(inp.once_per, today)
             channels = self.channels_for(inp.channels, contact)
+            if category is not None:
+                channels = route(channels, picked.get(person.id), category, usable)
+                if not channels:
+                    result.muted.append(person.id)  # not sent, and not counted toward the cap
+                    continue
             fold, claims = False, None
             if day and cap:
                 fold, claims = await asyncio.to_thread(
@@ -184,6 +197,12 @@ class Notifier(DailyCap):
         with transaction(self.session_factory) as session:
             session.execute(update(Task).where(Task.id == task["id"], Task.body == "")
                             .values(body=text).execution_options(synchronize_session=False))
+
+    def _choices(self, people: list[Person], category: str | None) -> dict[str, Choice]:
+        if category is None or not people:
+            return {}
+        with self.session_factory() as session:
+            return choices(session, [p.id for p in people], category)
 
     def _task_open(self, task_id: str) -> bool:
         """Whether the stored task is still open (one not stored is taken as open)."""

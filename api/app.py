@@ -20,6 +20,7 @@ from wendu.api import (
     events,
     firings,
     notifications,
+    preferences,
     rule_versions,
     rules,
     tasks,
@@ -94,7 +95,7 @@ def create_app(
         summary="HR automation: events in, rules fire durable workflows, managers act on tasks.",
         lifespan=lifespan,
     )
-    for module in (events, tasks, notifications, rules, firings, decisions, wecom):
+    for module in (events, tasks, notifications, preferences, rules, firings, decisions, wecom):
         app.include_router(module.router)
     app.include_router(rule_versions.api)
     web_ui.install(app)  # the web console: /console pages, their JSON routes, /static

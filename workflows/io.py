@@ -164,6 +164,8 @@ class NotifyResult(BaseModel):
     deliveries: list[Delivery] = []
     # Roles that resolved to nobody (e.g. no skip-level manager): recorded, not fatal.
     unresolved: list[str] = []
+    # Recipients who muted this message's category (wendu.preferences): nothing sent to them.
+    muted: list[str] = Field(default=[], exclude_if=lambda v: not v)
 
 
 class ScoreInput(BaseModel):
