@@ -193,6 +193,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "bt_again": ("再回测一次", "Backtest again"),
     "bt_running": ("已有回测在运行", "A backtest is running"),
     "bt_run": ("开始回测", "Run the backtest"),
+    "better_lower": ("越低越好", "lower is better"),
+    "better_higher": ("越高越好", "higher is better"),
 }
 
 

@@ -279,6 +279,11 @@ class PolicyDoc(AuthoringModel):
     )
 
 
+
+class ImpactDoc(AuthoringModel):
+    metric: str = Field(description="The outcome: a numeric field of an event type, "
+                        "<event type>.<field>", examples=["attendance.day_closed.overtime_hours"])
+    better: Literal["lower", "higher"] = Field(description="Which way is an improvement")
 class RuleDoc(AuthoringModel):
     id: str = Field(pattern=RULE_ID_PATTERN, description="Unique id, e.g. overtime-care")
     version: int = Field(ge=1, description="Raise it with every change")
@@ -314,6 +319,10 @@ class RuleDoc(AuthoringModel):
         "actions are held back (10%, 0.1; at most 50%), the same people every time, so the "
         "dashboard can compare acted-on with held-out outcomes. Recorded as held_out, never "
         "shown to them", examples=["10%"])
+    impact: ImpactDoc | None = Field(
+        None, description="The outcome the dashboard's impact compares before and after the "
+        "rule acts (and against its holdout). Default: overtime hours for attendance rules, "
+        "satisfaction for survey rules")
 
 
 for _model in (WaitForBody, IfStepDoc, RuleDoc):

@@ -181,6 +181,13 @@ class Policy(_Model):
     daily_cap: int | None = None
 
 
+
+class ImpactMetric(_Model):
+    """`impact:`: the numeric event field a rule exists to move, and which way is better."""
+
+    event: str
+    field: str
+    better: Literal["lower", "higher"]
 class Plan(_Model):
     rule_id: str
     version: int
@@ -200,6 +207,9 @@ class Plan(_Model):
     # The share of matched people held out as a control group (`holdout: 10%`); 0: none. Left
     # out of dumps when 0, so rules without one keep their digest.
     holdout: float = Field(default=0.0, ge=0, le=0.5, exclude_if=lambda v: not v)
+    # The outcome the dashboard measures for this rule (`impact:`); None: the default for its
+    # trigger (wendu.impact.METRICS). Left out of dumps when unset.
+    impact: ImpactMetric | None = Field(default=None, exclude_if=lambda v: v is None)
     # Named lookup tables (`tables:`): every expression and template of the rule sees them.
     tables: dict[str, dict[str, Any]] = Field(default={}, exclude_if=lambda v: not v)
     # Fast scorers the rule reads as `score.<name>`; ingest scores the event with them before

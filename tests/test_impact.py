@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import update
 
 from wendu.decisions import in_holdout
@@ -13,7 +14,8 @@ from wendu.impact import impact_per_rule
 from wendu.ingest import ingest
 from wendu.rules.compiler import compile_text
 from wendu.rules.matcher import RuleIndex
-from wendu.store.models import Firing, Rule
+from wendu.rulestore import sync_rules
+from wendu.store.models import Firing
 
 SPIKE = """\
 id: {id}
@@ -51,9 +53,8 @@ def history(session_factory, plans, acted_drop) -> None:
             ingest(s, events, RuleIndex(plans, max_age=None))
     with session_factory.begin() as s:  # what the starter does once Temporal has them
         s.execute(update(Firing).where(Firing.status == "pending").values(status="started"))
-        for plan in plans:
-            s.add(Rule(id=plan.rule_id, current_digest=plan.digest, version=1,
-                       trigger_kind="event", event_type="attendance.day_closed"))
+        sync_rules(s, plans, {p.rule_id: p.source for p in plans},
+                   {p.rule_id: f"{p.rule_id}.yaml" for p in plans})
 
 
 def test_a_holdout_compares_acted_on_with_held_out_people(session_factory):
@@ -84,3 +85,33 @@ def test_without_a_holdout_it_is_an_observation(session_factory):
     assert found.acted.people == 40
     assert found.acted.change == -1.0
     assert found.acted.before == 4.38 and found.acted.after == 3.38
+
+
+def test_a_rule_names_its_own_outcome(session_factory):
+    extra = "impact: {metric: survey.response.satisfaction, better: higher}\n"
+    plan = compile_text(SPIKE.format(id="spike-survey", extra=extra))
+    history(session_factory, [plan], lambda emp, base: base)
+    surveys = [{"id": f"s-{emp}-{week}", "type": "survey.response", "employee_id": emp,
+                "occurred_at": (SPIKE_DAY + timedelta(weeks=week, hours=1)).isoformat(),
+                "data": {"survey_id": f"pulse-{week}", "satisfaction": 3 if week < 0 else 4}}
+               for emp in PEOPLE for week in (-3, -1, 1, 3)]
+    with session_factory.begin() as s:
+        ingest(s, surveys, RuleIndex([]))
+    with session_factory() as s:
+        (found,) = impact_per_rule(s, SPIKE_DAY + timedelta(weeks=5))
+    assert (found.metric, found.better) == ("survey.response.satisfaction", "higher")
+    assert (found.acted.people, found.acted.before, found.acted.after) == (40, 3.0, 4.0)
+
+
+@pytest.mark.parametrize("metric, message", [
+    ("payroll.paid.amount", "'payroll.paid' is not an event type"),
+    ("attendance.day_closed.day", "attendance.day_closed has no numeric field 'day'; its "
+                                  "numeric fields: overtime_hours"),
+])
+def test_an_outcome_that_is_not_a_numeric_event_field_is_an_error(metric, message):
+    from wendu.rules.compiler import RuleErrors
+
+    extra = f"impact: {{metric: {metric}, better: lower}}\n"
+    with pytest.raises(RuleErrors) as caught:
+        compile_text(SPIKE.format(id="spike", extra=extra), "rules/spike.yaml")
+    assert f"rules/spike.yaml:7:18: error: {message}" in str(caught.value)

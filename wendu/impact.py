@@ -1,7 +1,8 @@
 """What happened after a rule acted, compared with before, and with a control group if it has one.
 
 For each rule with an outcome the events already carry (overtime hours on closed working days
-for an attendance rule, survey satisfaction for a survey rule), each person the rule fired for
+for an attendance rule, survey satisfaction for a survey rule, or the numeric event field the
+rule names in `impact: {metric: ..., better: lower}`), each person the rule fired for
 is one observation: the mean of that outcome over their events in the 4 weeks before the
 firing, and over those after it (up to 4 weeks; a recent firing has fewer days after). Each
 person counts once, at their first firing in the window.
@@ -27,7 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wendu.firing import chunks
-from wendu.store.models import Event, Firing, Rule
+from wendu.store.models import Event, Firing, Rule, RuleVersion
 
 
 @dataclass(frozen=True)
@@ -95,11 +96,23 @@ class Impact:
         return out
 
 
+def metric_of(plan: dict[str, Any] | None, event_type: str | None) -> Metric | None:
+    """The rule's own `impact:` (its stored plan's), else the default for its trigger."""
+    declared = (plan or {}).get("impact")
+    if declared:
+        return Metric(declared["event"], declared["field"], declared["better"])
+    return METRICS.get(event_type or "")
+
+
 def impact_per_rule(session: Session, now: datetime,
                     rules: Iterable[str] | None = None) -> list[Impact]:
-    """The impact of each event rule with a known outcome metric, by rule id."""
-    q = select(Rule.id, Rule.event_type).where(Rule.trigger_kind == "event").order_by(Rule.id)
-    found = [(r, METRICS[t]) for r, t in session.execute(q) if t in METRICS]
+    """The impact of each rule with an outcome metric (its own, or its trigger's), by id."""
+    q = (select(Rule.id, Rule.event_type, RuleVersion.plan)
+         .outerjoin(RuleVersion, (RuleVersion.rule_id == Rule.id)
+                    & (RuleVersion.digest == Rule.current_digest))
+         .order_by(Rule.id))
+    found = [(r, m) for r, t, plan in session.execute(q)
+             if (m := metric_of(plan, t)) is not None]
     if rules is not None:
         wanted = set(rules)
         found = [(r, m) for r, m in found if r in wanted]

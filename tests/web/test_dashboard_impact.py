@@ -51,6 +51,7 @@ async def test_impact_is_an_observation_until_people_are_held_out(console, facto
     page = (await console.get("/console/dashboard")).text
     row = page.split('data-rule="overtime-care"')[1].split("</tr>")[0]
     assert "(observation)" in row and "Overtime hours per day" in row and "-1.25" in row
+    assert "(lower is better)" in row
     assert "it is not a controlled experiment" in page
     assert "holdout: 10%" in page and 'id="impact-experiment"' not in page
 
