@@ -8,6 +8,7 @@ import json
 from collections import Counter
 from datetime import datetime, timedelta
 
+import numpy as np
 import pytest
 from sqlalchemy import event, select
 
@@ -50,7 +51,8 @@ class StubScorers:
 
     def explain(self, name, context):
         text = context["event"]["text"]
-        return {"label": "negative", "value": 0.91, "model_version": "stub-1",
+        # A model's own number type, as predict_proba gives it.
+        return {"label": "negative", "value": np.float64(0.75), "model_version": "stub-1",
                 "phrases": [text[:14]], "factors": [{"name": text}]}
 
 
@@ -103,7 +105,7 @@ def test_free_text_is_left_out_and_scores_keep_label_and_value(session_factory):
     (row,) = decisions(session_factory)
     assert row.result == "fired"
     assert row.inputs == {"event.text": MASK}
-    assert row.scores == {"sentiment": {"label": "negative", "value": 0.91,
+    assert row.scores == {"sentiment": {"label": "negative", "value": 0.75,
                                         "model_version": "stub-1"}}
     assert "shouts" not in json.dumps([row.inputs, row.scores])
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from datetime import datetime
+from numbers import Real
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -51,8 +52,15 @@ def inputs_of(values: dict[str, Any]) -> dict[str, Any]:
 
 def scores_of(plan: Any, ctx: dict[str, Any]) -> dict[str, Any]:
     scores = ctx.get("score") or {}
-    return {name: {k: scores[name].get(k) for k in SCORE_KEYS}
+    return {name: {k: _plain(scores[name].get(k)) for k in SCORE_KEYS}
             for name in plan.fast_scores if isinstance(scores.get(name), dict)}
+
+
+def _plain(value: Any) -> Any:
+    """A model's numpy number as a float, so the row's JSON never depends on the scorer."""
+    if isinstance(value, Real) and not isinstance(value, bool | int):
+        return float(value)
+    return value
 
 
 def decision_row(match: Any, ctx: dict[str, Any], result: str, employee_id: str | None,
