@@ -115,12 +115,22 @@ def check_notification(session: Session, user: SessionUser, notification_id: int
     return n
 
 
+MIN_PURPOSE = 4
+
+
 def raw_feedback(
-    session: Session, user: SessionUser, employee_id: str, ip: str | None, limit: int = 50
+    session: Session, user: SessionUser, employee_id: str, ip: str | None, purpose: str,
+    limit: int = 50,
 ) -> list[dict[str, Any]]:
-    """The employee's own words (feedback, chat, searches): HR only, and every view is
-    written to the audit log before the text is returned."""
+    """The employee's own words (feedback, chat, searches): HR only, for a stated purpose,
+    and every view is written to the audit log (with the purpose) before the text is
+    returned."""
     require_hr(user, "raw feedback text")
+    purpose = " ".join(purpose.split())
+    if len(purpose) < MIN_PURPOSE:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            detail=f"purpose: say why you open this text (at least "
+                                   f"{MIN_PURPOSE} characters); it is kept in the audit log")
     if session.get(Employee, employee_id) is None:
         raise not_found(f"employee {employee_id!r}")
     rows = session.scalars(
@@ -128,7 +138,7 @@ def raw_feedback(
         .order_by(Event.occurred_at.desc()).limit(limit)
     ).all()
     audit(session, user.username, "feedback.view", "employee", employee_id, ip=ip,
-          after={"events": [e.id for e in rows]})
+          after={"events": [e.id for e in rows]}, note=purpose)
     session.commit()
     return [{"id": e.id, "type": e.type, "occurred_at": e.occurred_at.isoformat(),
              "text": (e.data or {}).get("text", ""), "channel": (e.data or {}).get("channel")}

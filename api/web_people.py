@@ -1,7 +1,8 @@
 """Employee profiles (HR, and managers for their reports) and the HR dashboard.
 
 A manager's view of a profile carries derived facts, scores and counts, never what the
-employee wrote: raw feedback and chat text has its own HR-only route, audited on each view.
+employee wrote, and never pay or origin (web_privacy.py): raw feedback and chat text has its
+own HR-only route, opened with a stated purpose that the audit log keeps with each view.
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -19,8 +20,10 @@ from sqlalchemy.orm import Session
 from wendu.api.deps import SessionDep
 from wendu.api.firings import failed_counts
 from wendu.api.web_access import SENSITIVE_EVENTS, check_employee, raw_feedback, require_hr
+from wendu.api.web_accounts import SessionUser
 from wendu.api.web_auth import ApiUser, CurrentUser, client_ip
 from wendu.api.web_charts import bars, line
+from wendu.api.web_privacy import facts_for, scores_for
 from wendu.api.web_tasks import task_dict
 from wendu.api.web_ui import lang_of, page, t
 from wendu.impact import impact_per_rule
@@ -54,7 +57,7 @@ def _series(session: Session, employee_id: str, event_type: str,
     return out
 
 
-def profile_data(session: Session, emp: Employee) -> dict[str, Any]:
+def profile_data(session: Session, emp: Employee, user: SessionUser) -> dict[str, Any]:
     prof = session.get(Profile, emp.id)
     latest: dict[str, ScoreRecord] = {}
     for s in session.scalars(select(ScoreRecord).where(ScoreRecord.employee_id == emp.id)
@@ -71,12 +74,13 @@ def profile_data(session: Session, emp: Employee) -> dict[str, Any]:
                      "department": emp.department, "manager_id": emp.manager_id,
                      "hired_on": emp.hired_on.isoformat() if emp.hired_on else None,
                      "locale": emp.locale, "active": emp.active},
-        "facts": dict(sorted((prof.facts or {}).items())) if prof else {},
+        "facts": facts_for(user, dict(sorted((prof.facts or {}).items()))) if prof else {},
         "overtime": _series(session, emp.id, "attendance.day_closed", "overtime_hours"),
         "satisfaction": _series(session, emp.id, "survey.response", "satisfaction"),
-        "scores": [{"scorer": s.scorer, "value": round(s.value, 3),
-                    "model_version": s.model_version, "factors": s.factors or [],
-                    "at": s.created_at.isoformat()} for s in latest.values()],
+        "scores": scores_for(user, [{"scorer": s.scorer, "value": round(s.value, 3),
+                                     "model_version": s.model_version,
+                                     "factors": s.factors or [],
+                                     "at": s.created_at.isoformat()} for s in latest.values()]),
         "tasks": [task_dict(x) for x in tasks],
         # Who was told what, when: subjects only, the bodies are the recipients'.
         "notifications": [{"id": n.id, "recipient_id": n.recipient_id, "subject": n.subject,
@@ -89,7 +93,7 @@ def profile_data(session: Session, emp: Employee) -> dict[str, Any]:
 @router.get("/console/employees/{employee_id}", response_class=HTMLResponse)
 def profile_page(request: Request, employee_id: str, user: CurrentUser,
                  session: SessionDep) -> HTMLResponse:
-    data = profile_data(session, check_employee(session, user, employee_id))
+    data = profile_data(session, check_employee(session, user, employee_id), user)
     lang = lang_of(request, user)
     return page(request, "employee.html", user, **data,
                 overtime_svg=bars(data["overtime"], t("overtime", lang)),
@@ -97,21 +101,28 @@ def profile_page(request: Request, employee_id: str, user: CurrentUser,
 
 
 @router.get("/console/employees/{employee_id}/feedback", response_class=HTMLResponse)
-def feedback_page(request: Request, employee_id: str, user: CurrentUser,
-                  session: SessionDep) -> HTMLResponse:
-    items = raw_feedback(session, user, employee_id, client_ip(request))
-    return page(request, "feedback.html", user, employee_id=employee_id, items=items)
+def feedback_page(request: Request, employee_id: str, user: CurrentUser, session: SessionDep,
+                  purpose: Annotated[str | None, Query(max_length=500)] = None) -> HTMLResponse:
+    """First the question why (nothing is shown or audited yet), then the text."""
+    require_hr(user, "raw feedback text")
+    emp = check_employee(session, user, employee_id)
+    if purpose is None:
+        return page(request, "feedback.html", user, employee=emp, items=None)
+    items = raw_feedback(session, user, employee_id, client_ip(request), purpose)
+    return page(request, "feedback.html", user, employee=emp, items=items,
+                purpose=" ".join(purpose.split()))
 
 
 @router.get("/console/api/employees/{employee_id}")
 def profile_json(employee_id: str, user: ApiUser, session: SessionDep) -> dict[str, Any]:
-    return profile_data(session, check_employee(session, user, employee_id))
+    return profile_data(session, check_employee(session, user, employee_id), user)
 
 
 @router.get("/console/api/employees/{employee_id}/feedback")
-def feedback_json(request: Request, employee_id: str, user: ApiUser,
-                  session: SessionDep) -> list[dict[str, Any]]:
-    return raw_feedback(session, user, employee_id, client_ip(request))
+def feedback_json(request: Request, employee_id: str, user: ApiUser, session: SessionDep,
+                  purpose: Annotated[str, Query(max_length=500)] = "") -> list[dict[str, Any]]:
+    """The raw text, for HR, with `purpose`: why it is opened (kept in the audit log)."""
+    return raw_feedback(session, user, employee_id, client_ip(request), purpose)
 
 
 # --- dashboard -----------------------------------------------------------------------------
@@ -128,7 +139,7 @@ def dashboard_data(session: Session, weeks: int = 8) -> dict[str, Any]:
         y, w, _ = at.isocalendar()
         per_rule[rule_id][f"{y}-W{w:02d}"] += 1
     week_labels = sorted({w for counts in per_rule.values() for w in counts})
-    # Any action (acknowledge included) ends a task's workflow: only "open" is still waiting.
+    # "open": waiting for someone to take it on (in progress, acknowledged, is not counted).
     open_q = select(func.count()).select_from(Task).where(Task.status == "open")
     open_tasks = session.scalar(open_q) or 0
     overdue = session.scalar(open_q.where(Task.due_at < now)) or 0

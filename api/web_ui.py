@@ -46,9 +46,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rules": ("规则", "Rules"),
     "dashboard": ("看板", "Dashboard"),
     "employees": ("员工", "Employees"),
-    "todo": ("待处理", "To do"),
-    "snoozed": ("项已推迟", "snoozed"),
-    "no_tasks": ("没有待处理的任务", "No open tasks"),
     "due": ("截止", "Due"),
     "overdue": ("已逾期", "Overdue"),
     "about": ("关于", "About"),
@@ -57,7 +54,26 @@ STRINGS: dict[str, tuple[str, str]] = {
     "matched": ("命中条件", "Matched"),
     "values": ("取值", "Values"),
     "factors": ("评分因素", "Score factors"),
-    "acknowledge": ("确认", "Acknowledge"),
+    "acknowledge": ("我来处理", "I'm on it"),
+    "list_open": ("待处理", "Open"),
+    "list_progress": ("处理中", "In progress"),
+    "list_snoozed": ("已推迟", "Snoozed"),
+    "list_done": ("已完成", "Done"),
+    "no_tasks_open": ("没有待处理的任务", "No open tasks"),
+    "no_tasks_progress": ("没有处理中的任务", "Nothing in progress"),
+    "no_tasks_snoozed": ("没有推迟的任务", "Nothing snoozed"),
+    "no_tasks_done": ("近 30 天没有完成的任务", "Nothing done in the last 30 days"),
+    "status_completed": ("已完成", "Completed"),
+    "status_dismissed": ("已关闭", "Dismissed"),
+    "status_acknowledged": ("已确认", "Acknowledged"),
+    "undo": ("撤销", "Undo"),
+    "you_did_acknowledge": ("你刚接手了", "You took on"),
+    "you_did_complete": ("你刚完成了", "You completed"),
+    "you_did_dismiss": ("你刚关闭了", "You dismissed"),
+    "you_did_snooze": ("你刚推迟了", "You snoozed"),
+    "hand_to": ("转交给（工号）", "Hand to (employee id)"),
+    "delegate": ("转交", "Delegate"),
+    "reassign": ("改派", "Reassign"),
     "complete": ("完成", "Complete"),
     "snooze": ("稍后提醒", "Snooze"),
     "dismiss": ("驳回", "Dismiss"),
@@ -125,6 +141,25 @@ STRINGS: dict[str, tuple[str, str]] = {
     "no_data": ("暂无数据", "No data yet"),
     "raw_text": ("原始反馈文本（查看将被审计）", "Raw feedback text (each view is audited)"),
     "show_raw": ("查看原文", "Show raw text"),
+    "hr_only": ("仅 HR 可见", "HR only"),
+    "purpose": ("查看目的", "Purpose"),
+    "audit_log": ("审计日志", "Audit log"),
+    "audit_person": ("相关员工（工号）", "About (employee id)"),
+    "audit_actor": ("操作人", "Actor"),
+    "audit_action": ("操作", "Action"),
+    "audit_any": ("全部", "Any"),
+    "audit_filter": ("筛选", "Filter"),
+    "audit_when": ("时间", "When"),
+    "audit_target": ("对象", "Target"),
+    "audit_detail": ("详情", "Details"),
+    "audit_none": ("没有符合条件的记录", "No records match"),
+    "purpose_explain": ("员工的原话只在有正当理由时查看。请写明查看目的："
+                        "它会与这次查看一起记入审计日志。",
+                        "An employee's own words are opened only for a reason. Say why: the "
+                        "purpose is kept in the audit log with this view."),
+    "purpose_complaint": ("调查员工投诉", "Looking into a complaint"),
+    "purpose_risk": ("跟进离职风险", "Following up an attrition risk"),
+    "purpose_request": ("员工本人要求", "The employee asked for it"),
     "sensitive_count": ("反馈/对话条数", "Feedback and chat items"),
     "firings_per_week": ("每条规则每周触发次数", "Firings per rule per week"),
     "open_tasks": ("未完成任务", "Open tasks"),
@@ -239,6 +274,7 @@ def install(app: FastAPI) -> None:
     """Mount the console: login, pages and their JSON routes, and /static."""
     from wendu.api import (
         rule_versions,
+        web_audit,
         web_auth,
         web_backtest,
         web_people,
@@ -246,7 +282,7 @@ def install(app: FastAPI) -> None:
         web_tasks,
     )
 
-    for module in (web_auth, web_tasks, web_rules, web_people, web_backtest):
+    for module in (web_auth, web_tasks, web_rules, web_people, web_backtest, web_audit):
         app.include_router(module.router)
     app.include_router(rule_versions.console)
     app.mount("/static", StaticFiles(directory=str(HERE / "web_static")), name="static")

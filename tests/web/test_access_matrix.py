@@ -37,7 +37,7 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/console/api/tasks/T3", expect(404, **HR, m1=200, boss=200)),
     ("GET", "/console/api/tasks/NOPE", expect(404)),
     ("GET", "/console/api/employees/A1", expect(404, **HR, m1=200, a1=403)),
-    ("GET", "/console/api/employees/A1/feedback", expect(403, **HR)),
+    ("GET", "/console/api/employees/A1/feedback?purpose=a+complaint", expect(403, **HR)),
     ("GET", "/console/api/rules", expect(403, **HR)),
     ("GET", "/console/api/dashboard", expect(403, **HR)),
     ("POST", "/console/api/rules/overtime-care/state?enabled=true", expect(403, hr=200)),
@@ -97,11 +97,20 @@ async def test_raw_feedback_only_for_hr_and_each_view_is_audited(console, factor
     assert profile.status_code == 200 and "shouts" not in profile.text
     assert "shouts" not in (await console.get("/console/api/employees/A1")).text
     await login(console, "hr")
-    page = await console.get("/console/employees/A1/feedback")
-    assert "my lead shouts at me" in page.text
+    # First the purpose: nothing is shown, nothing audited, until HR says why.
+    ask = await console.get("/console/employees/A1/feedback")
+    assert 'id="purpose-form"' in ask.text and "shouts" not in ask.text
+    r = await console.get("/console/api/employees/A1/feedback")
+    assert r.status_code == 422 and "purpose" in r.text
+    r = await console.get("/console/api/employees/A1/feedback", params={"purpose": " x "})
+    assert r.status_code == 422 and "purpose: say why" in r.json()["detail"]
+    page = await console.get("/console/employees/A1/feedback",
+                             params={"purpose": "Looking into  a complaint"})
+    assert "my lead shouts at me" in page.text and "Looking into a complaint" in page.text
     with factory() as s:
         views = s.scalars(select(AuditLog).where(AuditLog.action == "feedback.view")).all()
-    assert [(v.actor, v.target_id, v.after) for v in views] == [("hr", "A1", {"events": ["fb-A1"]})]
+    assert [(v.actor, v.target_id, v.after, v.note) for v in views] == [
+        ("hr", "A1", {"events": ["fb-A1"]}, "Looking into a complaint")]
 
 
 async def test_a_task_shows_why_and_the_profile_and_dashboard_show_the_figures(console):

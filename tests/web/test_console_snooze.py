@@ -52,11 +52,13 @@ async def test_a_console_snooze_holds_the_workflow_and_is_audited(
         assert state.snoozed_until == snoozed["snoozed_until"]
         assert f'data-task-id="{task_id}"' not in (await console.get("/console/tasks")).text
 
-        # Snoozing leaves the task open and the manager's: acknowledging still ends it.
+        # Snoozing leaves the task open and the manager's: they may still take it on, which
+        # puts it in progress (and a task in progress has no reminders left to snooze).
         r = await console.post(url, headers={"X-CSRF-Token": csrf},
                                json={"action": "acknowledge"})
         assert r.status_code == 200, r.text
-        assert (await handle.result()).status == "acknowledged"
+        state = await handle.query(TASK_STATE_QUERY, result_type=TaskView)
+        assert state.status == "acknowledged"
         r = await console.post(url, headers={"X-CSRF-Token": csrf},
                                json={"action": "snooze", "hours": 4})
         assert r.status_code == 409
