@@ -25,6 +25,7 @@ LAZY_APPS = {
     "rules": ("wendu.cli_rules", "app", "Check, compile and describe rules (YAML files, folders)."),
     "score": ("wendu.cli_score", "app", "Score records in bulk with a named scorer (JSONL)."),
     "users": ("wendu.cli_users", "app", "Console accounts: create, set a password, disable."),
+    "tokens": ("wendu.cli_tokens", "app", "API tokens for producers and integrations."),
     "models": ("wendu.cli_models", "app", "Train, list, evaluate and explain the ML scorers."),
 }
 
@@ -84,10 +85,8 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 db_app = typer.Typer(help="The Wendu database.", no_args_is_help=True)
-tokens_app = typer.Typer(help="API tokens for producers and integrations.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demo company and its scenarios.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-app.add_typer(tokens_app, name="tokens")
 app.add_typer(demo_app, name="demo")
 
 DataDir = Annotated[
@@ -216,74 +215,6 @@ def db_upgrade(data_dir: DataDir = None) -> None:
     """Create or migrate the database schema to the newest version."""
     _session_factory(data_dir)
     typer.echo("database is up to date")
-
-
-@tokens_app.command("create")
-def tokens_create(
-    name: Annotated[str, typer.Argument(help="A name to recognise the token by, e.g. 'hris'.")],
-    scope: Annotated[
-        list[str],
-        typer.Option(
-            "--scope",
-            help="events:write, tasks:act, notifications:read or rules:admin (repeatable).",
-        ),
-    ],
-    actor: Annotated[str | None, typer.Option(
-        "--actor", help="Bind the token to this employee id: it acts on tasks only as them and "
-        "reads only their inbox.")] = None,
-    data_dir: DataDir = None,
-) -> None:
-    """Create an API token; its value is printed once and cannot be shown again."""
-    from wendu import tokens
-    from wendu.store.audit import cli_actor
-    from wendu.store.db import transaction
-
-    unknown = [s for s in scope if s not in tokens.SCOPES]
-    if unknown:
-        known = ", ".join(tokens.SCOPES)
-        raise typer.BadParameter(f"unknown scope {unknown[0]!r} (choose from {known})",
-                                 param_hint="--scope")
-    try:
-        with transaction(_session_factory(data_dir)) as session:
-            token = tokens.create_token(session, name, scope, actor_id=actor, actor=cli_actor())
-    except tokens.TokenError as exc:
-        raise UserError(str(exc)) from None
-    typer.echo(token)
-
-
-@tokens_app.command("list")
-def tokens_list(data_dir: DataDir = None) -> None:
-    """List tokens (names, scopes, last use); values are never shown."""
-    from wendu import tokens
-    from wendu.store.db import transaction
-
-    def when(value: Any) -> str:
-        return value.strftime("%Y-%m-%d %H:%M") if value else "-"
-
-    with transaction(_session_factory(data_dir)) as session:
-        lines = [
-            f"{t.name}\t{','.join(t.scopes)}\t{f'as {t.actor_id}' if t.actor_id else 'any actor'}\t"
-            f"{f'revoked {when(t.revoked_at)}' if t.revoked_at else 'active'}\t"
-            f"created {when(t.created_at)}\tlast used {when(t.last_used_at)}"
-            for t in tokens.list_tokens(session)
-        ]
-    typer.echo("\n".join(lines) if lines else "no tokens")
-
-
-@tokens_app.command("revoke")
-def tokens_revoke(
-    name: Annotated[str, typer.Argument(help="The token's name.")], data_dir: DataDir = None
-) -> None:
-    """Revoke a token: requests using it are refused from now on."""
-    from wendu import tokens
-    from wendu.store.audit import cli_actor
-    from wendu.store.db import transaction
-
-    with transaction(_session_factory(data_dir)) as session:
-        found = tokens.revoke_token(session, name, actor=cli_actor())
-    if found is False:
-        raise UserError(f"no token named {name!r}")
-    typer.echo(f"revoked {name}")
 
 
 @demo_app.command("load")
