@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from wendu.api.deps import SessionDep, require_scope
 from wendu.api.input_limits import Offset
@@ -79,20 +80,32 @@ def list_decisions(
     offset: Offset = 0,
 ) -> list[DecisionOut]:
     """The decisions, newest first, filtered by rule, employee, time and result."""
+    try:
+        rows = query_decisions(session, rule=rule, employee=employee,
+                               since=since_time(since) if since else None, result=result,
+                               limit=limit, offset=offset)
+    except ValueError as exc:
+        raise _problem("result" if str(exc).startswith("result") else "since",
+                       str(exc)) from None
+    return [DecisionOut.model_validate(row, from_attributes=True) for row in rows]
+
+
+def query_decisions(session: Session, *, rule: str | None = None, employee: str | None = None,
+                    since: datetime | None = None, result: str | None = None,
+                    limit: int = 100, offset: int = 0) -> list[Decision]:
+    """Decisions newest first (the API's and the console's); ValueError for an unknown
+    result."""
     q = select(Decision)
     if rule:
         q = q.where(Decision.rule_id == rule)
     if employee:
         q = q.where(Decision.employee_id == employee)
     if since:
-        try:
-            q = q.where(Decision.occurred_at >= since_time(since))
-        except ValueError as exc:
-            raise _problem("since", str(exc)) from None
+        q = q.where(Decision.occurred_at >= since)
     if result:
         if result not in RESULTS:
-            raise _problem("result", f"{result!r} is not a result; choose from "
-                           f"{', '.join(RESULTS)}")
+            raise ValueError(f"result: {result!r} is not a result; choose from "
+                             f"{', '.join(RESULTS)}")
         q = q.where(Decision.result == result)
     q = q.order_by(Decision.occurred_at.desc(), Decision.id.desc()).offset(offset).limit(limit)
-    return [DecisionOut.model_validate(row, from_attributes=True) for row in session.scalars(q)]
+    return list(session.scalars(q))

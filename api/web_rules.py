@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from wendu.api.decisions import query_decisions
 from wendu.api.deps import SessionDep
 from wendu.api.firings import failed_counts, failed_firings
 from wendu.api.web_access import not_found, require_hr, require_roles
@@ -35,6 +36,7 @@ from wendu.store.models import Firing, Rule, RuleVersion, utcnow
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["console"])
 RECENT = timedelta(days=7)
+DECISIONS_SHOWN = 20  # the rule page's latest; the API pages further
 SAMPLE_EVENT = {"type": "attendance.day_closed", "employee_id": "E1004",
                 "occurred_at": "2026-11-27T22:30:00+08:00",
                 "data": {"day": "2026-11-27", "clock_in": "2026-11-27T09:00:00+08:00",
@@ -86,7 +88,8 @@ def _rule_page(request: Request, user: SessionUser, session: Session, rule_id: s
                 rule_id=rule_id, text=text, lines=lines, checked=checked,
                 general=by_line.get(0, []), result=result, saved=saved,
                 event_text=event_text or json.dumps(SAMPLE_EVENT, ensure_ascii=False, indent=2),
-                can_edit=user.role == "hr_admin", failed=failed_firings(session, rule_id))
+                can_edit=user.role == "hr_admin", failed=failed_firings(session, rule_id),
+                decisions=query_decisions(session, rule=rule_id, limit=DECISIONS_SHOWN))
 
 
 @router.get("/console/rules/{rule_id}", response_class=HTMLResponse)

@@ -230,6 +230,18 @@ STRINGS: dict[str, tuple[str, str]] = {
     "bt_run": ("开始回测", "Run the backtest"),
     "better_lower": ("越低越好", "lower is better"),
     "better_higher": ("越高越好", "higher is better"),
+    "recent_decisions": ("最近的判定", "Recent decisions"),
+    "decisions_hint": ("规则每次命中都会记录：是否触发、未触发的原因、规则版本、"
+                       "条件读取的数据和评分。员工写下的原文不会被记录。",
+                       "Every match of the rule is recorded: whether it fired or why not, the "
+                       "rule version, the data its conditions read and the scores. What people "
+                       "wrote is never recorded."),
+    "no_decisions": ("还没有判定", "No decisions yet"),
+    "result": ("结果", "Result"),
+    "result_fired": ("已触发", "fired"),
+    "result_deduped": ("重复（已触发过）", "deduped (fired before)"),
+    "result_held_out": ("对照组（未执行）", "held out (nothing sent)"),
+    "result_cooldown": ("冷却期内", "cooldown"),
 }
 
 
