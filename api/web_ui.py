@@ -242,6 +242,21 @@ STRINGS: dict[str, tuple[str, str]] = {
     "result_deduped": ("重复（已触发过）", "deduped (fired before)"),
     "result_held_out": ("对照组（未执行）", "held out (nothing sent)"),
     "result_cooldown": ("冷却期内", "cooldown"),
+    "preferences": ("通知偏好", "Notification preferences"),
+    "pref_explain": ("选择您想收到哪些消息、在哪个渠道收到。待办任务和合规消息是关键消息，不能"
+                     "静音，但可以选择渠道。",
+                     "Choose which messages you get and where. Task and compliance messages are "
+                     "critical: they cannot be muted, but you can pick their channel."),
+    "pref_category": ("消息类别", "Category"),
+    "pref_muted": ("静音", "Mute"),
+    "pref_channel": ("接收渠道", "Channel"),
+    "pref_rule_channels": ("按规则设置", "As the rule says"),
+    "pref_critical": ("关键消息，不能静音", "Critical: cannot be muted"),
+    "pref_saved": ("已保存", "Saved"),
+    "channel_inapp": ("站内收件箱", "In-app inbox"),
+    "channel_wecom": ("企业微信", "WeCom"),
+    "channel_email": ("电子邮件", "E-mail"),
+    "channel_webhook": ("Webhook", "Webhook"),
 }
 
 
@@ -290,6 +305,7 @@ def install(app: FastAPI) -> None:
         web_auth,
         web_backtest,
         web_people,
+        web_preferences,
         web_rules,
         web_tasks,
     )
@@ -297,6 +313,7 @@ def install(app: FastAPI) -> None:
     for module in (web_auth, web_tasks, web_rules, web_people, web_backtest, web_audit):
         app.include_router(module.router)
     app.include_router(rule_versions.console)
+    app.include_router(web_preferences.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "web_static")), name="static")
     app.add_exception_handler(web_auth.LoginRequired, web_auth.to_login)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
