@@ -43,7 +43,8 @@ class RuleOut(BaseModel):
 
 @router.get("", response_model=list[RuleOut])
 def list_rules(session: SessionDep) -> list[RuleOut]:
-    """Every stored rule (disabled ones too) with its current version and recent firings."""
+    """Every stored rule (disabled ones too) with its current version and how often it fired
+    in the last 7 days (`firings_7d`); the firings themselves are GET /api/v1/firings."""
     since = utcnow() - RECENT
     counts = dict(
         session.execute(
