@@ -27,7 +27,8 @@ from wendu.rules.catalog import (
     EventType,
 )
 from wendu.rules.compile_steps import IDENTIFIER, SCORE_FIELDS, StepCompiler, event_obj
-from wendu.rules.doc import RuleDoc, parse_doc
+from wendu.rules.doc import RuleDoc
+from wendu.rules.doc_problems import parse_doc
 from wendu.rules.durations import DurationError, cron_problem, parse_duration, timezone_problem
 from wendu.rules.errors import RuleError, RuleErrors, sorted_problems, suggest
 from wendu.rules.expressions import (

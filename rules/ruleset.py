@@ -15,7 +15,8 @@ from typing import Annotated
 from pydantic import Field
 
 from wendu.rules.compiler import DEFAULT_SCORERS, check
-from wendu.rules.doc import AuthoringModel, Title, validate_doc
+from wendu.rules.doc import AuthoringModel, Title
+from wendu.rules.doc_problems import validate_doc
 from wendu.rules.errors import RuleError, RuleErrors, sorted_problems
 from wendu.rules.loader import LoadedDoc, load
 from wendu.rules.plan import Plan

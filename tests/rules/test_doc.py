@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from wendu.rules.doc import STEP_KINDS, RuleDoc, parse_doc, rule_json_schema
+from wendu.rules.doc import STEP_KINDS, RuleDoc, rule_json_schema
+from wendu.rules.doc_problems import parse_doc
 from wendu.rules.errors import RuleErrors
 from wendu.rules.loader import load
 

@@ -29,7 +29,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from wendu.rules.catalog import EVENT_TYPES
-from wendu.rules.doc import AuthoringModel, validate_doc
+from wendu.rules.doc import AuthoringModel
+from wendu.rules.doc_problems import validate_doc
 from wendu.rules.durations import DurationError, parse_duration
 from wendu.rules.errors import RuleError, RuleErrors, suggest
 from wendu.rules.loader import LoadedDoc, Loc, load
