@@ -26,7 +26,8 @@ router = APIRouter(
     tags=["preferences"],
     dependencies=[Depends(require_scope("notifications:read"))],
 )
-CHANNELS = ("inapp", "wecom", "email", "webhook")
+# The channels a person reads on; a webhook is the site's integration, not anyone's inbox.
+CHANNELS = ("inapp", "wecom", "email")
 EmployeeId = Annotated[str, Path(max_length=64)]
 
 
@@ -46,8 +47,8 @@ class PreferencesOut(BaseModel):
 
 class PreferenceIn(BaseModel):
     muted: bool = False
-    channel: str | None = Field(None, description="inapp, wecom, email or webhook; null: the "
-                                "rule's channels")
+    channel: str | None = Field(None, description="inapp, wecom or email; null: the rule's "
+                                "channels")
 
 
 def _unprocessable(loc: list, msg: str) -> HTTPException:
