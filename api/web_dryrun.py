@@ -19,6 +19,7 @@ from wendu.actions import Walk, planned_actions, template_of
 from wendu.activities.people import resolve_roles
 from wendu.activities.render import TemplateProblem, get_renderer
 from wendu.decide import decide
+from wendu.decisions import in_holdout
 from wendu.event_models import EventValidationError, parse_event_list
 from wendu.ingest import _normalize, employee_dict  # the same normalisation as ingestion
 from wendu.rules.compiler import check
@@ -69,6 +70,8 @@ class DryRun:
     values: dict[str, Any] = field(default_factory=dict)
     messages: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # The person is in the rule's holdout: live ingest would record the firing, send nothing.
+    held_out: bool = False
 
 
 def dry_run(session: Session, plan: Plan, raw_event: Any, templates_dir: str) -> DryRun:
@@ -101,7 +104,8 @@ def dry_run(session: Session, plan: Plan, raw_event: Any, templates_dir: str) ->
         return DryRun(True, fired=False)
     match = result.matches[0]
     out = DryRun(True, fired=True, dedupe_key=match.dedupe_key, workflow_id=match.workflow_id,
-                 matched=[src for src, _ in match.matched], values=dict(match.values))
+                 matched=[src for src, _ in match.matched], values=dict(match.values),
+                 held_out=in_holdout(plan.rule_id, ev.employee_id, plan.holdout))
     firing = Firing(rule_id=plan.rule_id, dedupe_key=match.dedupe_key,
                     employee_id=ev.employee_id, event_id=ev.id, matched=out.matched,
                     values=out.values)

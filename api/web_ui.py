@@ -242,6 +242,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "result_deduped": ("重复（已触发过）", "deduped (fired before)"),
     "result_held_out": ("对照组（未执行）", "held out (nothing sent)"),
     "result_cooldown": ("冷却期内", "cooldown"),
+    "dry_run_held_out": ("此人在本规则的对照组（holdout）中：实际运行时记录为 held_out，"
+                         "不向任何人发送消息。以下是不在对照组时会发送的内容。",
+                         "This person is in the rule's holdout: live, the firing is recorded as "
+                         "held_out and nothing is sent to anyone. Below is what would be sent "
+                         "otherwise."),
     "preferences": ("通知偏好", "Notification preferences"),
     "pref_explain": ("选择您想收到哪些消息、在哪个渠道收到。待办任务和合规消息是关键消息，不能"
                      "静音，但可以选择渠道。",

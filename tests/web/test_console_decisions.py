@@ -3,10 +3,12 @@ and the data its conditions read."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 
+from wendu.rules.ruleset import EXAMPLES_DIR
 from wendu.tokens import create_token
 
 from .conftest import login
@@ -38,3 +40,26 @@ async def test_the_rule_page_lists_its_latest_decisions(console, factory):
     assert "profile.overtime_hours_7d = 22.0" in fired
     assert "deduped (fired before)" in rows[0][1]
     assert "GET /api/v1/decisions?rule=overtime-care" in page
+
+
+async def test_a_dry_run_says_when_the_person_is_held_out(console):
+    source = (EXAMPLES_DIR / "overtime_care.yaml").read_text().replace(
+        "steps:", "holdout: 50%\nsteps:")
+    csrf = await login(console, "hr")
+
+    def heavy(emp: str) -> dict:
+        return {**late_day(0, emp), "data": {**late_day(0, emp)["data"], "overtime_hours": 25}}
+
+    async def dry_run(emp: str) -> dict:
+        r = await console.post("/console/api/rules/check", headers={"X-CSRF-Token": csrf},
+                               json={"source": source, "event": heavy(emp)})
+        assert r.status_code == 200, r.text
+        return r.json()["dry_run"]
+
+    held, acted = await dry_run("A1"), await dry_run("C1")  # A1 is in this rule's holdout
+    assert (held["fired"], held["held_out"]) == (True, True)
+    assert (acted["fired"], acted["held_out"]) == (True, False)
+    console.cookies.set("wendu_lang", "en")
+    page = await console.post("/console/rules/overtime-care/upload", data={
+        "csrf": csrf, "source": source, "intent": "dry_run", "event": json.dumps(heavy("A1"))})
+    assert 'id="held-out"' in page.text and "nothing is sent to anyone" in page.text
