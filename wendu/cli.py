@@ -232,7 +232,9 @@ def demo_load(data_dir: DataDir = None) -> None:
 @demo_app.command("overtime-week")
 def demo_overtime_week(
     employee_id: Annotated[str, typer.Argument(help="Employee id, e.g. E1004.")],
-    url: Annotated[str | None, typer.Option(help="The API's base URL.")] = None,
+    url: Annotated[str | None, typer.Option(
+        help="The API's base URL (default: that of the `wendu up` running on the data dir).")
+    ] = None,
     token: Annotated[
         str | None,
         typer.Option(help="Token with events:write (default: the demo token in the data dir)."),
@@ -246,9 +248,10 @@ def demo_overtime_week(
 ) -> None:
     """Post six late, overtime-heavy working days ending today for one employee."""
     from wendu.demo import overtime_week
+    from wendu.running import api_url
 
     settings = load_settings(data_dir=data_dir)
-    base = url or f"http://{settings.api_host}:{settings.api_port}"
+    base = api_url(url, settings.data_dir, settings.api_host, settings.api_port)
     overtime_week(base, token, settings.data_dir, employee_id, wait, end.date() if end else None)
 
 
@@ -258,7 +261,9 @@ def demo_scenario(
     employee: Annotated[
         str | None, typer.Option(help="Employee id (default: the scenario's own).")
     ] = None,
-    url: Annotated[str | None, typer.Option(help="The API's base URL.")] = None,
+    url: Annotated[str | None, typer.Option(
+        help="The API's base URL (default: that of the `wendu up` running on the data dir).")
+    ] = None,
     token: Annotated[
         str | None,
         typer.Option(help="Token with all demo scopes (default: the demo token in the data dir)."),
@@ -268,12 +273,13 @@ def demo_scenario(
 ) -> None:
     """Play one situation of the rule library through the API and show what followed."""
     from wendu.demo_scenarios import describe, run_scenario
+    from wendu.running import api_url
 
     if name is None:
         typer.echo("Scenarios (`wendu demo scenario NAME`):\n" + describe())
         return
     settings = load_settings(data_dir=data_dir)
-    base = url or f"http://{settings.api_host}:{settings.api_port}"
+    base = api_url(url, settings.data_dir, settings.api_host, settings.api_port)
     run_scenario(base, token, settings.data_dir, name, employee, wait)
 
 

@@ -323,22 +323,33 @@ def overtime_week(base_url: str, token: str | None, data_dir: Path, employee_id:
         typer.echo(f"{employee_id}: {events[0]['data']['day']} .. {events[-1]['data']['day']}, "
                    "4h overtime each, out at 22:30")
         if post_events(http, events) and not show_new(http, people, seen, wait):
-            typer.echo(held_hint())
+            typer.echo(held_hint(data_dir, base_url))
 
 
-def held_hint() -> str:
-    """Why a rule fired and nobody got a message yet: most often, quiet hours."""
+def held_hint(data_dir: Path, base_url: str) -> str:
+    """Why a rule fired and nobody got a message yet."""
+    return quiet_hint(data_dir, base_url) or (
+        "  no message yet: see `wendu demo outbox` and the inbox in the console shortly.")
+
+
+def quiet_hint(data_dir: Path, base_url: str) -> str | None:
+    """Quiet hours hold the messages, if the server has them on (its own, when it runs on
+    `data_dir`: wendu/running.py; else the default) and it is night now; else None."""
     from datetime import UTC
 
     from wendu.rules.policy import parse_quiet_hours, zone_of
+    from wendu.running import server_quiet_hours
     from wendu.settings import Settings
 
-    window = Settings().quiet_hours
+    window = server_quiet_hours(data_dir, base_url)
+    whose = "the server's" if window is not None else "the default"
+    if window is None:
+        window = Settings().quiet_hours
     quiet = parse_quiet_hours(window)
     local = datetime.now(UTC).astimezone(zone_of(TIMEZONE))
     if quiet is not None and quiet.contains(local.time()):
-        return (f"  no message yet: it is {local:%H:%M} in {TIMEZONE}, inside the default quiet "
+        return (f"  no message yet: it is {local:%H:%M} in {TIMEZONE}, inside {whose} quiet "
                 f"hours ({window}), so they are held until quiet hours end. To see them now, "
                 "start `wendu up --demo` with WENDU_QUIET_HOURS=off.")
-    return "  no message yet: see `wendu demo outbox` and the inbox in the console shortly."
+    return None
 

@@ -18,7 +18,14 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from wendu.demo import COMPANY, TIMEZONE, attendance_day, held_hint, overtime_week_events
+from wendu.demo import (
+    COMPANY,
+    TIMEZONE,
+    attendance_day,
+    held_hint,
+    overtime_week_events,
+    quiet_hint,
+)
 
 CHANNELS = ("inapp", "wecom", "email")
 RECENT = 500  # the most the API lists at once; a demo has far fewer messages and tasks
@@ -196,12 +203,15 @@ def run_scenario(base_url: str, token: str | None, data_dir: Path, name: str,
             typer.echo(f"ran {body['rule_id']} now (schedule {body['schedule_id']})")
             if not show_new(http, people, seen, wait):
                 typer.echo("  nothing new: nobody crossed the rule's threshold who was not "
-                           "reached this week already (or messages are held by quiet hours)")
+                           "reached this week already")
+                held = quiet_hint(data_dir, base_url)
+                if held:
+                    typer.echo(held)
         else:
             assert scenario.build is not None
             if post_events(http, scenario.build(who, today)) and not show_new(
                     http, people, seen, wait):
-                typer.echo(held_hint())
+                typer.echo(held_hint(data_dir, base_url))
 
 
 def post_events(http: Any, events: list[dict[str, Any]]) -> bool:

@@ -20,6 +20,7 @@ import typer
 
 from wendu.cli import UserError
 from wendu.devserver import DevServer, DevServerError, bind_problem, unreachable
+from wendu.running import announce, forget
 from wendu.settings import Settings, default_home
 
 if TYPE_CHECKING:
@@ -344,9 +345,11 @@ def run_up(settings: Settings, opts: UpOptions) -> None:
             services = _Services(run_settings, (opts.host, opts.port), worker=True, quiet=True,
                                  pool=pool)
             say("  starting the API and the worker ...")
-            await services.run(stop, lambda: _banner(opts, data_dir, rules, dev, address, token))
+            await services.run(stop, lambda: _banner(opts, data_dir, rules, dev, address, token,
+                                                     run_settings.quiet_hours))
             say("Stopping ...")
         finally:
+            forget(data_dir)
             if channels is not None:
                 channels.stop()
             if dev is not None:
@@ -367,9 +370,10 @@ def _demo_channels(data_dir: Path) -> Any:
 
 
 def _banner(opts: UpOptions, data_dir: Path, rules: Path | None, dev: DevServer | None,
-            address: str, token: str | None) -> None:
+            address: str, token: str | None, quiet_hours: str) -> None:
     host = "127.0.0.1" if opts.host in ("0.0.0.0", "::", "") else opts.host
     url = f"http://{host}:{opts.port}"
+    announce(data_dir, url, quiet_hours)  # `wendu demo` finds the API (wendu/running.py)
     temporal = f"Temporal UI  {dev.ui_url}" if dev else f"Temporal     {address}"
     lines = ["", "Wendu is running. Press Ctrl-C to stop.",
              f"  Console      {url}/console",
@@ -380,8 +384,6 @@ def _banner(opts: UpOptions, data_dir: Path, rules: Path | None, dev: DevServer 
     if token:
         command = "wendu demo scenario overtime"
         outbox = "wendu demo outbox"
-        if url != "http://127.0.0.1:8000":
-            command += f" --url {url}"
         if data_dir != default_home().expanduser().resolve():
             command += f" --data-dir {data_dir}"
             outbox += f" --data-dir {data_dir}"
