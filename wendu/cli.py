@@ -246,7 +246,8 @@ def demo_overtime_week(
         typer.Option(formats=["%Y-%m-%d"], help="Last day of the week (default: today)."),
     ] = None,
 ) -> None:
-    """Post six late, overtime-heavy working days ending today for one employee."""
+    """Post late, overtime-heavy days for one employee: six ending today (five ending Sunday
+    early in the week, so the day that trips the rule is recent)."""
     from wendu.demo import overtime_week
     from wendu.running import api_url
 
