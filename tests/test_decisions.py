@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -178,3 +178,43 @@ def test_a_backtest_holds_out_the_people_live_ingest_holds_out(session_factory):
     (tally,) = backtest(in_time_order(events), [("live", plan)]).tallies
     assert (len(tally.fired), tally.held_out) == (live["fired"], live["held_out"])
     assert tally.held_out == sum(in_holdout("heavy-day", p, 0.3) for p in people) > 0
+
+
+SCAN = """\
+id: weekly-scan
+version: 2
+title: {zh: 每周扫描, en: Weekly scan}
+trigger: {schedule: "0 9 * * MON", timezone: Asia/Shanghai}
+when: profile.overtime_hours_28d > 60
+dedupe: "{{ employee.id }}/{{ schedule.fire_time | iso_week }}"
+holdout: 40%
+steps:
+  - record: {metric: scanned, value: 1}
+"""
+
+
+def test_a_schedule_scan_logs_its_decisions_and_holds_out_its_share(session_factory):
+    from wendu.firing import fire_for_schedule
+    from wendu.ingest import employee_dict
+
+    plan = compile_text(SCAN)
+    people = [f"E{i:02d}" for i in range(30)]
+    subjects = [(employee_dict(None, p), {"overtime_hours_28d": 70.0 if i % 3 else 10.0})
+                for i, p in enumerate(people)]
+    monday = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+    scans = []
+    for _ in range(2):  # the same week twice: the second scan is all repeats
+        with session_factory.begin() as s:
+            scans.append(fire_for_schedule(s, plan, subjects, monday))
+    matched = {p for i, p in enumerate(people) if i % 3}
+    held = {p for p in matched if in_holdout("weekly-scan", p, 0.4)}
+    to_start = {f.workflow_id.split("/")[2] for f in scans[0][0]}
+    assert to_start == matched - held and held  # the held-out ones are never started
+    rows = decisions(session_factory)
+    first, second = rows[:len(matched)], rows[len(matched):]
+    assert {r.employee_id for r in first if r.result == "fired"} == matched - held
+    assert {r.employee_id for r in first if r.result == "held_out"} == held
+    assert {r.result for r in second} == {"deduped"} and len(second) == len(matched)
+    assert first[0].inputs == {"profile.overtime_hours_28d": 70.0}
+    assert first[0].occurred_at == monday and first[0].event_id is None
+    assert first[0].rule_version == 2
