@@ -84,22 +84,47 @@ def _headline(card: dict[str, Any]) -> str:
     return ", ".join(parts) or "no metrics in the card"
 
 
+LIST_HEADER = "  MODEL\tVERSION\tMETRICS, OR WHAT IT RUNS ON  (* = the one in use)"
+
+
+def _builtin(scorer: Any) -> str:
+    """What a scorer without a trained artifact runs on."""
+    from wendu.scorers.text_models import TEXT_SCORERS
+
+    if isinstance(scorer, TEXT_SCORERS):
+        return (f"built in: trained from the shipped corpora when first used (`wendu models "
+                f"train {scorer.name}` versions it)")
+    if scorer.name in TABULAR:
+        return f"baseline formula (`wendu models train {scorer.name}` trains a model)"
+    if scorer.name == "course_recommendation":
+        return "courses by content (`wendu models train course_recommendation` adds who took what)"
+    return "formula, no training needed"
+
+
+def _version(scorer: Any) -> str:
+    from wendu.scorers.text_models import TEXT_SCORERS
+
+    # A text scorer's version is known once it has trained (seconds): not worth it for a list.
+    return "built-in" if isinstance(scorer, TEXT_SCORERS) else scorer.model_version
+
+
 @app.command("list")
 def list_models(data_dir: DataDir = None) -> None:
-    """Trained models, their versions and which one the worker loads."""
+    """Every scorer a rule can name: its trained versions, or what it runs on without one."""
     from wendu.scorers import artifacts
+    from wendu.scorers.registry import ScorerRegistry
 
     root = _data_dir(data_dir)
-    names = artifacts.names(root)
-    if not names:
-        typer.echo("no trained models; run: wendu models train")
-        return
-    for name in names:
+    registry = ScorerRegistry.default(root)
+    typer.echo(LIST_HEADER)
+    for name in sorted(set(registry.names()) | set(artifacts.names(root))):
         active = artifacts.active_version(root, name)
         for version in artifacts.versions(root, name):
             card = artifacts.card(root, name, version)
             mark = "*" if version == active else " "
             typer.echo(f"{mark} {name}\t{version}\t{_headline(card)}")
+        if active is None and name in registry.names():
+            typer.echo(f"* {name}\t{_version(registry.get(name))}\t{_builtin(registry.get(name))}")
 
 
 @app.command()
@@ -108,13 +133,22 @@ def card(
     version: Annotated[str | None, typer.Option(help="Default: the active version.")] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Print a model's card (JSON): features, metrics, fairness, intended use and limits."""
-    from wendu.scorers import artifacts
+    """Print a model's card (JSON): features, metrics, fairness, intended use and limits.
 
+    Without a trained version, the card of the model the scorer runs on (a text scorer's
+    built-in model, the one profiles are scored with)."""
+    from wendu.scorers import artifacts
+    from wendu.scorers.registry import ScorerRegistry
+
+    root = _data_dir(data_dir)
     try:
-        found = artifacts.card(_data_dir(data_dir), name, version)
+        found = artifacts.card(root, name, version)
     except artifacts.ArtifactError as exc:
-        raise UserError(str(exc)) from None
+        registry = ScorerRegistry.default(root)
+        builtin = registry.get(name) if version is None and name in registry.names() else None
+        if builtin is None or not hasattr(type(builtin), "card"):
+            raise UserError(str(exc)) from None
+        found = builtin.card
     typer.echo(json.dumps(found, indent=2, ensure_ascii=False))
 
 
@@ -189,9 +223,13 @@ def fairness(
     name: Annotated[str, typer.Argument(help="Model name (attrition or burnout).")],
     data: DataFile = None,
     seed: Annotated[int, typer.Option(help="Seed of the fresh evaluation company.")] = 1001,
+    threshold: Annotated[float | None, typer.Option(
+        min=0, max=1, help="Risk at which a person counts as flagged (default: the threshold "
+        "the rules act at, else the model card's).")] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Flag rate and true-positive rate by gender, age band and department (4/5 rule)."""
+    """Flag rate and true-positive rate by gender, age band and department (4/5 rule), at
+    the threshold the rules act at."""
     from wendu.scorers import fairness as fair
     from wendu.scorers.features import FAIRNESS_GROUPS
 
@@ -203,10 +241,28 @@ def fairness(
     if not groups:
         raise UserError(f"{where} has none of the columns Gender, Age, Department")
     X, _ = art.model.encoder.matrix(columns, n)
-    threshold = float(art.card.get("flag_threshold", 0.35))
+    why = "--threshold"
+    if threshold is None:
+        threshold, why = _rule_threshold(name, art.card, data_dir)
     rep = fair.report(y, art.model.predict(X) >= threshold, groups)
-    typer.echo(f"{name} {art.version} on {where}, flagged at risk >= {threshold}:")
+    typer.echo(f"{name} {art.version} on {where}, flagged at risk >= {threshold} ({why}):")
     typer.echo(fair.format_report(rep))
+
+
+def _rule_threshold(name: str, card: dict[str, Any], data_dir: Path | None) -> tuple[float, str]:
+    """The lowest threshold a rule acts on `name` at (the rules folder, else the shipped
+    library), and where it comes from; the card's when no rule acts on the model."""
+    from wendu.demo_library import LIBRARY
+    from wendu.rule_thresholds import thresholds
+    from wendu.rules.ruleset import load_ruleset
+
+    folder = load_settings(data_dir=data_dir).rules_dir or LIBRARY
+    found = thresholds(load_ruleset([folder]).plans, name)
+    if not found:
+        return float(card.get("flag_threshold", 0.35)), f"the model card's; no rule in {folder}"
+    rule, value = min(found, key=lambda pair: pair[1])
+    others = "" if len(found) == 1 else f"; others: {', '.join(f'{r} {v}' for r, v in found)}"
+    return value, f"rule {rule}'s threshold{others}"
 
 
 def demo_generate(employees: int, weeks: int, seed: int, out: Path, events: bool = True) -> None:

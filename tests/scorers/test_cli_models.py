@@ -35,12 +35,29 @@ def home(tmp_path_factory) -> Path:
 def test_list_and_card(home):
     listed = wendu("models", "list", "--data-dir", home)
     assert listed.exit_code == 0
-    line = next(x for x in listed.output.splitlines() if "attrition" in x)
+    header, *lines = listed.output.splitlines()
+    assert header.split()[:3] == ["MODEL", "VERSION", "METRICS,"]
+    line = next(x for x in lines if "attrition" in x)
     assert line.startswith("*") and "held_out roc_auc" in line
+    # The text scorers too, with what they run on: no trained artifact here.
+    sentiment = next(x for x in lines if x.split("\t")[0] == "* sentiment")
+    assert "built-in" in sentiment and "wendu models train sentiment" in sentiment
+    assert {x.split("\t")[0][2:] for x in lines} >= {"intent", "topics", "burnout", "scorecard"}
     shown = wendu("models", "card", "attrition", "--data-dir", home)
     card = json.loads(shown.output)
     assert card["name"] == "attrition" and card["version"] in line
     assert {"cv_5fold", "held_out"} <= set(card["metrics"]) and "fairness" in card
+
+
+def test_card_of_a_text_scorer_is_the_model_profiles_are_scored_with(tmp_path):
+    from wendu.scorers.registry import ScorerRegistry
+
+    shown = wendu("models", "card", "sentiment", "--data-dir", tmp_path)
+    assert shown.exit_code == 0, shown.output
+    card = json.loads(shown.output)
+    in_use = ScorerRegistry.default(tmp_path).get("sentiment").model_version
+    assert card["version"] == in_use and in_use.startswith("builtin-")
+    assert "wendu models train sentiment" in card["note"]
 
 
 def test_course_recommendation_trains_before_wendu_ever_ran_there(tmp_path):
@@ -65,6 +82,12 @@ def test_fairness_report_by_gender_age_band_and_department(home):
     assert result.exit_code == 0, result.output
     for part in ("gender:", "age_band:", "department:", "flag rate", "TPR", "4/5"):
         assert part in result.output
+    # Measured where the weekly scan acts, not at the card's default.
+    assert "flagged at risk >= 0.6 (rule attrition-scan-weekly's threshold)" in result.output
+    lower = wendu("models", "fairness", "attrition", "--threshold", "0.35", "--data-dir", home)
+    assert "flagged at risk >= 0.35 (--threshold)" in lower.output
+    bad = wendu("models", "fairness", "attrition", "--threshold", "2", "--data-dir", home)
+    assert bad.exit_code == 2 and "--threshold" in bad.output
 
 
 def test_train_on_ibm_csv_then_fairness_on_that_file(tmp_path):
