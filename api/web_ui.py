@@ -219,6 +219,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "bt_fired": ("会触发", "Would fire"),
     "bt_repeats": ("重复（同一去重键）", "Repeats (same dedupe key)"),
     "bt_held_out": ("对照组（holdout）", "Held out (holdout)"),
+    "bt_cooldown": ("冷却期内（近期已提醒过）", "Cooldown (told about them recently)"),
     "bt_messages": ("消息", "Messages"),
     "bt_tasks": ("任务", "Tasks opened"),
     "bt_by_week": ("每周触发次数", "Fired by week"),

@@ -77,6 +77,9 @@ def test_the_draft_and_the_live_version_side_by_side(tmp_path, history):
     live_n, draft_n = (int(n) for n in fired.split()[1:])
     assert draft_n > live_n > 0  # a lower threshold reaches more weeks
     assert "most-messaged people (draft):" in shown.output
+    # The Mondays after heavy weeks, held back by the rule's 7-day cooldown, are counted.
+    cooled = next(line for line in shown.output.splitlines() if "cooldown (fired recently)" in line)
+    assert all(int(n) > 0 for n in cooled.split()[-2:])
 
     as_json = runner.invoke(app, [*args, "--json"])
     report = json.loads(as_json.output)

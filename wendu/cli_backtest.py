@@ -206,6 +206,8 @@ def render(report: Report, top: int = 10, same_as_live: bool = False) -> str:
     row("fired", [len(t.fired) for t in tallies])
     row("people", [t.people for t in tallies])
     row("repeats (same dedupe key)", [t.repeats for t in tallies])
+    if any(t.cooldown for t in tallies):
+        row("cooldown (fired recently)", [t.cooldown for t in tallies])
     if any(t.held_out for t in tallies):
         row("held out (holdout)", [t.held_out for t in tallies])
     row("messages", [t.messages for t in tallies])
