@@ -202,3 +202,16 @@ def test_due_dates_are_in_the_readers_zone_and_words() -> None:
     en = RENDERER.render("task_assigned", "en", {**ctx, "recipient": _recipient(READERS["en"])})[2]
     assert "Due: Wed 16 Dec 2026, 19:32" in en
     assert "Open it: http://127.0.0.1:8000/console/tasks/T-7c60b61402035b6a" in en
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_a_managers_retention_task_names_pay_but_not_its_figure(locale: str) -> None:
+    reader = READERS[locale]
+    ctx = {**contexts(reader, "workload", "negative", "none", "senior"),
+           "recipient": _recipient(reader)}
+    body = RENDERER.render("retention_task", locale, ctx)[2]
+    [pay] = [line for line in body.splitlines() if "HRBP" in line and line.startswith("- ")]
+    figure = ctx["profile"]["pay_ratio"]
+    assert str(figure) not in body and f"{figure:.0%}" not in body and f"{figure:.2f}" not in body
+    assert pay.startswith("- 薪酬与职级中位数之比。" if locale == "zh-CN" else
+                          "- Pay against the band median - ")
