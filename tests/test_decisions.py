@@ -218,3 +218,14 @@ def test_a_schedule_scan_logs_its_decisions_and_holds_out_its_share(session_fact
     assert first[0].inputs == {"profile.overtime_hours_28d": 70.0}
     assert first[0].occurred_at == monday and first[0].event_id is None
     assert first[0].rule_version == 2
+
+
+def test_every_free_text_field_of_the_catalog_is_left_out_of_the_log():
+    from wendu.decisions import SENSITIVE_INPUTS
+    from wendu.rules.catalog import EVENT_TYPES
+
+    # The catalog marks the events people write themselves as sensitive; their text fields
+    # must be masked, or a new one would reach the log verbatim.
+    free_text = {f"event.{name}" for e in EVENT_TYPES.values() if "(sensitive)" in e.doc
+                 for name, spec in e.fields.items() if spec.type is str and name != "channel"}
+    assert free_text and free_text <= SENSITIVE_INPUTS
