@@ -122,11 +122,17 @@ def with_team_overtime(
 def latest_profile(factory: sessionmaker[Session], employee_id: str) -> dict[str, Any] | None:
     """The profile as of now (a step that runs weeks after its firing reads today's facts)."""
     with factory() as session:
-        row = session.get(Profile, employee_id)
-        if row is None or not row.state:
-            return dict(row.facts) if row is not None and row.facts else None
-        employee = employee_dict(session.get(Employee, employee_id), employee_id)
-        return derive(row.state, employee, datetime.now(UTC))
+        return profile_now(session, employee_id)
+
+
+def profile_now(session: Session, employee_id: str) -> dict[str, Any] | None:
+    """The employee's facts derived as of now from the stored state (the row's facts date
+    from their latest event); None for an employee without a profile."""
+    row = session.get(Profile, employee_id)
+    if row is None or not row.state:
+        return dict(row.facts) if row is not None and row.facts else None
+    employee = employee_dict(session.get(Employee, employee_id), employee_id)
+    return derive(row.state, employee, datetime.now(UTC))
 
 
 def store_score(

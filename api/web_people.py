@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from wendu.activities.score_inputs import profile_now
 from wendu.api.deps import SessionDep
 from wendu.api.firings import failed_counts
 from wendu.api.web_access import SENSITIVE_EVENTS, check_employee, raw_feedback, require_hr
@@ -33,7 +34,6 @@ from wendu.store.models import (
     Firing,
     Notification,
     Outcome,
-    Profile,
     ScoreRecord,
     Task,
     TaskAction,
@@ -58,7 +58,7 @@ def _series(session: Session, employee_id: str, event_type: str,
 
 
 def profile_data(session: Session, emp: Employee, user: SessionUser) -> dict[str, Any]:
-    prof = session.get(Profile, emp.id)
+    facts = profile_now(session, emp.id)  # as of now: tenure and windows of today
     latest: dict[str, ScoreRecord] = {}
     for s in session.scalars(select(ScoreRecord).where(ScoreRecord.employee_id == emp.id)
                              .order_by(ScoreRecord.created_at)):
@@ -74,7 +74,7 @@ def profile_data(session: Session, emp: Employee, user: SessionUser) -> dict[str
                      "department": emp.department, "manager_id": emp.manager_id,
                      "hired_on": emp.hired_on.isoformat() if emp.hired_on else None,
                      "locale": emp.locale, "active": emp.active},
-        "facts": facts_for(user, dict(sorted((prof.facts or {}).items()))) if prof else {},
+        "facts": facts_for(user, dict(sorted(facts.items()))) if facts else {},
         "overtime": _series(session, emp.id, "attendance.day_closed", "overtime_hours"),
         "satisfaction": _series(session, emp.id, "survey.response", "satisfaction"),
         "scores": scores_for(user, [{"scorer": s.scorer, "value": round(s.value, 3),

@@ -73,7 +73,7 @@ class _Store:
         self.factory: Any = None
 
     def context(self, employee_id: str) -> dict[str, Any]:
-        from wendu.store.models import Employee, Profile
+        from wendu.store.models import Employee
 
         if self.factory is None:
             from wendu.cli import load_settings
@@ -81,12 +81,14 @@ class _Store:
 
             self.factory = make_session_factory(make_engine(
                 load_settings(data_dir=self.data_dir).sqlalchemy_url))
+        from wendu.activities.score_inputs import profile_now
+
         with self.factory() as session:
-            profile = session.get(Profile, employee_id)
+            profile = profile_now(session, employee_id)  # as of now, not of the last event
             emp = session.get(Employee, employee_id)
         if profile is None and emp is None:
             raise BadLine(f"no employee {employee_id!r} in the store")
-        return {"profile": dict(profile.facts) if profile else {},
+        return {"profile": profile or {},
                 "employee": {"id": employee_id, "title": emp.title if emp else None,
                              "department": emp.department if emp else None}}
 

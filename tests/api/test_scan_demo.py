@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -25,9 +26,10 @@ from wendu.scorers.trainers import TrainOptions
 from wendu.store.models import Firing
 from wendu.workflows.io import ScanInput, ScoreInput
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
+on_loop = pytest.mark.asyncio(loop_scope="session")
 LIBRARY = Path(__file__).resolve().parents[2] / "rules" / "library"
 FIRE_TIME = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 LI_NA = next(p for p in COMPANY if p.name == "李娜")
 
 
@@ -39,6 +41,7 @@ def scorers(tmp_path_factory) -> ScorerRegistry:
     return ScorerRegistry.default(home)
 
 
+@on_loop
 async def test_the_demo_scan_reads_real_tenure_and_explains_it(factory, temporal, settings,
                                                                scorers):
     load_company(factory)
@@ -68,3 +71,14 @@ async def test_the_demo_scan_reads_real_tenure_and_explains_it(factory, temporal
     assert factors["tenure_days"]["value"] == tenure
     assert factors["tenure_days"]["direction"] == "decreases"  # long service holds people
     assert not factors["tenure_days"]["imputed"]
+
+
+def test_a_profile_read_later_is_as_of_that_reading(factory):
+    """The console's profile page and `wendu score` read the facts of now, not of the hire."""
+    from wendu.activities.score_inputs import profile_now
+
+    load_company(factory)
+    with factory() as session:
+        facts = profile_now(session, LI_NA.id)
+    assert facts["tenure_days"] == (datetime.now(UTC).astimezone(SHANGHAI).date()
+                                    - LI_NA.hired_on).days
