@@ -229,3 +229,26 @@ def test_every_free_text_field_of_the_catalog_is_left_out_of_the_log():
     free_text = {f"event.{name}" for e in EVENT_TYPES.values() if "(sensitive)" in e.doc
                  for name, spec in e.fields.items() if spec.type is str and name != "channel"}
     assert free_text and free_text <= SENSITIVE_INPUTS
+
+
+def test_old_decisions_are_pruned_from_the_command_line(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from wendu.cli import app
+    from wendu.store.db import make_engine, make_session_factory, upgrade
+
+    monkeypatch.setenv("WENDU_HOME", str(tmp_path))
+    engine = make_engine(f"sqlite:///{tmp_path / 'wendu.db'}")
+    upgrade(engine)
+    factory = make_session_factory(engine)
+    index = RuleIndex([compile_text(HEAVY)], max_age=None)
+    with factory.begin() as s:
+        ingest(s, [day("E1", utcnow() - timedelta(days=400)), day("E2", DAY)], index)
+    runner = CliRunner()
+    bad = runner.invoke(app, ["db", "prune-decisions", "--older-than", "a while"])
+    assert bad.exit_code == 2 and "--older-than" in bad.output
+    done = runner.invoke(app, ["db", "prune-decisions", "--older-than", "365d"])
+    assert done.exit_code == 0, done.output
+    assert done.output.startswith("deleted 1 decision decided before ")
+    assert [r.employee_id for r in decisions(factory)] == ["E2"]
+    engine.dispose()

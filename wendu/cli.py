@@ -217,6 +217,30 @@ def db_upgrade(data_dir: DataDir = None) -> None:
     typer.echo("database is up to date")
 
 
+@db_app.command("prune-decisions")
+def db_prune_decisions(
+    older_than: Annotated[str, typer.Option(help="Keep this much: 365d, 26w, P90D.")] = "365d",
+    data_dir: DataDir = None,
+) -> None:
+    """Delete decision-log rows decided longer ago than --older-than (run it from cron: the
+    log holds the facts each rule read about people, kept no longer than needed)."""
+    from datetime import UTC, timedelta
+
+    from wendu.decisions import prune_decisions
+    from wendu.rules.durations import DurationError, parse_duration
+    from wendu.store.db import transaction
+
+    try:
+        keep = timedelta(seconds=parse_duration(older_than))
+    except DurationError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--older-than") from None
+    before = datetime.now(UTC) - keep
+    with transaction(_session_factory(data_dir)) as session:
+        count = prune_decisions(session, before)
+    typer.echo(f"deleted {count} decision{'s' if count != 1 else ''} decided before "
+               f"{before:%Y-%m-%d %H:%M} UTC")
+
+
 @demo_app.command("load")
 def demo_load(data_dir: DataDir = None) -> None:
     """Load the demo company (12 people in Shanghai) and create the demo token."""

@@ -21,7 +21,7 @@ from datetime import datetime
 from numbers import Real
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from wendu.firing import FiredRule, chunks, firing_row, insert_firings, workflow_id_for
@@ -72,6 +72,12 @@ def decision_row(match: Any, ctx: dict[str, Any], result: str, employee_id: str 
             "workflow_id": workflow_id, "result": result, "inputs": inputs_of(match.values),
             "scores": scores_of(plan, ctx), "occurred_at": occurred_at,
             "recorded_at": now or utcnow()}
+
+
+def prune_decisions(session: Session, before: datetime) -> int:
+    """Delete the rows decided before `before` (`wendu db prune-decisions`); how many."""
+    result = session.execute(delete(Decision).where(Decision.occurred_at < before))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def insert_decisions(session: Session, rows: Iterable[dict[str, Any]]) -> None:
