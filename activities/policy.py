@@ -34,7 +34,12 @@ from wendu.rules.policy import (
     parse_quiet_hours,
     zone_of,
 )
-from wendu.rules.workdays import add_working_time, after_holidays, before_working_time
+from wendu.rules.workdays import (
+    add_working_time,
+    after_holidays,
+    before_working_time,
+    is_public_holiday,
+)
 from wendu.store.db import transaction
 from wendu.store.models import Employee, Notification, NotificationCount
 from wendu.workflows.io import (
@@ -145,9 +150,11 @@ class PolicyActivities:
         due: set[str] = set()
         for recipient_id, day, timezone in rows:
             local = now.astimezone(zone_of(timezone))
-            if day and day < local.date().isoformat() and not (
-                window and window.contains(local.time().replace(tzinfo=None))
-            ):
+            # Quiet hours hold the digest through a public holiday too, as every message.
+            resting = window is not None and (
+                window.contains(local.time().replace(tzinfo=None))
+                or is_public_holiday(local.date(), self.work_calendar))
+            if day and day < local.date().isoformat() and not resting:
                 due.add(recipient_id)
         for recipient_id in sorted(due):
             with transaction(self.session_factory) as session:

@@ -104,6 +104,19 @@ async def test_quiet_hours_hold_through_national_day_and_tasks_count_working_day
                                            ["2026-10-08T02:00:00+00:00"])
 
 
+async def test_the_digest_waits_for_the_end_of_a_public_holiday(store, sc):
+    notifier = Notifier(store, TemplateRenderer(sc.TEMPLATES_DIR), daily_cap=1)
+    policy = PolicyActivities(store, notifier, quiet_hours="21:00-08:00", work_calendar="cn")
+    env = ActivityEnvironment()
+    for n in range(2):  # 30 September, 10:00 in Shanghai: the second one is folded
+        await env.run(notifier.notify, message(sc, n, f"2026-09-30T02:0{n}:00+00:00"))
+    # 1 to 7 October are National Day: no digest at 09:00 on the 2nd; on the 8th, one.
+    assert (await env.run(policy.send_digests, DigestInput(now="2026-10-02T01:00:00+00:00"))
+            ).sent == []
+    sent = await env.run(policy.send_digests, DigestInput(now="2026-10-08T01:00:00+00:00"))
+    assert sent.sent == ["digest/M1/2026-10-08"]
+
+
 async def test_a_retried_message_keeps_its_first_decision_under_the_cap(store, sc):
     class Flaky:
         name = "wecom"
