@@ -19,6 +19,7 @@ from wendu.api import (
     decisions,
     events,
     firings,
+    impact,
     notifications,
     preferences,
     rule_versions,
@@ -95,7 +96,8 @@ def create_app(
         summary="HR automation: events in, rules fire durable workflows, managers act on tasks.",
         lifespan=lifespan,
     )
-    for module in (events, tasks, notifications, preferences, rules, firings, decisions, wecom):
+    for module in (events, tasks, notifications, preferences, rules, firings, decisions, impact,
+                   wecom):
         app.include_router(module.router)
     app.include_router(rule_versions.api)
     web_ui.install(app)  # the web console: /console pages, their JSON routes, /static

@@ -47,3 +47,14 @@ async def test_decisions_by_rule_employee_time_and_result(api, factory, emp):
     refused = await api.get("/api/v1/decisions",
                             headers={"Authorization": f"Bearer {producer}"})
     assert refused.status_code == 403
+
+
+async def test_impact_per_rule_through_the_api(api, factory):
+    listed = (await api.get("/api/v1/impact")).json()
+    assert [(i["rule_id"], i["metric"], i["kind"]) for i in listed] == [
+        ("overtime-care", "attendance.day_closed.overtime_hours", "observation")]
+    assert set(listed[0]["acted"]) == {"people", "before", "after", "change", "sd"}
+    assert (await api.get("/api/v1/impact", params={"rule": "nope"})).json() == []
+    producer = make_token(factory, ["events:write"])
+    refused = await api.get("/api/v1/impact", headers={"Authorization": f"Bearer {producer}"})
+    assert refused.status_code == 403
