@@ -7,6 +7,7 @@
     python tests/workflows/make_histories.py task_quiet_hours  # only the task held by night
     python tests/workflows/make_histories.py decided  # only the rule decided at ingest
     python tests/workflows/make_histories.py task_in_progress  # acknowledged, undone, delegated
+    python tests/workflows/make_histories.py task_working_days  # due and reminder in working days
 
 Runs representative workflows on the time-skipping test server with a throwaway SQLite store
 and saves each history to histories/<name>.json. Re-record only when a change is *meant* to
@@ -239,6 +240,23 @@ async def record_task_quiet_hours(env: WorkflowEnvironment, queue: str) -> None:
     await _save("task_quiet_hours", task)
 
 
+async def record_task_working_days(env: WorkflowEnvironment, queue: str) -> None:
+    """A task whose due time and reminder were counted in working days (a local activity,
+    after the `task-working-days` patch), completed by the manager after the reminder."""
+    wid = "rule/overtime-checkin-workdays/E1"
+    rule = await env.client.start_workflow(
+        RuleWorkflow.run, sc.rule_input(sc.task_plan()), id=wid, task_queue=queue
+    )
+    task = await _task_started(env.client, wid)
+    await env.sleep(timedelta(days=4))  # past the reminder, whatever the weekday
+    await task.execute_update(
+        TASK_ACT_UPDATE, TaskAction(action="complete", actor_id="M1", comment="done"),
+        result_type=TaskView,
+    )
+    await rule.result()
+    await _save("task_working_days", task)
+
+
 async def record_score_args(env: WorkflowEnvironment, queue: str) -> None:
     """A score step with `with:` arguments, evaluated before the scorer runs."""
     wid = "rule/scorecard/E1"
@@ -308,6 +326,8 @@ async def main() -> None:
                 await record_decided(env, settings.task_queue)
             elif sys.argv[1:] == ["task_in_progress"]:
                 await record_task_in_progress(env, settings.task_queue)
+            elif sys.argv[1:] == ["task_working_days"]:
+                await record_task_working_days(env, settings.task_queue)
             else:
                 if not only_policy:
                     await record(env, settings.task_queue)
