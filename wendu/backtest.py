@@ -23,7 +23,6 @@ from wendu.actions import Walk, planned_actions
 from wendu.cooldown import CooldownBook
 from wendu.decide import FastScorers, decide
 from wendu.decisions import in_holdout
-from wendu.decisions import in_holdout
 from wendu.ingest import _Ev, apply_employee_event, employee_dict
 from wendu.rules.catalog import EVENT_TYPES, GROUP_PREFIX
 from wendu.rules.matcher import RuleIndex
@@ -55,7 +54,6 @@ class Tally:
     fired: list[Fired] = field(default_factory=list)
     repeats: int = 0  # matches whose dedupe key had fired already (no second workflow)
     held_out: int = 0  # first matches of people in the rule's holdout: nothing sent
-    held_out: int = 0  # first matches of people in the rule's holdout: nothing sent
     cooldown: int = 0  # matches the rule's cooldown held back (it fired for them recently)
     by_week: Counter[str] = field(default_factory=Counter)
     channels: Counter[str] = field(default_factory=Counter)
@@ -79,7 +77,6 @@ class Tally:
         return {
             "label": self.label, "rule_id": self.rule_id, "version": self.version,
             "fired": len(self.fired), "people": self.people, "repeats": self.repeats,
-            "held_out": self.held_out,
             "held_out": self.held_out,
             "cooldown": self.cooldown,
             "messages": self.messages, "channels": dict(self.channels.most_common()),
@@ -232,9 +229,6 @@ class _Replay:
                     tally.cooldown += 1
                     continue
                 self.seen[key].add(wid)
-                if in_holdout(plan.rule_id, ev.employee_id, plan.holdout):
-                    tally.held_out += 1  # as live ingest: the key is settled, nothing is sent
-                    continue
                 if in_holdout(plan.rule_id, ev.employee_id, plan.holdout):
                     tally.held_out += 1  # as live ingest: the key is settled, nothing is sent
                     continue
