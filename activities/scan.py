@@ -21,7 +21,8 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
-from wendu.firing import fire_for_schedule, start_firings
+from wendu.decisions import fire_for_schedule
+from wendu.firing import start_firings
 from wendu.ingest import employee_dict
 from wendu.rules.plan import Plan
 from wendu.rulestore import load_plan

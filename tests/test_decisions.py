@@ -194,7 +194,7 @@ steps:
 
 
 def test_a_schedule_scan_logs_its_decisions_and_holds_out_its_share(session_factory):
-    from wendu.firing import fire_for_schedule
+    from wendu.decisions import fire_for_schedule
     from wendu.ingest import employee_dict
 
     plan = compile_text(SCAN)

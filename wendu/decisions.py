@@ -9,8 +9,9 @@ conditions read and the fast scores that decided it. As OPA's decision logs mask
 text people wrote (feedback, chat, search) is left out: the log says a rule read `event.text`,
 never what it said, and a score keeps its label and value, never the phrases it quotes.
 
-Rows are built in memory while ingest decides and written with one bulk insert per batch, in
-the batch's transaction: the log never costs a round trip per event.
+Rows are built in memory while ingest (`create_firings`) or a schedule scan
+(`fire_for_schedule`) decides and written with one bulk insert per batch, in the batch's
+transaction: the log never costs a round trip per event.
 """
 
 from __future__ import annotations
@@ -20,11 +21,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from numbers import Real
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from wendu.firing import FiredRule, chunks, firing_row, insert_firings, workflow_id_for
+from wendu.rules.matcher import EvaluationError, matches_for_schedule
+from wendu.rules.plan import Plan
 from wendu.store.models import Decision, Firing, utcnow
 
 RESULTS = ("fired", "held_out", "deduped", "cooldown")
@@ -150,3 +154,54 @@ def create_firings(session: Session, evs: list[Any], outcomes: list[Any],
                                              if wid in ids else "deduped"),
                      evs[i].employee_id, evs[i].id, evs[i].occurred_at, wid, now)
         for i, match, ctx, wid, result in decided])
+
+
+def fire_for_schedule(
+    session: Session,
+    plan: Plan,
+    subjects: Iterable[tuple[dict[str, Any], dict[str, Any]]],
+    fire_time: datetime,
+) -> tuple[list[FiredRule], list[FiredRule], list[str]]:
+    """Evaluate a schedule rule for each (employee, profile facts) and insert its firings.
+
+    Returns (fired, already_fired, errors); the caller commits, then starts the fired ones.
+    Each match is logged; people in the rule's holdout are held out, as at ingest.
+    """
+    # In the schedule's own zone: "Monday 07:00 Shanghai" is still Sunday in UTC, and a dedupe
+    # key such as `schedule.fire_time | iso_week` must see the Monday.
+    zone = getattr(plan.trigger, "timezone", None)
+    local = fire_time.astimezone(ZoneInfo(zone)) if zone else fire_time
+    schedule = {"fire_time": local.isoformat()}
+    rows: dict[str, dict[str, Any]] = {}
+    keys: dict[str, str] = {}
+    errors: list[str] = []
+    already: list[FiredRule] = []
+    decided: list[tuple[Any, dict[str, Any], str | None, str, bool]] = []
+    for employee, facts in subjects:
+        ctx = {"event": None, "schedule": schedule, "employee": employee, "profile": facts,
+               "vars": {}}
+        try:
+            match = matches_for_schedule(plan, ctx)
+        except EvaluationError as exc:
+            errors.append(f"{employee.get('id')}: {exc.message}")
+            continue
+        if match is None:
+            continue
+        wid = workflow_id_for(plan.rule_id, match.dedupe_key)
+        decided.append((match, ctx, employee.get("id"), wid, wid not in rows))
+        if wid in rows:  # two employees rendered the same key: the rule fires once for it
+            already.append(FiredRule(plan.rule_id, wid, match.dedupe_key))
+        else:
+            rows[wid] = firing_row(plan, match, ctx, employee.get("id"), None)
+            if in_holdout(plan.rule_id, employee.get("id"), plan.holdout):
+                rows[wid]["status"] = "held_out"  # settled and counted, never started
+            keys[wid] = match.dedupe_key
+    ids = insert_firings(session, rows) if rows else {}
+    held = {wid for wid, row in rows.items() if row["status"] == "held_out"}
+    insert_decisions(session, [decision_row(
+        match, ctx, ("held_out" if wid in held else "fired") if first and wid in ids
+        else "deduped", emp, None, fire_time, wid) for match, ctx, emp, wid, first in decided])
+    fired = [FiredRule(plan.rule_id, wid, keys[wid], ids[wid]) for wid in rows
+             if wid in ids and wid not in held]
+    already += [FiredRule(plan.rule_id, wid, keys[wid]) for wid in rows if wid not in ids]
+    return fired, already, errors

@@ -17,7 +17,6 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy import and_, func, or_, select, update
@@ -29,7 +28,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from wendu.firing_outcomes import FailedWorkflows
-from wendu.rules.matcher import EvaluationError, matches_for_schedule, rule_context
+from wendu.rules.matcher import rule_context
 from wendu.rules.plan import Plan
 from wendu.store.models import Firing, utcnow
 from wendu.workflows.io import Firing as FiringInfo
@@ -347,55 +346,3 @@ class Reconciler:
                 await self._task
             self._task = None
 
-
-def fire_for_schedule(
-    session: Session,
-    plan: Plan,
-    subjects: Iterable[tuple[dict[str, Any], dict[str, Any]]],
-    fire_time: datetime,
-) -> tuple[list[FiredRule], list[FiredRule], list[str]]:
-    """Evaluate a schedule rule for each (employee, profile facts) and insert its firings.
-
-    Returns (fired, already_fired, errors); the caller commits, then starts the fired ones.
-    Each match is logged (`wendu.decisions`); people in the rule's holdout are held out.
-    """
-    from wendu.decisions import decision_row, in_holdout, insert_decisions
-
-    # In the schedule's own zone: "Monday 07:00 Shanghai" is still Sunday in UTC, and a dedupe
-    # key such as `schedule.fire_time | iso_week` must see the Monday.
-    zone = getattr(plan.trigger, "timezone", None)
-    local = fire_time.astimezone(ZoneInfo(zone)) if zone else fire_time
-    schedule = {"fire_time": local.isoformat()}
-    rows: dict[str, dict[str, Any]] = {}
-    keys: dict[str, str] = {}
-    errors: list[str] = []
-    already: list[FiredRule] = []
-    decided: list[tuple[Any, dict[str, Any], str | None, str, bool]] = []
-    for employee, facts in subjects:
-        ctx = {"event": None, "schedule": schedule, "employee": employee, "profile": facts,
-               "vars": {}}
-        try:
-            match = matches_for_schedule(plan, ctx)
-        except EvaluationError as exc:
-            errors.append(f"{employee.get('id')}: {exc.message}")
-            continue
-        if match is None:
-            continue
-        wid = workflow_id_for(plan.rule_id, match.dedupe_key)
-        decided.append((match, ctx, employee.get("id"), wid, wid not in rows))
-        if wid in rows:  # two employees rendered the same key: the rule fires once for it
-            already.append(FiredRule(plan.rule_id, wid, match.dedupe_key))
-        else:
-            rows[wid] = firing_row(plan, match, ctx, employee.get("id"), None)
-            if in_holdout(plan.rule_id, employee.get("id"), plan.holdout):
-                rows[wid]["status"] = "held_out"  # settled and counted, never started
-            keys[wid] = match.dedupe_key
-    ids = insert_firings(session, rows) if rows else {}
-    held = {wid for wid, row in rows.items() if row["status"] == "held_out"}
-    insert_decisions(session, [decision_row(
-        match, ctx, ("held_out" if wid in held else "fired") if first and wid in ids
-        else "deduped", emp, None, fire_time, wid) for match, ctx, emp, wid, first in decided])
-    fired = [FiredRule(plan.rule_id, wid, keys[wid], ids[wid]) for wid in rows
-             if wid in ids and wid not in held]
-    already += [FiredRule(plan.rule_id, wid, keys[wid]) for wid in rows if wid not in ids]
-    return fired, already, errors
