@@ -91,7 +91,7 @@ class Notifier(DailyCap):
         if inp.template_from is not None:
             inp = inp.model_copy(update={"template": chosen_template(inp), "template_from": None})
         return await self._deliver_all(inp, capped=not inp.urgent,
-                                       category=category_of(inp.template))
+                                       category=inp.category or category_of(inp.template))
 
     @activity.defn(name=NOTIFY_TASK)
     async def notify_task(self, inp: NotifyInput) -> NotifyResult:

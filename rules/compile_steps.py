@@ -14,6 +14,7 @@ from typing import Any
 
 from wendu.rules import plan as p
 from wendu.rules.catalog import ENVELOPE_FIELDS, EventType
+from wendu.rules.categories import CATEGORIES, TASKS
 from wendu.rules.doc import step_kind
 from wendu.rules.errors import suggest
 from wendu.rules.expressions import NOT_LITERAL, Obj, Scope, literal_value
@@ -116,9 +117,14 @@ class StepCompiler:
         bind = body.as_
         if bind is not None:
             scope = self.bound(scope, (*at, "as"), bind, Obj(bind, _NOTIFY_RESULT_FIELDS))
+        category = body.category
+        if category is not None and (category not in CATEGORIES or category == TASKS):
+            self.error((*at, "category"), f"unknown category '{category}'"
+                       + suggest(category, [c for c in CATEGORIES if c != TASKS], "categories"))
+            category = None
         step = p.NotifyStep(to=to, channels=list(body.channels), template=template,
                             urgent=body.urgent, once_per=body.once_per, bind=bind,
-                            template_from=lookup, **common)
+                            template_from=lookup, category=category, **common)
         return step, scope
 
     def notify_template(self, at: Loc, doc: Any, scope: Scope) -> tuple[str, Any]:

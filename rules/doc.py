@@ -152,6 +152,10 @@ class NotifyBody(AuthoringModel):
         description="Send this template to a person at most once per day, week or month (in "
         "their time zone), whichever rule or firing sends it",
     )
+    category: str | None = Field(
+        None, description="What people may mute or read on a channel of their choice: care, "
+        "guides, learning, performance, retention, other, or compliance (critical: cannot be "
+        "muted); default: the template's", examples=["compliance"])
     as_: BindName
 
 

@@ -92,6 +92,8 @@ class NotifyStep(_Step):
     once_per: str | None = Field(default=None, exclude_if=lambda v: v is None)
     # The template chosen at run time from one of the rule's tables (`template` is then "").
     template_from: TemplateLookup | None = Field(default=None, exclude_if=lambda v: v is None)
+    # What recipients may mute or redirect (rules.categories); None: the template's.
+    category: str | None = Field(default=None, exclude_if=lambda v: v is None)
     # Binds {"sent", "failed", "repeated"}: deliveries made, given up, and left out because
     # another firing made them this period (`once_per`).
     bind: str | None = Field(default=None, exclude_if=lambda v: v is None)

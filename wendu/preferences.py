@@ -6,9 +6,9 @@ subscribers do; a channel picked replaces the rule's channels for that person. T
 (assignments, reminders, escalations) and compliance messages are critical: they cannot be
 muted, since someone must act on them, though their channel may be picked.
 
-A message's category follows its template (the shipped ones are listed below; a template
-named `compliance_*` is compliance), or `tasks` for every message of a task. The notifier
-asks `route` per recipient; a muted message is neither sent nor counted toward the daily cap.
+A message's category is its notify step's `category:`, else its template's, and `tasks` for
+every message of a task (rules.categories). The notifier asks `route` per recipient; a muted
+message is neither sent nor counted toward the daily cap.
 """
 
 from __future__ import annotations
@@ -18,52 +18,15 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from wendu.rules.categories import (  # noqa: F401 (the catalog, where callers look for it)
+    CATEGORIES,
+    COMPLIANCE,
+    OTHER,
+    TASKS,
+    Category,
+    category_of,
+)
 from wendu.store.models_preferences import NotificationPreference
-
-TASKS = "tasks"
-COMPLIANCE = "compliance"
-OTHER = "other"
-
-
-@dataclass(frozen=True)
-class Category:
-    name: str
-    zh: str
-    en: str
-    critical: bool = False
-
-
-CATEGORIES: dict[str, Category] = {c.name: c for c in (
-    Category(TASKS, "待办任务（分配、提醒、升级）", "Tasks (assigned, reminders, escalations)",
-             critical=True),
-    Category(COMPLIANCE, "合规事项", "Compliance", critical=True),
-    Category("care", "关怀与加班提醒", "Care and overtime"),
-    Category("guides", "办事指南", "How-to guides"),
-    Category("learning", "学习与培训", "Learning and training"),
-    Category("performance", "绩效结果", "Performance results"),
-    Category("retention", "留任与团队动态", "Retention and team signals"),
-    Category(OTHER, "其他通知", "Other notices"),
-)}
-
-TEMPLATE_CATEGORIES = {
-    "care_overtime_employee": "care", "care_overtime_manager": "care", "overtime_care": "care",
-    "overtime_manager": "care", "newhire_checkin": "care", "checkin_dismissed": "care",
-    "course_assigned": "learning", "course_manager_note": "learning",
-    "course_reminder": "learning", "review_training_todo": "learning",
-    "course_overdue_hr": COMPLIANCE,  # a required course overdue: HR must follow it up
-    "scorecard_result": "performance",
-    "resignation_signal": "retention", "retention_talk": "retention",
-}
-
-
-def category_of(template: str, *, task: bool = False) -> str:
-    if task:
-        return TASKS
-    if template.startswith("compliance_"):
-        return COMPLIANCE
-    if template.startswith("guide_"):
-        return "guides"
-    return TEMPLATE_CATEGORIES.get(template, OTHER)
 
 
 @dataclass(frozen=True)

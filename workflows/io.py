@@ -104,6 +104,8 @@ class NotifyInput(BaseModel):
     # The step's `once_per` period: the delivery key is then the template's, per person and
     # period, so another firing (or rule) sending it in the same period reaches nobody twice.
     once_per: str | None = None
+    # The notify step's category (rules.categories); None: its template's.
+    category: str | None = Field(default=None, exclude_if=lambda v: v is None)
     # `template: {from: <table>, key: ...}`: the activity picks the template (then "").
     template_from: TemplateLookup | None = None
 

@@ -247,6 +247,7 @@ class RuleWorkflow:
             urgent=step.urgent,
             extra={"why": self._why, "why_zh": self._why_zh},
             once_per=step.once_per,
+            category=step.category,
         )
         deliveries: list[Any] = []
         if not workflow.patched(POLICY_PATCH):  # recorded before the notification policy

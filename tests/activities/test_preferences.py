@@ -74,3 +74,15 @@ async def test_task_messages_are_critical_whatever_is_stored(store, sc):
     assert result.muted == []
     with store() as session:
         assert session.scalars(select(Notification.recipient_id)).all() == ["M1"]
+
+
+async def test_a_step_named_compliance_reaches_people_who_muted_everything_else(store, sc):
+    notifier = Notifier(store, TemplateRenderer(sc.TEMPLATES_DIR))
+    for category in ("other", "learning", "compliance"):
+        choose(store, "M1", category, muted=True)
+    env = ActivityEnvironment()
+    learning = await env.run(notifier.notify, message(sc, category="learning"))
+    assert "M1" in learning.muted  # the step's category, not the template's ("other")
+    compliance = await env.run(notifier.notify, message(
+        sc, workflow_id="rule/overtime-notice/E1-c", category="compliance"))
+    assert compliance.muted == [] and "M1" in {d.recipient_id for d in compliance.deliveries}

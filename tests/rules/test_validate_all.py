@@ -44,7 +44,7 @@ def test_missing_id_and_dedupe_are_reported_with_every_other_error(tmp_path):
         "clock_in, clock_out, day, employee_id, id, occurred_at, overtime_hours, type, weekend",
         lines[4],  # the template folder's path is the installation's
         f"{path}:11:62: error: unknown key 'colour'; valid keys here: to, channels, template, "
-        "urgent, once_per, as",
+        "urgent, once_per, category, as",
         f"{path}:13:14: error: unexpected '*'",
         lines[7],
     ]
