@@ -209,8 +209,9 @@ def test_up_demo_fires_the_overtime_rule_once_and_survives_a_restart(tmp_path: P
     assert second.returncode == 1 and "Traceback" not in second.stderr
     assert f"{data_dir} is in use by another `wendu up`" in second.stderr
 
-    week = ["demo", "overtime-week", EMPLOYEE, "--url", up.url, "--data-dir", str(data_dir),
-            "--wait", "0"]
+    # No --url: the demo commands find the `wendu up` of their data dir (wendu/running.py).
+    assert json.loads((data_dir / "running-api.json").read_text())["url"] == up.url
+    week = ["demo", "overtime-week", EMPLOYEE, "--data-dir", str(data_dir), "--wait", "0"]
     first = run(*week, home=home)
     assert first.returncode == 0, first.stderr
     assert "6 new" in first.stdout and f"fired: {RULE}" in first.stdout
@@ -237,6 +238,7 @@ def test_up_demo_fires_the_overtime_rule_once_and_survives_a_restart(tmp_path: P
     assert up.interrupt() == 0, up.output()
     assert "Wendu stopped." in up.output()
     assert dev_servers_using(data_dir) == []
+    assert not (data_dir / "running-api.json").exists()
     assert not accepts_connections(up.port) and not accepts_connections(up.temporal_port)
 
     restarted = Up(data_dir, home)
