@@ -218,7 +218,8 @@ class TaskWorkflow(TaskTiming):
             if remaining >= 0.001:
                 with contextlib.suppress(TimeoutError):
                     await workflow.wait_condition(
-                        lambda seen=last: self._outcome is None or self._last is not seen,
+                        # The wait ends before `last` is rebound: binding it late is right.
+                        lambda: self._outcome is None or self._last is not last,  # noqa: B023
                         timeout=remaining)
             await workflow.wait_condition(lambda: not self._acting)
             if self._outcome is None:
