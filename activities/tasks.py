@@ -43,8 +43,6 @@ ACTIVE = ("open", "acknowledged")
 FROM_STATUS = {"acknowledge": ("open",)}
 CLOSED = ("completed", "dismissed")
 UNDOABLE = ("acknowledge", "complete", "dismiss")
-# Kept for callers that map actions to statuses.
-FINISHED_STATUS = TARGET_STATUS
 
 
 def task_view(task: Task) -> TaskView:
