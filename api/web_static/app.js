@@ -1,6 +1,7 @@
 // Buttons with data-post send their item's fields as JSON (with the session's CSRF token),
 // then the surrounding [data-refresh] region is fetched again and swapped in: the list
-// updates in place, with no page reload and no front-end framework.
+// updates in place, with no page reload and no front-end framework. A button outside any
+// such region (a task's own page) reloads the page instead.
 "use strict";
 
 function csrfToken() {
@@ -50,6 +51,7 @@ document.addEventListener("click", async (event) => {
     }
     const region = button.closest("[data-refresh]");
     if (region) await refresh(region);
+    else window.location.reload();  // a page of its own (one task): show its new state
   } finally {
     button.disabled = false;
   }
