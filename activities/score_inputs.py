@@ -15,7 +15,7 @@ import copy
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from wendu.ingest import employee_dict
@@ -77,26 +77,32 @@ def without_quotes(factors: list[dict[str, Any]], texts: list[str]) -> list[dict
 
 
 def team_overtime(
-    factory: sessionmaker[Session], employee_id: str, latest_day: str
+    factory: sessionmaker[Session], employee_id: str, latest_day: str, as_of: Any = None
 ) -> tuple[float, int]:
     """(mean overtime_hours_28d, members) of the employee's team, in one query.
 
     The team is the active employees who share the employee's manager, the employee included
-    (as in the training data). A colleague counts if their latest attendance day falls in the
-    employee's 4 recent weeks: an old month of someone on long leave is not today's load."""
+    (as in the training data). Each colleague's 28 days are derived from their state as of
+    `as_of` (the employee's reading; None: each one's latest event), so a month that ended
+    weeks ago does not count in full. A colleague counts if their latest attendance day falls
+    in the employee's 4 recent weeks: an old month of someone on long leave is not today's."""
     since = (date.fromisoformat(latest_day[:10]) - timedelta(days=RECENT_DAYS)).isoformat()
     manager = select(Employee.manager_id).where(Employee.id == employee_id).scalar_subquery()
-    day = Profile.facts["last_attendance_day"].as_string()
     query = (
-        select(func.avg(Profile.facts["overtime_hours_28d"].as_float()), func.count())
+        select(Employee.id, Employee.timezone, Profile.state)
         .select_from(Profile)
         .join(Employee, Employee.id == Profile.employee_id)
-        .where(Employee.manager_id == manager, Employee.active.is_(True),
-               day.is_not(None), day > since)
+        .where(Employee.manager_id == manager, Employee.active.is_(True))
     )
     with factory() as session:
-        mean, members = session.execute(query).one()
-    return float(mean or 0.0), int(members or 0)
+        rows = session.execute(query).all()
+    loads = []
+    for eid, zone, state in rows:
+        facts = derive(state or {}, {"id": eid, "timezone": zone}, as_of)
+        day = facts.get("last_attendance_day")
+        if day and day > since:
+            loads.append(float(facts["overtime_hours_28d"]))
+    return (sum(loads) / len(loads) if loads else 0.0), len(loads)
 
 
 def with_team_overtime(
@@ -112,7 +118,7 @@ def with_team_overtime(
     own, latest_day = profile.get("overtime_hours_28d"), profile.get("last_attendance_day")
     if features.get("overtime_vs_team") is not None or own is None or not latest_day:
         return context
-    mean, members = team_overtime(factory, employee_id, str(latest_day))
+    mean, members = team_overtime(factory, employee_id, str(latest_day), profile.get("as_of"))
     if members < TEAM_MIN_MEMBERS:
         return context
     features["overtime_vs_team"] = round((float(own) - mean) / 4, 4)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import event
 from temporalio.testing import ActivityEnvironment
 
@@ -123,3 +124,18 @@ async def test_a_scorer_that_does_not_read_the_team_baseline_does_not_get_it(ses
     spy.features = ["overtime_hours_28d"]
     await score(session_factory, spy, "E1", {"profile": facts(session_factory, "E1")})
     assert "features" not in spy.seen[0]
+
+
+async def test_a_colleagues_month_counts_as_of_the_reading_not_of_their_last_day(session_factory):
+    seed(session_factory)
+    # E7 worked 70 h a week until 20 days before LAST, then nothing was reported.
+    with session_factory.begin() as session:
+        ingest(session, [hire("E7", "M1"), *month("E7", 70.0, LAST - timedelta(days=20))],
+               RuleIndex([]))
+    reading = f"{LAST}T21:00:00+08:00"
+    # Of E7's month only the 9 days in the 28 ending yesterday (E7 closed no day today) count:
+    # 90 h, not 280 h.
+    assert team_overtime(session_factory, "E1", str(LAST), reading) == (
+        pytest.approx((80.0 + 40.0 + 40.0 + 0.0 + 90.0) / 5), 5)
+    assert team_overtime(session_factory, "E1", str(LAST))[0] == pytest.approx(
+        (80.0 + 40.0 + 40.0 + 0.0 + 280.0) / 5)
