@@ -32,7 +32,7 @@ from wendu.rules.templates_catalog import TemplateCatalog
 from wendu.store.models import Employee, Profile
 from wendu.store.profile import derive, fold_state
 from wendu.workflows.io import Firing
-from wendu.workflows.rule_workflow import explain
+from wendu.workflows.why import explain
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""RuleWorkflow walks a compiled plan; ScanWorkflow runs a schedule-triggered rule's scan.
+"""RuleWorkflow walks a compiled plan (ScanWorkflow, in scan_workflow.py, runs a schedule's scan).
 
 The plan is the input, so it is in history and a running workflow keeps the rule version it
 started with. Every expression is evaluated by the EVALUATE local activity, whose results are
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -23,7 +22,6 @@ with workflow.unsafe.imports_passed_through():
         AssignTaskStep,
         IfStep,
         NotifyStep,
-        Plan,
         RecordStep,
         ScoreStep,
         SetStep,
@@ -38,19 +36,16 @@ with workflow.unsafe.imports_passed_through():
         NOTIFY,
         RECORD_OUTCOME,
         REGISTER_WAIT,
-        SCAN_SCHEDULE,
         SCORE,
         EvaluateInput,
         EvaluateResult,
         EventArrived,
-        Firing,
         NotifyInput,
         NotifyResult,
         ReachInput,
         RecordInput,
         RuleInput,
         RuleResult,
-        ScanInput,
         ScoreInput,
         ScoreResult,
         TaskInput,
@@ -69,6 +64,7 @@ with workflow.unsafe.imports_passed_through():
         TaskWorkflow,
         event_matches,
     )
+    from wendu.workflows.why import explain
 
 # The patch id of `record` as one local activity: workflows recorded before evaluated the
 # value first and stored it with a normal activity.
@@ -82,41 +78,11 @@ SCORE_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=1),
     maximum_attempts=5,
 )
-SCAN_TIMEOUT = timedelta(hours=2)
-SCAN_HEARTBEAT = timedelta(minutes=2)
-SCAN_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=5),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=5),
-    maximum_attempts=5,
-)
 
 
 def task_id_for(parent_workflow_id: str, step_id: str) -> str:
     digest = hashlib.sha256(f"{parent_workflow_id}/{step_id}".encode()).hexdigest()
     return f"T-{digest[:16]}"
-
-
-# The words around the rule's own names and expressions, per language of the message.
-_WHY_WORDS = {
-    "en": ("rule {id} v{version}", "when ", " and ", ", ", "; "),
-    "zh": ("规则 {id}（第 {version} 版）", "条件：", " 且 ", "，", "；"),
-}
-
-
-def explain(plan: Plan, firing: Firing, lang: str = "en") -> str:
-    """Why a message was sent: the rule version, the conditions that matched, their values."""
-    rule, when, both, comma, sep = _WHY_WORDS[lang]
-    parts = [rule.format(id=plan.rule_id, version=plan.version)]
-    if firing.matched:
-        parts.append(when + both.join(firing.matched))
-    if firing.values:
-        shown = (
-            f"{k} = {json.dumps(v, ensure_ascii=False, default=str)}"
-            for k, v in firing.values.items()
-        )
-        parts.append(comma.join(shown))
-    return sep.join(parts)
 
 
 @workflow.defn(name="RuleWorkflow")
@@ -425,18 +391,3 @@ class RuleWorkflow:
         await workflow.execute_activity(
             RECORD_OUTCOME, record.model_copy(update={"value": value}),
             start_to_close_timeout=STORE_TIMEOUT, retry_policy=STORE_RETRY)
-
-
-@workflow.defn(name="ScanWorkflow")
-class ScanWorkflow:
-    """A schedule fired: the scan activity evaluates the rule per employee and fires matches."""
-
-    @workflow.run
-    async def run(self, inp: ScanInput) -> Any:
-        return await workflow.execute_activity(
-            SCAN_SCHEDULE,
-            inp,
-            start_to_close_timeout=SCAN_TIMEOUT,
-            heartbeat_timeout=SCAN_HEARTBEAT,
-            retry_policy=SCAN_RETRY,
-        )

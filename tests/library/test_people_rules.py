@@ -9,7 +9,7 @@ from sqlalchemy import select
 from wendu.scorers.courses import load_catalog
 from wendu.store.models import Outcome, Profile
 from wendu.workflows.io import ScanInput
-from wendu.workflows.rule_workflow import ScanWorkflow
+from wendu.workflows.scan_workflow import ScanWorkflow
 
 SCORES = {"customer_focus": 4.0, "delivery": 3.0, "teamwork": 4.5, "new_product_share": 1.5}
 

@@ -197,7 +197,7 @@ class Runner:
 
     async def _scan(self, world: World, rule_id: str) -> None:
         from wendu.workflows.io import ScanInput
-        from wendu.workflows.rule_workflow import ScanWorkflow
+        from wendu.workflows.scan_workflow import ScanWorkflow
 
         plan = world.plans[rule_id]
         wid = f"scan/{rule_id}/{len(world.workflow_ids)}"
