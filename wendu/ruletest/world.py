@@ -78,9 +78,12 @@ async def time_skipping_env(path: str | None = None, runtime: Runtime | None = N
 
 def test_settings(data_dir: Path, **extra: Any) -> Settings:
     """Settings for a test world. Quiet hours and the daily cap are off: a message is due when
-    sent, whatever hour the time-skipping server started from (the policy has its own tests)."""
+    sent, whatever hour the time-skipping server started from (the policy has its own tests).
+    Days are calendar days (`work_calendar` off): the server's clock starts at today's date,
+    and a `due: 5d` must not mean 7 days when a test happens to run before a holiday."""
     fields = Settings.model_fields
-    off = {k: v for k, v in (("quiet_hours", ""), ("daily_cap", 0)) if k in fields}
+    off = {k: v for k, v in (("quiet_hours", ""), ("daily_cap", 0), ("work_calendar", "off"))
+           if k in fields}
     return Settings(environment="test", task_queue=f"test-{uuid.uuid4().hex[:8]}",
                     data_dir=data_dir, **{**off, **extra})
 
