@@ -29,6 +29,7 @@ from wendu.api import (
     wecom,
 )
 from wendu.api.input_limits import InputGuard, validation_error
+from wendu.api.responses import API_ERRORS
 from wendu.api.rules import reload_rules
 from wendu.api.security import SecurityHeaders, TrustedProxies
 from wendu.decide import FastScorers, warm_up_scorers
@@ -98,8 +99,8 @@ def create_app(
     )
     for module in (events, tasks, notifications, preferences, rules, firings, decisions, impact,
                    wecom):
-        app.include_router(module.router)
-    app.include_router(rule_versions.api)
+        app.include_router(module.router, responses=API_ERRORS)
+    app.include_router(rule_versions.api, responses=API_ERRORS)
     web_ui.install(app)  # the web console: /console pages, their JSON routes, /static
     app.add_exception_handler(RequestValidationError, validation_error)
     # Outermost last: the real client address first, then headers on every answer (the

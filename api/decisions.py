@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wendu.api.deps import SessionDep, require_scope
-from wendu.api.input_limits import Offset
+from wendu.api.input_limits import Offset, problem
 from wendu.decisions import RESULTS
 from wendu.rules.durations import DurationError, parse_duration
 from wendu.store.models import Decision, utcnow
@@ -65,7 +65,7 @@ def since_time(text: str, now: datetime | None = None) -> datetime:
 
 def _problem(field: str, message: str) -> HTTPException:
     return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                         detail=[{"loc": ["query", field], "msg": message}])
+                         detail=[problem(["query", field], message, "value_error")])
 
 
 @router.get("", response_model=list[DecisionOut])
