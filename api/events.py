@@ -30,9 +30,9 @@ from wendu.api.deps import (
 from wendu.api.input_limits import Offset, date_problems, problem
 from wendu.decide import FastScorers
 from wendu.event_models import AnyEvent, EventBatch, EventValidationError, parse_events
-from wendu.firing import chunks
 from wendu.ingest import EventOutcome, firing_ids, ingest
 from wendu.settings import Settings
+from wendu.sqlbatch import chunks
 from wendu.store.models import Employee, Event, Firing
 
 router = APIRouter(prefix="/api/v1", tags=["events"])

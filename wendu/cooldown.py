@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from wendu.firing import chunks
+from wendu.sqlbatch import chunks
 from wendu.store.models import Event, Firing
 from wendu.store.profile_values import as_datetime
 

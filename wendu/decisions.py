@@ -26,9 +26,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from wendu.firing import FiredRule, chunks, firing_row, insert_firings, workflow_id_for
+from wendu.firing import FiredRule, firing_row, insert_firings, workflow_id_for
 from wendu.rules.matcher import EvaluationError, matches_for_schedule
 from wendu.rules.plan import Plan
+from wendu.sqlbatch import chunks
 from wendu.store.models import Decision, Firing, utcnow
 
 RESULTS = ("fired", "held_out", "deduped", "cooldown")

@@ -20,7 +20,6 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -30,15 +29,16 @@ from temporalio.service import RPCError, RPCStatusCode
 from wendu.firing_outcomes import FailedWorkflows
 from wendu.rules.matcher import rule_context
 from wendu.rules.plan import Plan
+from wendu.sqlbatch import chunks, dialect_insert
 from wendu.store.models import Firing, utcnow
+from wendu.temporal import CONCURRENCY, RPC_TIMEOUT
+from wendu.waits import deliver_waits
 from wendu.workflows.io import Firing as FiringInfo
 from wendu.workflows.io import RuleInput
 
 log = logging.getLogger(__name__)
 
 RULE_WORKFLOW = "RuleWorkflow"
-RPC_TIMEOUT = timedelta(seconds=5)
-CONCURRENCY = 32  # parallel start requests: well above what one dev server accepts per second
 RETRY_SECONDS = 5.0  # the first backoff step; each further failed attempt doubles it
 BACKOFF_CAP = timedelta(minutes=5)  # an outage of hours is retried every 5 minutes, not daily
 # Errors that another attempt will not cure unless someone changes the configuration (a wrong
@@ -73,9 +73,6 @@ def _start_error(exc: Exception, attempts: int) -> tuple[str, str]:
         return "failed", error  # the input cannot be encoded: it never will be
     # The server is down, the connection broke, ...
     return ("failed" if attempts + 1 >= GIVE_UP_AFTER else "pending"), error
-
-
-CHUNK = 500  # keeps IN (...) lists and multi-row VALUES well inside every backend's limits
 
 
 @dataclass
@@ -141,20 +138,6 @@ def insert_firings(session: Session, rows: dict[str, dict[str, Any]]) -> dict[st
     for chunk in chunks(new):
         ids.update((wid, fid) for fid, wid in session.execute(stmt, chunk))
     return ids
-
-
-def dialect_insert(session: Session, model: type):
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(model)
-    if dialect == "sqlite":
-        return sqlite.insert(model)
-    raise RuntimeError(f"unsupported database: {dialect}")
-
-
-def chunks(items: list, size: int = CHUNK) -> Iterable[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 @dataclass
@@ -294,8 +277,6 @@ class Reconciler:
         self._task: asyncio.Task | None = None
 
     async def run_once(self) -> StartReport:
-        from wendu.waits import deliver_waits  # waits builds on this module
-
         now = utcnow()
         cutoff = now - timedelta(seconds=self.retry_seconds)
         ids = await asyncio.to_thread(self._due, now, cutoff)

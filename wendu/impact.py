@@ -27,7 +27,7 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from wendu.firing import chunks
+from wendu.sqlbatch import chunks
 from wendu.store.models import Event, Firing, Rule, RuleVersion
 
 

@@ -33,8 +33,9 @@ from wendu.cooldown import Cooled, hold_back
 from wendu.decide import FastScorers, decide
 from wendu.decisions import create_firings
 from wendu.event_models import parse_event_list
-from wendu.firing import FiredRule, chunks, dialect_insert
+from wendu.firing import FiredRule
 from wendu.rules.catalog import EMPLOYEE_FIELDS, EVENT_TYPES
+from wendu.sqlbatch import chunks, dialect_insert
 from wendu.store.models import Employee, Event, Wait, WaitDelivery, utcnow
 from wendu.store.profile import derive, fold_state
 from wendu.store.profile_rows import load_states, write_profiles

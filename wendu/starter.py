@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
-from wendu.firing import CHUNK, RETRY_SECONDS, start_firings
+from wendu.firing import RETRY_SECONDS, start_firings
+from wendu.sqlbatch import CHUNK
 from wendu.waits import deliver_waits
 
 log = logging.getLogger(__name__)

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from wendu.firing import CONCURRENCY, RPC_TIMEOUT, chunks
+from wendu.sqlbatch import chunks
 from wendu.store.models import WaitDelivery, utcnow
+from wendu.temporal import CONCURRENCY, RPC_TIMEOUT
 from wendu.workflows.io import EVENT_SIGNAL, EventArrived
 
 log = logging.getLogger(__name__)
