@@ -19,7 +19,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
 from typing import Any
 
-from wendu.channels.registry import ChannelError, OutgoingMessage
+from wendu.channels.message import ChannelError, OutgoingMessage
 
 
 def message_id(key: str, sender: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wendu.channels.registry import OutgoingMessage
+from wendu.channels.message import OutgoingMessage
 
 
 class InAppChannel:

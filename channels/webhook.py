@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from wendu.channels.registry import ChannelError, OutgoingMessage
+from wendu.channels.message import ChannelError, OutgoingMessage
 
 SIGNATURE_HEADER = "X-Wendu-Signature"
 TIMESTAMP_HEADER = "X-Wendu-Timestamp"

@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from wendu.channels.registry import ChannelError, OutgoingMessage
+from wendu.channels.message import ChannelError, OutgoingMessage
 
 OK = 0
 SYSTEM_BUSY = -1
