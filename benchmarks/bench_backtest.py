@@ -18,7 +18,7 @@ from pathlib import Path
 
 from wendu.backtest import backtest
 from wendu.decide import FastScorers
-from wendu.demo_history import company_events
+from wendu.demo.history import company_events
 from wendu.event_models import parse_event_list
 from wendu.ingest import _normalize
 from wendu.rules.plan import EventTrigger

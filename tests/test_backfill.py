@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import select
 
 from wendu.backtest import backtest, in_time_order, stored_event
-from wendu.demo import attendance_day, load_company
-from wendu.demo_scenarios import heavy_days, overtime, satisfaction_drop
+from wendu.demo.company import attendance_day, load_company
+from wendu.demo.scenarios import heavy_days, overtime, satisfaction_drop
 from wendu.event_models import parse_event_list
 from wendu.ingest import _normalize, ingest
 from wendu.rules.freshness import DEFAULT_MAX_AGE_SECONDS

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from wendu.backtest import backtest, stored_event
-from wendu.cli import app
-from wendu.demo_history import company_events, import_history
+from wendu.cli.main import app
+from wendu.demo.history import company_events, import_history
 from wendu.ingest import ingest
 from wendu.rules.matcher import RuleIndex
 from wendu.rules.plan import EventTrigger

@@ -16,8 +16,8 @@ import typer
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from wendu.cli import app
-from wendu.demo import COMPANY, SCOPES
+from wendu.cli.main import app
+from wendu.demo.company import COMPANY, SCOPES
 from wendu.store.db import make_engine, make_session_factory
 from wendu.store.models import Employee, Event, Profile
 from wendu.tokens import verify_token
@@ -79,9 +79,9 @@ def test_every_command_has_help():
 def test_top_level_help_loads_nothing_heavy(tmp_path: Path):
     code = (
         "import sys\n"
-        "from wendu.cli import app\n"
+        "from wendu.cli.main import app\n"
         "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
-        "heavy = ('temporalio', 'sqlalchemy', 'uvicorn', 'fastapi', 'sklearn', 'wendu.cli_rules',"
+        "heavy = ('temporalio', 'sqlalchemy', 'uvicorn', 'fastapi', 'sklearn', 'wendu.cli.rules',"
         " 'wendu.rules', 'wendu.api')\n"
         "print('LOADED', [m for m in heavy if m in sys.modules])\n"
     )

@@ -12,7 +12,7 @@ import pytest
 import typer
 import yaml
 
-from wendu.cli import app
+from wendu.cli.main import app
 from wendu.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from wendu.cooldown import CooldownBook
-from wendu.demo import attendance_day
+from wendu.demo.company import attendance_day
 from wendu.ingest import ingest
 from wendu.rules.matcher import RuleIndex
 from wendu.rules.ruleset import load_ruleset

@@ -234,7 +234,7 @@ def test_every_free_text_field_of_the_catalog_is_left_out_of_the_log():
 def test_old_decisions_are_pruned_from_the_command_line(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from wendu.cli import app
+    from wendu.cli.main import app
     from wendu.store.db import make_engine, make_session_factory, upgrade
 
     monkeypatch.setenv("WENDU_HOME", str(tmp_path))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wendu.demo_library import LIBRARY
+from wendu.demo.library import LIBRARY
 from wendu.rule_thresholds import thresholds
 from wendu.rules.ruleset import load_ruleset
 

@@ -8,7 +8,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from wendu.demo import TIMEZONE, held_hint
+from wendu.demo.company import TIMEZONE, held_hint
 from wendu.running import FILE, announce, api_url, forget, running
 
 URL = "http://127.0.0.1:8765"

@@ -323,7 +323,7 @@ def test_the_rule_library_reaches_people_through_the_running_demo(tmp_path: Path
 
     # A colleague whose night it is (time zone UTC, inside quiet hours): their care message is
     # held by a durable timer until quiet hours end; their manager in Shanghai hears at once.
-    from wendu.demo_scenarios import overtime
+    from wendu.demo.scenarios import overtime
 
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
     night = {"id": "e2e-hire-E1020", "type": "employee.hired", "employee_id": "E1020",

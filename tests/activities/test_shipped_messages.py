@@ -19,7 +19,7 @@ import pytest
 from wendu.activities.notify_keys import Links
 from wendu.activities.people import Person
 from wendu.activities.render import TemplateRenderer
-from wendu.demo import COMPANY, PAY, TIMEZONE
+from wendu.demo.company import COMPANY, PAY, TIMEZONE
 from wendu.labels import KINDS, intent_names
 from wendu.rules.catalog import profile_defaults
 from wendu.rules.templates_catalog import DEFAULT_TEMPLATES_DIR, TemplateCatalog

@@ -17,7 +17,7 @@ from temporalio.testing import ActivityEnvironment
 
 from wendu.activities.outcomes import ScoreActivities
 from wendu.activities.scan import ScanActivities
-from wendu.demo import COMPANY, load_company
+from wendu.demo.company import COMPANY, load_company
 from wendu.rules.ruleset import load_ruleset
 from wendu.rulestore import sync_rules
 from wendu.scorers import attrition

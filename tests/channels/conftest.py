@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wendu import wecom_sandbox
+from wendu.demo import wecom_sandbox
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
-from wendu.workerpool import WorkerPool
+from wendu.cli.workerpool import WorkerPool
 
 
 def alive(pid: int) -> bool:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from wendu.cli_rules import app
+from wendu.cli.rules import app
 from wendu.rules.compiler import compile_text
 from wendu.rules.errors import RuleErrors
 from wendu.scorers.scorecard import ScorecardScorer, TrainingProgressScorer

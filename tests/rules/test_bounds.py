@@ -6,7 +6,7 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from wendu.cli_rules import app
+from wendu.cli.rules import app
 from wendu.rules.bounds import MAX_LENGTH, TooLarge
 from wendu.rules.expressions import Scope, check_expression, check_template, evaluate, render
 

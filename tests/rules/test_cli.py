@@ -3,7 +3,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from wendu.cli_rules import app
+from wendu.cli.rules import app
 from wendu.rules.ruleset import EXAMPLES_DIR
 
 runner = CliRunner()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from wendu.cli_rules import schema_text
+from wendu.cli.rules import schema_text
 from wendu.rules.ruleset import load_ruleset
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from wendu.cli_rules import app
+from wendu.cli.rules import app
 from wendu.rules.compiler import check
 from wendu.rules.loader import load
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from wendu.cli_rules import app
+from wendu.cli.rules import app
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = ROOT / "rules" / "library"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from wendu.cli import app
+from wendu.cli.main import app
 
 _spec = importlib.util.spec_from_file_location("ibm_csv", Path(__file__).with_name("ibm_csv.py"))
 _helper = importlib.util.module_from_spec(_spec)

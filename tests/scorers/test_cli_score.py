@@ -6,7 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
-from wendu.cli import app
+from wendu.cli.main import app
 
 LINES = [
     '{"id": "m1", "text": "我想把社保转到杭州，需要什么手续？"}',

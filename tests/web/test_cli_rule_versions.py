@@ -16,7 +16,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from wendu.api.app import create_app
-from wendu.cli import app as cli
+from wendu.cli.main import app as cli
 from wendu.store.models import Firing, Outcome, RuleVersion, Wait
 from wendu.store.models_accounts import AuditLog
 from wendu.tokens import create_token

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from wendu.demo_library import LIBRARY, library_copy
+from wendu.cli.up import UpOptions, rules_folder
+from wendu.demo.library import LIBRARY, library_copy
 from wendu.settings import Settings
-from wendu.up import UpOptions, rules_folder
 
 from .conftest import login
 

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from wendu.cli.up import _Services
 from wendu.store.models_accounts import AuditLog
-from wendu.up import _Services
 
 from .conftest import PASSWORD, login_form, running_app, seed_company
 

@@ -118,7 +118,7 @@ def hire_events(people: dict[str, dict[str, Any]], company: str | None,
     """The case's people as `employee.hired` events: the demo company's, then the file's."""
     events: list[dict[str, Any]] = []
     if company == "demo":
-        from wendu.demo import hire_events as demo_hires
+        from wendu.demo.company import hire_events as demo_hires
 
         events = demo_hires()
     by_id = {e["employee_id"]: e for e in events}
@@ -139,7 +139,7 @@ def hire_events(people: dict[str, dict[str, Any]], company: str | None,
 def known_people(people: dict[str, Any], company: str | None) -> set[str]:
     ids = set(people)
     if company == "demo":
-        from wendu.demo import COMPANY
+        from wendu.demo.company import COMPANY
 
         ids |= {p.id for p in COMPANY}
     return ids

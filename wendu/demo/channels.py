@@ -17,7 +17,9 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from wendu import wecom_sandbox
+from typer import echo
+
+from wendu.demo import wecom_sandbox
 
 OUTBOX_FILE = "outbox.jsonl"
 # Where the running sandbox listens, for `wendu demo wecom-outage`; removed when it stops.
@@ -110,7 +112,7 @@ def wecom_outage(data_dir: Path, calls: int, errcode: int) -> str:
     """Make the running demo's WeCom sandbox fail its next `calls` sends (0: end the outage)."""
     import httpx
 
-    from wendu.cli import UserError
+    from wendu.cli.common import UserError
 
     try:
         url = (data_dir / WECOM_URL_FILE).read_text().strip()
@@ -150,3 +152,17 @@ def format_record(record: dict[str, Any]) -> str:
     to = ", ".join(record.get("to") or [])
     kind = f" [{record['msgtype']}]" if record.get("msgtype") else ""
     return f"{when}  {record.get('channel', '?'):<5} -> {to}{kind}  {record.get('subject', '')}"
+
+
+def show_outbox(data_dir: Path, as_json: bool = False) -> None:
+    """What the demo's WeCom sandbox and SMTP sink received (`wendu demo outbox`)."""
+    records = read_outbox(data_dir)
+    if as_json:
+        for record in records:
+            echo(json.dumps(record, ensure_ascii=False, sort_keys=True))
+        return
+    if not records:
+        echo(f"nothing delivered over WeCom or e-mail yet ({outbox_path(data_dir)})")
+        return
+    for record in records:
+        echo(format_record(record))

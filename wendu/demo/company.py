@@ -14,11 +14,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import typer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from wendu.cli_api import api_client
 from wendu.rules.matcher import RuleIndex
 from wendu.store.db import transaction
 from wendu.store.models import Event
@@ -285,45 +283,7 @@ def load(factory: sessionmaker[Session], data_dir: Path) -> Demo:
     return Demo(company=company, token=token, token_file=token_path(data_dir))
 
 
-def show_outbox(data_dir: Path, as_json: bool = False) -> None:
-    """What the demo's WeCom sandbox and SMTP sink received (`wendu demo outbox`)."""
-    import json
-
-    from wendu.demo_channels import format_record, outbox_path, read_outbox
-
-    records = read_outbox(data_dir)
-    if as_json:
-        for record in records:
-            typer.echo(json.dumps(record, ensure_ascii=False, sort_keys=True))
-        return
-    if not records:
-        typer.echo(f"nothing delivered over WeCom or e-mail yet ({outbox_path(data_dir)})")
-        return
-    for record in records:
-        typer.echo(format_record(record))
-
-
-# --- talking to a running Wendu over HTTP, as a producer does ------------------------------
-
-
-def overtime_week(base_url: str, token: str | None, data_dir: Path, employee_id: str,
-                  wait: float, end: date | None = None) -> None:
-    """Post six late days for one employee (five early in the week, so the day that trips the
-    rule is recent), then show what fired and the messages it sent."""
-    from wendu.demo_scenarios import heavy_days, post_events, show_new, snapshot
-
-    days = 6
-    if end is None:
-        end, days = heavy_days(datetime.now(ZoneInfo(TIMEZONE)).date())
-    events = overtime_week_events(employee_id, end, days=days)
-    manager = next((p.manager_id for p in COMPANY if p.id == employee_id), None)
-    people = [employee_id, *([manager] if manager else [])]
-    with api_client(base_url, token, data_dir) as http:
-        seen = snapshot(http, people)
-        typer.echo(f"{employee_id}: {events[0]['data']['day']} .. {events[-1]['data']['day']}, "
-                   "4h overtime each, out at 22:30")
-        if post_events(http, events) and not show_new(http, people, seen, wait):
-            typer.echo(held_hint(data_dir, base_url))
+# --- hints for the scenarios, which talk to a running Wendu over HTTP ----------------------
 
 
 def held_hint(data_dir: Path, base_url: str) -> str:

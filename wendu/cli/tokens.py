@@ -25,13 +25,13 @@ DataDir = Annotated[
 
 
 def _factory(data_dir: Path | None) -> Any:
-    from wendu.cli import _session_factory
+    from wendu.cli.common import session_factory
 
-    return _session_factory(data_dir)
+    return session_factory(data_dir)
 
 
 def _user_error(message: str) -> Exception:
-    from wendu.cli import UserError
+    from wendu.cli.common import UserError
 
     return UserError(message)
 

@@ -38,9 +38,9 @@ def _password(from_stdin: bool) -> str:
 
 def _run(data_dir: Path | None, action) -> None:  # type: ignore[no-untyped-def]
     from wendu.api.web_accounts import AccountError
-    from wendu.cli import _session_factory
+    from wendu.cli.common import session_factory
 
-    factory = _session_factory(data_dir)
+    factory = session_factory(data_dir)
     try:
         with factory.begin() as session:
             action(session)

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from wendu.cli import DataDir, UserError, load_settings
+from wendu.cli.common import DataDir, UserError, load_settings
 
 app = typer.Typer(help="Train, list, evaluate and explain the ML scorers.",
                   no_args_is_help=True, add_completion=False)
@@ -252,7 +252,7 @@ def fairness(
 def _rule_threshold(name: str, card: dict[str, Any], data_dir: Path | None) -> tuple[float, str]:
     """The lowest threshold a rule acts on `name` at (the rules folder, else the shipped
     library), and where it comes from; the card's when no rule acts on the model."""
-    from wendu.demo_library import LIBRARY
+    from wendu.demo.library import LIBRARY
     from wendu.rule_thresholds import thresholds
     from wendu.rules.ruleset import load_ruleset
 
@@ -277,7 +277,7 @@ def demo_generate(employees: int, weeks: int, seed: int, out: Path, events: bool
     written = write(company, out)
     written["attrition_ibm.csv"] = write_ibm_layout(company, out / "attrition_ibm.csv")
     if events:
-        from wendu.demo_history import write_events
+        from wendu.demo.history import write_events
 
         # The same history as catalog events, for `wendu rules backtest --events` and
         # `wendu demo import`.

@@ -26,7 +26,7 @@ class ApiClient:
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         import httpx
 
-        from wendu.cli import UserError
+        from wendu.cli.common import UserError
 
         try:
             response = self.http.request(method, path, **kwargs)
@@ -51,8 +51,8 @@ def api_client(base_url: str, token: str | None, data_dir: Path,
     how to get a token when there is none."""
     import httpx
 
-    from wendu.cli import UserError
-    from wendu.demo import read_token
+    from wendu.cli.common import UserError
+    from wendu.demo.company import read_token
 
     url = httpx.URL(base_url)
     if url.scheme not in ("http", "https") or not url.host:

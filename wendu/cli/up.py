@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from wendu.cli import UserError
+from wendu.cli.common import UserError, ensure_data_dir, migrate
 from wendu.devserver import DevServer, DevServerError, bind_problem, unreachable
 from wendu.running import announce, forget
 from wendu.settings import Settings, default_home
 
 if TYPE_CHECKING:
-    from wendu.workerpool import WorkerPool
+    from wendu.cli.workerpool import WorkerPool
 
 SHUTDOWN_SECONDS = 30.0
 CONNECT_SECONDS = 10.0
@@ -47,34 +47,9 @@ class _Stopped(Exception):
 say = typer.echo  # progress lines, on stdout
 
 
-def ensure_data_dir(path: Path) -> None:
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise UserError(f"data dir {path} is not writable: {exc.strerror or exc}") from None
-
-
 def check_port(host: str, port: int) -> None:
     if problem := bind_problem(port, host):
         raise UserError(f"cannot listen on {host}:{port}: {problem} (pass --port)")
-
-
-def migrate(settings: Settings):
-    """Migrate the database and return a session factory; an unreachable one is a user error."""
-    from sqlalchemy.exc import OperationalError
-
-    from wendu.store.db import make_engine, make_session_factory, upgrade
-
-    engine = make_engine(settings.sqlalchemy_url)
-    try:
-        upgrade(engine)
-    except OperationalError as exc:
-        where = engine.url.render_as_string(hide_password=True)
-        raise UserError(f"cannot use the database {where}: {exc.orig}") from None
-    return make_session_factory(engine)
 
 
 async def check_temporal(address: str, namespace: str) -> None:
@@ -256,9 +231,9 @@ def run_service(settings: Settings, command: str, api: tuple[str, int] | None = 
 
 
 def run_workers(settings: Settings, processes: int) -> None:
-    """`wendu worker --processes N`: N worker processes under this one (see wendu.workerpool
+    """`wendu worker --processes N`: N worker processes under this one (see wendu.cli.workerpool
     for what happens when one of them ends by itself)."""
-    from wendu.workerpool import WorkerPool, supervise
+    from wendu.cli.workerpool import WorkerPool, supervise
 
     _need_temporal(settings, "worker")
     _logging(logging.INFO, "workers")
@@ -283,7 +258,7 @@ def rules_folder(settings: Settings, opts: UpOptions, data_dir: Path) -> Path | 
     if opts.rules:
         folder = opts.rules
     elif opts.demo:
-        from wendu.demo_library import library_copy
+        from wendu.demo.library import library_copy
 
         folder = library_copy(data_dir)  # the console saves edits here, not into the package
     else:
@@ -313,7 +288,7 @@ def run_up(settings: Settings, opts: UpOptions) -> None:
         say("  database migrated")
         token = None
         if opts.demo:
-            from wendu import demo
+            from wendu.demo import company as demo
 
             loaded = demo.load(factory, data_dir)
             token = loaded.token
@@ -337,7 +312,7 @@ def run_up(settings: Settings, opts: UpOptions) -> None:
             run_settings = settings.model_copy(update=update)
             pool = None
             if opts.workers > 1:
-                from wendu.workerpool import WorkerPool
+                from wendu.cli.workerpool import WorkerPool
 
                 # The in-process worker is number 1; the others run the same settings.
                 env = worker_env(run_settings, [k for k in update if k != "rules_dir"])
@@ -361,8 +336,8 @@ def run_up(settings: Settings, opts: UpOptions) -> None:
 
 def _demo_channels(data_dir: Path) -> Any:
     """The demo's WeCom sandbox and SMTP sink, so its messages really go out over both."""
-    from wendu import demo
-    from wendu.demo_channels import DemoChannels
+    from wendu.demo import company as demo
+    from wendu.demo.channels import DemoChannels
 
     channels = DemoChannels.start(data_dir, demo.wecom_userids())
     say(f"  WeCom sandbox at {channels.wecom.url}, SMTP sink at {channels.smtp_address}")

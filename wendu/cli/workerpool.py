@@ -26,7 +26,8 @@ from collections.abc import Mapping, Sequence
 log = logging.getLogger(__name__)
 
 MIN_UPTIME = 30.0
-CHILD = "from wendu.workerpool import child; child()"
+# The child runs `wendu.cli.worker_child`, which imports `wendu.cli.up` (which imports this).
+CHILD = "from wendu.cli.worker_child import child; child()"
 
 
 def child_command(slot: int, quiet: bool) -> list[str]:
@@ -147,28 +148,3 @@ def supervise(pool: WorkerPool, grace: float, poll: float = 0.2) -> str | None:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return problem
-
-
-def child() -> None:
-    """A worker process of the pool (argv: slot, quiet|info). Settings come from WENDU_*."""
-    slot, level = int(sys.argv[1]), sys.argv[2]
-    code = 0
-    try:
-        from wendu.cli import UserError, load_settings
-        from wendu.up import run_service
-
-        try:
-            run_service(load_settings(), "worker", label=f"worker-{slot}", quiet=level == "quiet")
-        except UserError as exc:
-            print(f"Error: worker {slot}: {exc}", file=sys.stderr)
-            code = 1
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
-    except BaseException:
-        logging.getLogger("wendu").exception("worker %d failed", slot)
-        code = 1
-    # The Temporal SDK's Rust threads can abort interpreter shutdown (temporalio/sdk-python#300).
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)

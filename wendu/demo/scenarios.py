@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from wendu.demo import (
+from wendu.demo.company import (
     COMPANY,
     TIMEZONE,
     attendance_day,
@@ -185,10 +185,30 @@ def describe() -> str:
 # --- running one through the HTTP API ----------------------------------------------------
 
 
+def overtime_week(base_url: str, token: str | None, data_dir: Path, employee_id: str,
+                  wait: float, end: date | None = None) -> None:
+    """Post six late days for one employee (five early in the week, so the day that trips the
+    rule is recent), then show what fired and the messages it sent."""
+    from wendu.cli.api import api_client
+
+    days = 6
+    if end is None:
+        end, days = heavy_days(datetime.now(ZoneInfo(TIMEZONE)).date())
+    events = overtime_week_events(employee_id, end, days=days)
+    manager = next((p.manager_id for p in COMPANY if p.id == employee_id), None)
+    people = [employee_id, *([manager] if manager else [])]
+    with api_client(base_url, token, data_dir) as http:
+        seen = snapshot(http, people)
+        typer.echo(f"{employee_id}: {events[0]['data']['day']} .. {events[-1]['data']['day']}, "
+                   "4h overtime each, out at 22:30")
+        if post_events(http, events) and not show_new(http, people, seen, wait):
+            typer.echo(held_hint(data_dir, base_url))
+
+
 def run_scenario(base_url: str, token: str | None, data_dir: Path, name: str,
                  employee_id: str | None, wait: float, today: date | None = None) -> None:
-    from wendu.cli import UserError
-    from wendu.demo import api_client
+    from wendu.cli.api import api_client
+    from wendu.cli.common import UserError
 
     scenario = SCENARIOS.get(name)
     if scenario is None:

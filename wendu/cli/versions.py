@@ -39,8 +39,8 @@ DataDirOption = Annotated[
 
 
 def _client(url: str | None, token: str | None, data_dir: Path | None) -> Any:
-    from wendu.cli import load_settings
-    from wendu.cli_api import api_client
+    from wendu.cli.api import api_client
+    from wendu.cli.common import load_settings
 
     settings = load_settings(data_dir=data_dir)
     base = url or f"http://{settings.api_host}:{settings.api_port}"
@@ -99,7 +99,7 @@ def rollback(
 ) -> None:
     """Make an old version of a rule current again (checked, stored, audited). The next event
     fires it; workflows already running finish on their own version."""
-    from wendu.cli import UserError
+    from wendu.cli.common import UserError
 
     if len(reason) > 500:
         raise UserError("--reason: at most 500 characters")

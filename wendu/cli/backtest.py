@@ -111,7 +111,7 @@ class _Source:
         self.max_age: int | None = None
         if path is None:
             from wendu.backtest_source import StoredHistory
-            from wendu.cli import load_settings
+            from wendu.cli.common import load_settings
             from wendu.store.db import make_engine, make_session_factory
 
             settings = load_settings(data_dir=data_dir)

@@ -76,7 +76,7 @@ class _Store:
         from wendu.store.models import Employee
 
         if self.factory is None:
-            from wendu.cli import load_settings
+            from wendu.cli.common import load_settings
             from wendu.store.db import make_engine, make_session_factory
 
             self.factory = make_session_factory(make_engine(
@@ -121,7 +121,7 @@ def score(
         show_default=False)] = None,
 ) -> None:
     """Score records in bulk with a named scorer (JSONL in, JSONL out)."""
-    from wendu.cli import UserError, load_settings
+    from wendu.cli.common import UserError, load_settings
     from wendu.scorers.corpora import IntentCatalogError
     from wendu.scorers.registry import ScorerRegistry
 

@@ -110,7 +110,7 @@ def schema_text() -> str:
 
 
 def _register_backtest() -> None:
-    from wendu.cli_backtest import backtest
+    from wendu.cli.backtest import backtest
 
     app.command("backtest")(_no_traceback(backtest))
 
@@ -119,7 +119,7 @@ _register_backtest()
 
 
 def _register_ruletest() -> None:
-    from wendu.cli_ruletest import test, test_schema
+    from wendu.cli.ruletest import test, test_schema
 
     app.command("test")(_no_traceback(test))
     app.command("test-schema")(_no_traceback(test_schema))
@@ -130,7 +130,7 @@ _register_ruletest()
 
 def _register_versions() -> None:
     # Not wrapped in `_no_traceback`: their mistakes are `UserError`s, one line from `wendu`.
-    from wendu.cli_versions import diff, history, rollback
+    from wendu.cli.versions import diff, history, rollback
 
     app.command("history")(history)
     app.command("diff")(diff)
