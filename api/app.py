@@ -16,6 +16,7 @@ from temporalio.client import Client
 
 from wendu import __version__
 from wendu.api import (
+    console,
     decisions,
     events,
     firings,
@@ -25,7 +26,6 @@ from wendu.api import (
     rule_versions,
     rules,
     tasks,
-    web_ui,
     wecom,
 )
 from wendu.api.input_limits import InputGuard, validation_error
@@ -101,7 +101,7 @@ def create_app(
                    wecom):
         app.include_router(module.router, responses=API_ERRORS)
     app.include_router(rule_versions.api, responses=API_ERRORS)
-    web_ui.install(app)  # the web console: /console pages, their JSON routes, /static
+    console.install(app)  # the web console: /console pages, their JSON routes, /static
     app.add_exception_handler(RequestValidationError, validation_error)
     # Outermost last: the real client address first, then headers on every answer (the
     # guard's 413 and 422 too), then the input limits before any route reads a byte.

@@ -1,5 +1,5 @@
-"""The console's page machinery: the Jinja2 environment for page templates, the zh-CN/en
-strings, and `install(app)` which mounts every console router and the static files.
+"""The console's page machinery: the Jinja2 environment for page templates and the zh-CN/en
+strings every console page renders with (`page`, `t`). `console.install` mounts the pages.
 
 Page templates live in api/web_templates/ (autoescaped HTML), apart from the message
 templates in templates/ (plain text a rule sends).
@@ -10,12 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
+from fastapi import Request
+from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wendu.api.web_accounts import SessionUser
 
@@ -289,52 +286,3 @@ def page(request: Request, name: str, user: SessionUser | None, status_code: int
         {"user": user, "lang": lang, "t": lambda key: t(key, lang), **ctx},
         status_code=status_code,
     )
-
-
-async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-    """Pages answer errors with a page (same status code); everything else keeps JSON."""
-    path = request.url.path
-    if not path.startswith("/console/") or path.startswith("/console/api/"):
-        return await http_exception_handler(request, exc)
-    from wendu.api.web_auth import optional_user
-
-    user = optional_user(request)
-    return page(request, "error.html", user, status_code=exc.status_code,
-                code=exc.status_code, detail=exc.detail)
-
-
-def install(app: FastAPI) -> None:
-    """Mount the console: login, pages and their JSON routes, and /static."""
-    from wendu.api import (
-        rule_versions,
-        web_audit,
-        web_auth,
-        web_backtest,
-        web_people,
-        web_preferences,
-        web_rules,
-        web_tasks,
-    )
-
-    for module in (web_auth, web_tasks, web_rules, web_people, web_backtest, web_audit):
-        app.include_router(module.router)
-    app.include_router(rule_versions.console)
-    app.include_router(web_preferences.router)
-    app.mount("/static", StaticFiles(directory=str(HERE / "web_static")), name="static")
-    app.add_exception_handler(web_auth.LoginRequired, web_auth.to_login)  # type: ignore[arg-type]
-    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
-
-    @app.get("/", include_in_schema=False)
-    @app.get("/console", include_in_schema=False)
-    @app.get("/console/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/console/tasks", status_code=303)
-
-    @app.get("/console/lang", include_in_schema=False)
-    def switch_language(request: Request, to: str = "en", next: str = "/console/tasks"):
-        # Only local paths, so the switch cannot be used to bounce a user to another site.
-        target = next if next.startswith("/") and not next.startswith("//") else "/console/tasks"
-        response = RedirectResponse(target, status_code=303)
-        response.set_cookie(LANG_COOKIE, to if to in LANGS else "zh-CN", samesite="lax",
-                            max_age=365 * 24 * 3600)
-        return response
