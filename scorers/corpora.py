@@ -133,7 +133,7 @@ def intent_examples(
             for _ in range(per_variant):
                 out.append(Example(paraphrase(phrase, lang, rng), intent, f"catalog:{intent}",
                                    lang, False))
-    return _dedupe(out)
+    return dedupe(out)
 
 
 # --- feedback --------------------------------------------------------------------------------
@@ -190,10 +190,10 @@ def feedback_examples(seed: int = 7, per_clause: int = 3, pairs: int = 2500) -> 
         text = a[0] + tail(lang, a[2]) + rng.choice(LANGS[lang].CONNECT) + b[0] + tail(lang, b[2])
         out.append(Example(paraphrase(text, lang, rng, wrap=False), _POLARITY[pol],
                            f"{a[5]}+{b[5]}", lang, held, (a[1], b[1])))
-    return _dedupe(out)
+    return dedupe(out)
 
 
-def _dedupe(examples: list[Example]) -> list[Example]:
+def dedupe(examples: list[Example]) -> list[Example]:
     # The first occurrence wins; a text that lands in both parts is dropped from the held-out
     # part, so no held-out text was ever trained on.
     seen_train = {e.text for e in examples if not e.heldout}

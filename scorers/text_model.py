@@ -8,6 +8,7 @@ so the n-grams that pushed most map back onto the text as the phrases that decid
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -16,15 +17,49 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import FeatureUnion
 from sklearn.preprocessing import MultiLabelBinarizer
 
+_WORD = re.compile(r"[a-z][a-z']+|[.,;:!?，。；！？]")
+_NEGATOR = re.compile(r"^(not|no|never|nobody|nothing|none|hardly|cannot|without)$|n't$")
+_SCOPE_END = re.compile(r"^([.,;:!?，。；！？]|but|though|however|yet)$")
+_CONTRAST = re.compile(r"[，,。；;！!]\s*(?:但是|但|不过|可是|然而)"
+                       r"|\b(?:but|however|yet)\b|, though\b", re.IGNORECASE)
 
-def _vectorizer() -> FeatureUnion:
+
+def last_clause(text: str) -> str:
+    """What follows the last contrast ("A，但是B" -> "B"): the part that sets the tone."""
+    parts = _CONTRAST.split(text.lower())
+    tail = parts[-1].strip(" ，,。.")
+    return tail if len(parts) > 1 and len(tail) > 2 else text.lower()
+
+
+def negated_words(text: str) -> list[str]:
+    """English words and word pairs, each word after a negator marked until the clause ends.
+
+    "isn't great" and "not bad at all" then carry "neg_great" and "neg_bad", so the words
+    keep their own pull everywhere else instead of averaging over both polarities.
+    """
+    words, negated = [], False
+    for tok in _WORD.findall(last_clause(text)):
+        if _SCOPE_END.match(tok):
+            negated = False
+            continue
+        words.append("neg_" + tok if negated else tok)
+        if _NEGATOR.search(tok):
+            negated = True
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+
+
+def _vectorizer(tone: bool = False) -> FeatureUnion:
+    """N-grams; for tone, read from the last contrast on, with English negation marked."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
+    words = (TfidfVectorizer(analyzer=negated_words, sublinear_tf=True) if tone else
+             TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True,
+                             token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z']+\b"))
     return FeatureUnion([
         ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), min_df=2,
-                                 sublinear_tf=True, max_features=60000)),
-        ("word", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True,
-                                 token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z']+\b")),
+                                 sublinear_tf=True, max_features=60000,
+                                 preprocessor=last_clause if tone else None)),
+        ("word", words),
     ])
 
 
@@ -32,10 +67,10 @@ class TextModel:
     """A fitted vectorizer and linear classifier(s) with phrase explanations."""
 
     def __init__(self, classes: list[str], multilabel: bool = False, alpha: float = 1e-5,
-                 seed: int = 7) -> None:
+                 seed: int = 7, tone: bool = False) -> None:
         self.classes = classes
         self.multilabel = multilabel
-        self.vectorizer = _vectorizer()
+        self.vectorizer = _vectorizer(tone)
         # Logistic loss fitted by SGD: the same linear model as LogisticRegression, within a
         # point of its held-out scores here, and some twenty times faster to train, which is
         # what lets a scorer without an artifact train in-process in seconds.
