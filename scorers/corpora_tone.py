@@ -56,6 +56,19 @@ def _clauses(lang: str, rng: random.Random, per_pred: int) -> list[Clause]:
                 text = frame.replace("{aspect}", aspect)
                 text = re.sub(r"\{(\w+)\}", lambda m: rng.choice(mod.FACT[m.group(1)]), text)
                 out.append((text, label, fam, i % _FAMILIES == _FAMILIES - 1))
+    for attr, verbs, label in (("LEX_POS", "VERB_POS", "positive"),
+                               ("LEX_NEG", "VERB_NEG", "negative")):
+        for i, word in enumerate(getattr(mod, attr)):
+            fam, held = f"{lang}:tone:{attr.lower()}:{i % _FAMILIES}", i % _FAMILIES == 4
+            for aspect in rng.sample(mod.ASPECTS, per_pred):
+                adverb = rng.choice(mod.ADVERBS) if not word.startswith(("the ", "a ")) else ""
+                out.append((_join(lang, aspect, "" if lang == "zh" else "is", adverb, word),
+                            label, fam, held))
+        for i, verb in enumerate(getattr(mod, verbs)):
+            fam, held = f"{lang}:tone:{verbs.lower()}:{i % _FAMILIES}", i % _FAMILIES == 4
+            for aspect in rng.sample(mod.ASPECTS, per_pred):
+                out.append((_join(lang, "我" if lang == "zh" else "I", verb, aspect), label, fam,
+                            held))
     for attr, label in (("FEEL_POS", "positive"), ("FEEL_NEG", "negative")):
         for i, feel in enumerate(getattr(mod, attr)):
             fam = f"{lang}:tone:{attr.lower()}:{i % _FAMILIES}"

@@ -105,15 +105,14 @@ NEU_VIEWS = ["no particular feelings about it", "nothing in particular to add",
              "still getting to know things, can't tell", "nothing further from me",
              "pretty much as usual", "too new here to have a view", "that's all from me",
              "I haven't noticed any difference", "some parts fine, some average, we'll see",
-             "about what you'd expect", "can't really say yet", "let's see how it develops",
-             "pluses and minuses, nothing decisive", "a bit of both, really"]
+             "about what you'd expect", "can't really say yet", "let's see how it develops"]
 THANKS = ["thanks to {who} for {did}", "thank you {who} for {did}", "big thanks to {who} for {did}",
           "shout-out to {who} for {did}", "grateful to {who} for {did}"]
 THANKS_SLOTS = {"who": ["HR", "the admin team", "my mentor", "my team lead", "IT", "finance",
                         "my manager"],
                 "did": ["fixing my issue so fast", "handling all the paperwork",
                         "patiently explaining the rules", "replying right away",
-                        "getting me a training spot", "sorting out my contract",
+                        "getting me a training spot",
                         "always helping new people", "processing my request quickly"]}
 CONTRAST = [", but ", ", though ", ", however ", ". But ", ", only ", ", yet "]
 CONCEDE = ["although ", "even though ", "while "]
@@ -131,12 +130,7 @@ EVENTS_NEG = ["nobody follows up on {aspect}",
               "{aspect} was cut without a word",
               "I reported {aspect} six months ago and it's the same",
               "{aspect} takes more and more of my time", "{aspect} broke down again",
-              "{aspect} has gone backwards this year",
-              "I've started job hunting because of {aspect}",
-              "{aspect} barely leaves me any time for myself", "{aspect} keeps getting called off",
-              "the plans for {aspect} were quietly shelved",
-              "I doubt anyone listens about {aspect}", "{aspect} means I hardly get to rest",
-              "I'm applying elsewhere because of {aspect}"]
+              "{aspect} has gone backwards this year"]
 EVENTS_POS = ["{aspect} was done within a week", "my issue with {aspect} was solved the same day",
               "{aspect} finally got sorted and saves us a lot of effort",
               "since {aspect} changed everyone is more relaxed",
@@ -146,8 +140,7 @@ EVENTS_POS = ["{aspect} was done within a week", "my issue with {aspect} was sol
               "{aspect} gets new people up to speed quickly", "{aspect} taught me real skills",
               "{aspect} is a reason I want to stay", "feedback on {aspect} comes quickly",
               "{aspect} really looks after staff", "{aspect} went brilliantly this time",
-              "{aspect} helped us ship on time", "I don't have to worry about {aspect} anymore",
-              "I really enjoy {aspect}", "{aspect} is top class", "I love how {aspect} works here"]
+              "{aspect} helped us ship on time", "I don't have to worry about {aspect} anymore"]
 # Plain facts about the same aspects, so an aspect alone never carries a tone.
 EVENTS_NEU = ["{aspect} changes {when}", "the notice about {aspect} was emailed {when}",
               "{aspect} is run by {dept} at the moment", "{aspect} is scheduled for {when}",
@@ -155,5 +148,14 @@ EVENTS_NEU = ["{aspect} changes {when}", "the notice about {aspect} was emailed 
               "could you confirm the dates for {aspect}", "{aspect} is the same as in {dept}",
               "{aspect} moved online this time", "{aspect} got a new owner {when}",
               "I'll join the discussion on {aspect} {when}",
-              "the details of {aspect} are in the system", "{n} people in {dept} work remotely",
-              "I work {n} days a week on {aspect}", "{dept} has {n} engineers and a designer"]
+              "the details of {aspect} are in the system"]
+# A plain sentiment lexicon said of any aspect: "{aspect} is {adverb} {word}", "I {verb} {aspect}".
+ADVERBS = ["very", "really", "quite", "pretty", "so", "extremely", "genuinely", ""]
+LEX_POS = ["great", "excellent", "amazing", "fantastic", "wonderful", "brilliant", "outstanding",
+           "impressive", "smooth", "efficient", "generous", "friendly", "clear", "fast",
+           "flexible", "rewarding", "enjoyable", "pleasant", "solid", "the best"]
+LEX_NEG = ["awful", "poor", "slow", "confusing", "stressful", "disorganized", "pointless", "rigid",
+           "unclear", "annoying", "buggy", "outdated", "unbearable", "toxic", "chaotic",
+           "inconsistent", "draining", "unhelpful", "a waste of time", "the worst"]
+VERB_POS = ["love", "enjoy", "appreciate", "value", "like", "am grateful for"]
+VERB_NEG = ["hate", "dislike", "dread", "can't stand", "am tired of", "am fed up with"]
