@@ -19,8 +19,10 @@ def test_the_unseen_set_is_bilingual_balanced_and_never_trained_on():
     assert any("不" in t for t, _ in lines) and any("not" in t.lower() for t, _ in lines)
     training = [e.text.lower() for e in corpora_tone.sentiment_examples()]
     for text, _ in lines:
+        # Neither a line nor most of one is a training text (a shared "I feel" is fine).
         core = text.lower().strip("。.!！ ")
-        assert not any(core in t or t in core for t in training), text
+        assert not any(core in t or (t in core and len(t) >= 0.8 * len(core))
+                       for t in training), text
 
 
 def test_a_scorer_trained_in_process_reads_unseen_feedback_right(tmp_path):
