@@ -91,7 +91,7 @@ def _sentence(lang: str, text: str) -> str:
     return text[:1].upper() + text[1:] if lang == "en" else text
 
 
-def tone_examples(seed: int = 7, per_pred: int = 8, pairs: int = 1600) -> list[corpora.Example]:
+def tone_examples(seed: int = 7, per_pred: int = 12, pairs: int = 1600) -> list[corpora.Example]:
     """Single clauses, contrasts and fact-then-opinion pairs, labelled by their tone."""
     rng = random.Random(seed + 101)
     out: list[corpora.Example] = []
