@@ -29,5 +29,5 @@ def unseen_metrics(model: Any) -> dict[str, Any]:
     truth = [label for _, label in lines]
     pred = [model.classes[i] for i in model.proba([t for t, _ in lines]).argmax(1)]
     report = classification_report(truth, pred, output_dict=True, zero_division=0)
-    return {"texts": len(lines), "macro_f1": round(f1_score(truth, pred, average="macro"), 4),
+    return {"rows": len(lines), "macro_f1": round(f1_score(truth, pred, average="macro"), 4),
             "per_class_f1": {c: round(report[c]["f1-score"], 4) for c in model.classes}}

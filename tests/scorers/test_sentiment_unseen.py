@@ -36,7 +36,7 @@ def test_a_scorer_trained_in_process_reads_unseen_feedback_right(tmp_path):
     per_class = f1_score(truth, pred, average=None, labels=["negative", "neutral", "positive"])
     assert min(per_class) >= 0.8, per_class
     unseen = scorer.card["metrics"]["unseen"]
-    assert unseen["macro_f1"] == round(macro, 4) and unseen["texts"] == len(lines)
+    assert unseen["macro_f1"] == round(macro, 4) and unseen["rows"] == len(lines)
     assert set(unseen["per_class_f1"]) == {"negative", "neutral", "positive"}
     assert "heldout" in scorer.card["metrics"]  # the family split stays beside it
 
