@@ -114,7 +114,8 @@ class TextModel:
         for i in order:
             if contrib[i] <= 0:
                 break
-            gram = str(self.features[row.indices[i]]).strip()
+            # A negation-marked word ("neg_bad") is found in the text as the word it marks.
+            gram = str(self.features[row.indices[i]]).strip().replace("neg_", "")
             start = lower.find(gram)
             while gram and start >= 0:
                 weight[start:start + len(gram)] += contrib[i] / len(gram)
