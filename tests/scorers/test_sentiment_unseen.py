@@ -39,6 +39,9 @@ def test_a_scorer_trained_in_process_reads_unseen_feedback_right(tmp_path):
     assert unseen["macro_f1"] == round(macro, 4) and unseen["rows"] == len(lines)
     assert set(unseen["per_class_f1"]) == {"negative", "neutral", "positive"}
     assert "heldout" in scorer.card["metrics"]  # the family split stays beside it
+    # A negated complaint reads as praise, and the reason quoted is the negation itself.
+    tone = scorer.score_text("Not bad at all, the new tool saves me time")
+    assert tone["label"] == "positive" and "Not bad" in tone["factors"][0]["name"]
 
 
 def test_tone_reads_the_clause_after_a_contrast_and_marks_english_negation():
