@@ -5,12 +5,9 @@ answer must be what the schema says it is (status documented, body conforming)."
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
 
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -19,6 +16,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tests.live_server import serving
 from wendu.api.app import create_app
 
 from .conftest import ALL_SCOPES, make_token
@@ -28,29 +26,6 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 EXAMPLES = 12  # per operation: bounded, so the suite stays fast; each run draws new cases
 CHECKS = (not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.asynccontextmanager
-async def serving(app):
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on",
-                                           log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 def fuzz(url: str, token: str) -> list[str]:

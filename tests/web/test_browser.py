@@ -9,15 +9,14 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import socket
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 
+from tests.live_server import serving
 from wendu.api.app import create_app
 from wendu.rules.ruleset import EXAMPLES_DIR
 from wendu.store.models import Task, TaskAction
@@ -50,12 +49,6 @@ def db_url(request, tmp_path: Path):
     return url
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def surveys(emp: str) -> list[dict]:
     now = datetime.now(UTC)
     return [{"id": f"s-{emp}-{i}", "type": "survey.response", "employee_id": emp,
@@ -82,14 +75,8 @@ async def served(settings, temporal, factory):
     seed_company(factory, tasks=False)
     with factory.begin() as s:
         token = create_token(s, "producer", ["events:write"])
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, temporal_client=temporal),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    base = f"http://127.0.0.1:{port}"
-    async with build_worker(temporal, settings, factory):
+    app = create_app(settings, temporal_client=temporal)
+    async with serving(app) as base, build_worker(temporal, settings, factory):
         import httpx
 
         async with httpx.AsyncClient(base_url=base, timeout=60) as http:
@@ -99,8 +86,6 @@ async def served(settings, temporal, factory):
             assert r.status_code == 200, r.text
         await wait_for_tasks(factory, {"A1", "A2", "C1"})
         yield base
-    server.should_exit = True
-    await serving
 
 
 @pytest.fixture

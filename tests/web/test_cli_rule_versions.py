@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from tests.live_server import free_port, serving
 from wendu.api.app import create_app
 from wendu.cli.main import app as cli
 from wendu.store.models import Firing, Outcome, RuleVersion, Wait
@@ -42,14 +42,6 @@ steps:
       timeout: 7d
   - record: {{metric: probe_v{v}, value: 1}}
 """
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def day(event_id: str, emp: str) -> dict:
@@ -89,16 +81,9 @@ async def served(settings, temporal, factory):
     with factory.begin() as s:
         admin = create_token(s, "release", ["events:write", "rules:admin"])
         producer = create_token(s, "producer", ["events:write"])
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, temporal_client=temporal),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    async with build_worker(temporal, settings, factory):
-        yield f"http://127.0.0.1:{port}", admin, producer
-    server.should_exit = True
-    await serving
+    app = create_app(settings, temporal_client=temporal)
+    async with serving(app) as base, build_worker(temporal, settings, factory):
+        yield base, admin, producer
 
 
 @SESSION_LOOP

@@ -12,20 +12,13 @@ from typing import Annotated, Any
 
 import typer
 
-app = typer.Typer(help="API tokens for producers and integrations.", no_args_is_help=True)
+from wendu.cli.common import DataDir
 
-DataDir = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir",
-        help="Where Wendu keeps its state (default: $WENDU_HOME or ~/.wendu).",
-        show_default=False,
-    ),
-]
+app = typer.Typer(help="API tokens for producers and integrations.", no_args_is_help=True)
 
 
 def _factory(data_dir: Path | None) -> Any:
-    from wendu.cli.common import session_factory
+    from wendu.cli.common import session_factory  # opens the database: only when run
 
     return session_factory(data_dir)
 
