@@ -26,6 +26,7 @@ from wendu.settings import Settings
 from wendu.store.db import make_engine, make_session_factory
 from wendu.store.models import Firing, Notification, Task
 from wendu.tokens import create_token
+from wendu.workflows.task_workflow import UNDO_WINDOW
 
 RULE = """\
 id: checkin-after-drop
@@ -203,8 +204,10 @@ def test_worker_killed_while_waiting_on_task_finishes_exactly_once(world) -> Non
         )
         assert r.status_code == 200, r.text
         assert r.json()["status"] == "completed"
-        # The rule continues after the outcome: the manager's follow-up arrives exactly once.
-        _wait_until(lambda: _notification_count(factory, recipient_id="M1") == 2, "the follow-up")
+        # The rule continues after the outcome, once the minute to undo it has passed: the
+        # manager's follow-up arrives exactly once.
+        _wait_until(lambda: _notification_count(factory, recipient_id="M1") == 2, "the follow-up",
+                    timeout=UNDO_WINDOW.total_seconds() + 90)
         time.sleep(2)  # time for any duplicate delivery to show up
     finally:
         worker.send_signal(signal.SIGTERM)
