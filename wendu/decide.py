@@ -46,8 +46,19 @@ class FastScorers:
 
     def batch(self, name: str, contexts: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
         """One result per context (None where that context cannot be scored)."""
+        return self._many(name, contexts, "score_batch")
+
+    def explain_many(self, name: str, contexts: list[dict[str, Any]]
+                     ) -> list[dict[str, Any] | None]:
+        """Full results, factors and phrases included, for contexts that fired a rule."""
+        return self._many(name, contexts, "explain_batch")
+
+    def _many(self, name: str, contexts: list[dict[str, Any]], method: str
+              ) -> list[dict[str, Any] | None]:
+        """The scorer's `method` on the whole batch where it has one (one vectoriser pass and
+        one predict_proba), else, or if the batch fails, one context at a time."""
         scorer = self.registry.get(name)
-        many = getattr(scorer, "score_batch", None)
+        many = getattr(scorer, method, None)
         if many is not None:
             try:
                 with self._lock:
@@ -56,25 +67,6 @@ class FastScorers:
                 log.warning("fast scorer %s failed on a batch (%s); scoring one by one",
                             name, exc)
         # One by one, each result whole: a topic's factors are its result, not only its why.
-        return [self._one(scorer, name, c) for c in contexts]
-
-    def explain(self, name: str, context: dict[str, Any]) -> dict[str, Any] | None:
-        """The full result, factors and phrases included, for a context that fired a rule."""
-        return self._one(self.registry.get(name), name, context)
-
-    def explain_many(self, name: str, contexts: list[dict[str, Any]]
-                     ) -> list[dict[str, Any] | None]:
-        """`explain` for many contexts, in one call where the scorer can (one vectoriser
-        pass for every firing of a batch instead of one each)."""
-        scorer = self.registry.get(name)
-        many = getattr(scorer, "explain_batch", None)
-        if many is not None and contexts:
-            try:
-                with self._lock:
-                    return [dict(r) for r in many(contexts)]
-            except (ValueError, TypeError, KeyError) as exc:
-                log.warning("fast scorer %s failed to explain a batch (%s); one by one",
-                            name, exc)
         return [self._one(scorer, name, c) for c in contexts]
 
     def _one(self, scorer: Any, name: str, context: dict[str, Any]) -> dict[str, Any] | None:
