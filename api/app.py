@@ -18,6 +18,7 @@ from wendu import __version__
 from wendu.api import (
     console,
     decisions,
+    docs,
     events,
     firings,
     impact,
@@ -29,7 +30,7 @@ from wendu.api import (
     wecom,
 )
 from wendu.api.input_limits import InputGuard, validation_error
-from wendu.api.responses import API_ERRORS
+from wendu.api.responses import API_ERRORS, WECOM_ERRORS
 from wendu.api.rules import reload_rules
 from wendu.api.security import SecurityHeaders, TrustedProxies
 from wendu.decide import FastScorers, warm_up_scorers
@@ -96,12 +97,16 @@ def create_app(
         version=__version__,
         summary="HR automation: events in, rules fire durable workflows, managers act on tasks.",
         lifespan=lifespan,
+        # Served from the package by wendu.api.docs: FastAPI's pages load from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
-    for module in (events, tasks, notifications, preferences, rules, firings, decisions, impact,
-                   wecom):
+    for module in (events, tasks, notifications, preferences, rules, firings, decisions, impact):
         app.include_router(module.router, responses=API_ERRORS)
+    app.include_router(wecom.router, responses=WECOM_ERRORS)
     app.include_router(rule_versions.api, responses=API_ERRORS)
     console.install(app)  # the web console: /console pages, their JSON routes, /static
+    docs.install(app)  # /docs and /redoc, their scripts from /static/docs
     app.add_exception_handler(RequestValidationError, validation_error)
     # Outermost last: the real client address first, then headers on every answer (the
     # guard's 413 and 422 too), then the input limits before any route reads a byte.

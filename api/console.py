@@ -40,10 +40,11 @@ def install(app: FastAPI) -> None:
         web_tasks,
     )
 
-    for module in (web_auth, web_tasks, web_rules, web_people, web_backtest, web_audit):
-        app.include_router(module.router)
-    app.include_router(rule_versions.console)
-    app.include_router(web_preferences.router)
+    # The console's pages and JSON routes are its own, not the API's: out of openapi.json.
+    for router in (web_auth.router, web_tasks.router, web_rules.router, web_people.router,
+                   web_backtest.router, web_audit.router, rule_versions.console,
+                   web_preferences.router):
+        app.include_router(router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(HERE / "web_static")), name="static")
     app.add_exception_handler(web_auth.LoginRequired, web_auth.to_login)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]

@@ -37,6 +37,7 @@ API_ERRORS: dict[int | str, dict[str, Any]] = {
         "model": ErrorOut,
         "content": _JSON,
         "description": "No token, or an unknown or revoked one",
+        "headers": {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}},
     },
     403: {
         "model": ErrorOut,
@@ -60,4 +61,15 @@ API_ERRORS: dict[int | str, dict[str, Any]] = {
         "description": "A field is missing, unknown, of the wrong type, "
         "out of range or too long; nothing was stored",
     },
+}
+
+# The WeCom callback carries no token: WeCom's signature over the payload is its credential.
+WECOM_ERRORS: dict[int | str, dict[str, Any]] = {
+    **{code: answer for code, answer in API_ERRORS.items() if code not in (401, 403)},
+    400: {"model": ErrorOut, "content": _JSON,
+          "description": "The body is not WeCom's XML (or declares a DTD)"},
+    403: {"model": ErrorOut, "content": _JSON,
+          "description": "The signature is not WeCom's for this corp, token and AES key"},
+    404: {"model": ErrorOut, "content": _JSON,
+          "description": "WeCom callbacks are not configured"},
 }

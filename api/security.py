@@ -4,7 +4,8 @@ The console loads only its own files (/static/app.js, /static/app.css: no inline
 style or event handler anywhere), so its Content-Security-Policy forbids everything else:
 an injected `<script>` or `onerror=` would not run even if escaping ever failed. Pages may
 not be framed (clickjacking) and URLs, which name employees, do not leak in Referer headers
-to other sites.
+to other sites. A response that sets its own policy keeps it: the API docs (api/docs.py)
+allow the inline styles their libraries insert.
 """
 
 from __future__ import annotations
@@ -25,9 +26,6 @@ HEADERS = [
     (b"referrer-policy", b"same-origin"),
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
-# FastAPI's interactive docs are served with inline script from a CDN: everything else
-# gets the strict policy.
-DOCS_PATHS = ("/docs", "/redoc")
 
 
 class SecurityHeaders:
@@ -38,13 +36,12 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        strict = not scope.get("path", "").startswith(DOCS_PATHS)
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
                 extra = [(n, v) for n, v in HEADERS if n not in present]
-                if strict and b"content-security-policy" not in present:
+                if b"content-security-policy" not in present:
                     extra.append((b"content-security-policy", CONTENT_SECURITY_POLICY.encode()))
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
