@@ -29,7 +29,14 @@ from wendu.api.deps import (
 )
 from wendu.api.input_limits import Offset, date_problems, problem
 from wendu.decide import FastScorers
-from wendu.event_models import AnyEvent, EventBatch, EventValidationError, parse_events
+from wendu.event_examples import event_example, request_examples
+from wendu.event_models import (
+    EVENT_MODELS,
+    AnyEvent,
+    EventBatch,
+    EventValidationError,
+    parse_events,
+)
 from wendu.ingest import EventOutcome, firing_ids, ingest
 from wendu.settings import Settings
 from wendu.sqlbatch import chunks
@@ -82,6 +89,8 @@ def _body_schema() -> tuple[dict[str, Any], dict[str, Any]]:
     batch = TypeAdapter(EventBatch).json_schema(ref_template=ref)
     single = TypeAdapter[Any](AnyEvent).json_schema(ref_template=ref)
     defs = {**batch.pop("$defs", {}), **single.pop("$defs", {}), "EventBatch": batch}
+    for name, model in EVENT_MODELS.items():
+        defs[model.__name__]["examples"] = [event_example(name)]
     return {"oneOf": [{"$ref": ref.format(model="EventBatch")}, single]}, defs
 
 
@@ -92,8 +101,8 @@ BODY_SCHEMA, BODY_DEFS = _body_schema()
     "/events",
     response_model=EventsResponse,
     dependencies=[Depends(require_scope("events:write"))],
-    openapi_extra={"requestBody": {"required": True,
-                                   "content": {"application/json": {"schema": BODY_SCHEMA}}}},
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+        "schema": BODY_SCHEMA, "examples": request_examples()}}}},
     responses={
         413: {"description": "The body is over the size limit; nothing was stored"},
         422: {"description": "A field is missing, unknown, of the wrong type or too long, or "
