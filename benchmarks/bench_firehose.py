@@ -14,13 +14,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -29,10 +24,10 @@ from pathlib import Path
 
 import httpx
 from rawflow import raw_rate
+from stack import Stack, company
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.service import RPCError, RPCStatusCode
 
-from wendu.devserver import free_port_pair
 from wendu.scorers.corpora import intent_examples
 
 BATCH = 500
@@ -41,67 +36,6 @@ NEED_SHARE = 0.05
 # Needs the library answers (a guide, or the resignation signal to HR).
 NEEDS = ("housing_fund_withdrawal", "employment_certificate", "payroll", "leave_request",
          "reimbursement", "resignation")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wendu_bin() -> str:
-    beside = Path(sys.executable).parent / "wendu"
-    return str(beside) if beside.exists() else (shutil.which("wendu") or "wendu")
-
-
-class Stack:
-    def __init__(self, root: Path, workers: int) -> None:
-        self.data_dir = root / "data"
-        self.port, self.temporal_port = free_port(), free_port_pair(None)
-        self.log = root / "up.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("WENDU_")}
-        env.update(WENDU_HOME=str(root / "home"), WENDU_QUIET_HOURS="off",
-                   WENDU_DAILY_CAP="0")
-        with open(self.log, "wb") as out:
-            self.proc = subprocess.Popen(
-                [wendu_bin(), "up", "--demo", "--data-dir", str(self.data_dir),
-                 "--port", str(self.port), "--temporal-port", str(self.temporal_port),
-                 "--workers", str(workers)],
-                stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def wait_ready(self, timeout: float = 300) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"wendu up exited:\n{self.log.read_text(errors='replace')}")
-            try:
-                healthy = httpx.get(f"{self.url}/healthz", timeout=5).status_code == 200
-            except httpx.HTTPError:
-                healthy = False
-            if healthy and "Wendu is running" in self.log.read_text(errors="replace"):
-                return (self.data_dir / "demo-token").read_text().strip()
-            time.sleep(0.5)
-        raise SystemExit("wendu up did not become ready")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGINT)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-
-
-def company(n: int) -> list[dict]:
-    return [{"id": f"bench-hire-{i}", "type": "employee.hired", "employee_id": f"B{i:05d}",
-             "occurred_at": "2026-01-05T09:00:00+08:00",
-             "data": {"name": f"员工{i}", "hired_on": "2024-03-01", "manager_id": "E1002",
-                      "hrbp_id": "E1011", "locale": "zh-CN", "timezone": "Asia/Shanghai"}}
-            for i in range(n)]
 
 
 def firehose(n: int, employees: int, seed: int = 3) -> tuple[list[dict], int]:
