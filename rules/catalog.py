@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args, get_origin
 
 from pydantic import Field
 
@@ -296,6 +296,18 @@ def profile_defaults() -> dict[str, Any]:
         name: (dict(default) if isinstance(default, dict) else default)
         for name, (_, default, _) in PROFILE_FIELDS.items()
     }
+
+
+def numeric_fields(event_type: EventType) -> list[str]:
+    """Its int and float fields, plain or bounded (`Positive`), never bool: what an impact
+    metric (`<event type>.<field>`) may measure."""
+    return [name for name, spec in event_type.fields.items() if _is_number(spec.type)]
+
+
+def _is_number(kind: Any) -> bool:
+    if get_origin(kind) is Annotated:
+        kind = get_args(kind)[0]
+    return kind in (int, float)
 
 
 def event_field_names(event_type: str) -> set[str]:

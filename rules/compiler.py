@@ -13,7 +13,7 @@ import json
 import keyword
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, get_args, get_origin
+from typing import Any
 
 from wendu.rules import plan as p
 from wendu.rules.catalog import (
@@ -25,6 +25,7 @@ from wendu.rules.catalog import (
     PROFILE_FIELDS,
     ROLES,
     EventType,
+    numeric_fields,
 )
 from wendu.rules.compile_steps import IDENTIFIER, SCORE_FIELDS, StepCompiler, event_obj
 from wendu.rules.doc import RuleDoc
@@ -134,13 +135,6 @@ def compile(
         raise RuleErrors(result.problems)
     return result.plan
 
-
-
-def _is_number(kind: Any) -> bool:
-    """int or float, plain or bounded (`Annotated[float, Field(gt=0)]`), never bool."""
-    if get_origin(kind) is Annotated:
-        kind = get_args(kind)[0]
-    return kind in (int, float)
 
 
 def compile_text(text: str, path: str = "<rule>", **options: Any) -> p.Plan:
@@ -264,7 +258,7 @@ class _Compiler(StepCompiler):
                        f"type; the metric is <event type>.<field>, e.g. "
                        "attendance.day_closed.overtime_hours")
             return None
-        numeric = [f for f, fs in spec.fields.items() if _is_number(fs.type)]
+        numeric = numeric_fields(spec)
         if name not in numeric:
             self.error(("impact", "metric"), f"{event} has no numeric field {name!r}; its "
                        f"numeric fields: {', '.join(numeric) or 'none'}")

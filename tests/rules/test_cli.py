@@ -85,3 +85,6 @@ def test_schema_prints_the_rule_json_schema():
     assert schema["title"] == "Wendu rule"
     committed = Path(__file__).resolve().parents[2] / "rules" / "schema" / "rule.schema.json"
     assert json.loads(committed.read_text(encoding="utf-8")) == schema
+    groups = runner.invoke(app, ["schema", "--groups"])
+    assert groups.exit_code == 0
+    assert json.loads(groups.stdout)["title"] == "Wendu rule groups (_groups.yaml)"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from wendu.cli.rules import schema_text
+from wendu.cli.rules import groups_schema_text, schema_text
 from wendu.rules.ruleset import load_ruleset
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -48,6 +48,7 @@ def test_compiled_plan_matches_golden(plans, name):
     compare(GOLDEN / f"{name}.json", json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
-def test_committed_json_schema_is_current():
-    compare(Path(__file__).resolve().parents[2] / "rules" / "schema" / "rule.schema.json",
-            schema_text())
+def test_committed_json_schemas_are_current():
+    schemas = Path(__file__).resolve().parents[2] / "rules" / "schema"
+    compare(schemas / "rule.schema.json", schema_text())
+    compare(schemas / "groups.schema.json", groups_schema_text())

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from wendu.rules.doc import rule_json_schema
+from wendu.rule_schema import groups_schema, rule_schema
 from wendu.rules.plan import ScheduleTrigger
 from wendu.rules.ruleset import RuleSetResult, load_ruleset
 from wendu.rules.templates_catalog import TemplateCatalog
@@ -100,13 +100,23 @@ def compile_(
 
 @app.command()
 @_no_traceback
-def schema() -> None:
-    """Print the JSON Schema of a rule file (for editors such as VS Code's YAML extension)."""
-    typer.echo(schema_text())
+def schema(
+    templates: TemplatesOption = None,
+    groups: Annotated[bool, typer.Option(
+        "--groups", help="The schema of _groups.yaml instead of a rule file's.")] = False,
+) -> None:
+    """Print the JSON Schema of a rule file (for editors such as VS Code's YAML extension),
+    with the catalog's event types, channels, templates and scorers to complete from."""
+    typer.echo(groups_schema_text() if groups else schema_text(templates))
 
 
-def schema_text() -> str:
-    return json.dumps(rule_json_schema(), indent=2, ensure_ascii=False) + "\n"
+def schema_text(templates: Path | None = None) -> str:
+    catalog = TemplateCatalog(templates) if templates else None
+    return json.dumps(rule_schema(catalog), indent=2, ensure_ascii=False) + "\n"
+
+
+def groups_schema_text() -> str:
+    return json.dumps(groups_schema(), indent=2, ensure_ascii=False) + "\n"
 
 
 def _register_backtest() -> None:
