@@ -26,6 +26,7 @@ from wendu.api import (
     preferences,
     rule_versions,
     rules,
+    task_snooze,
     tasks,
     wecom,
 )
@@ -103,6 +104,7 @@ def create_app(
     )
     for module in (events, tasks, notifications, preferences, rules, firings, decisions, impact):
         app.include_router(module.router, responses=API_ERRORS)
+    app.include_router(task_snooze.router, responses=API_ERRORS)
     app.include_router(wecom.router, responses=WECOM_ERRORS)
     app.include_router(rule_versions.api, responses=API_ERRORS)
     console.install(app)  # the web console: /console pages, their JSON routes, /static
