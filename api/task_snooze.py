@@ -16,16 +16,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from wendu.api.deps import SessionFactoryDep, TemporalDep, TokenDep, act_as, require_scope
+from wendu.api.snooze_rows import set_snooze
 from wendu.api.tasks import FINISHED, UPDATE_TIMEOUT, _refused
 from wendu.store.audit import audit
 from wendu.store.models import Task, utcnow
-from wendu.store.models_accounts import TaskSnooze, User
 from wendu.workflows.io import TASK_SNOOZE_UPDATE, SnoozeRequest, TaskView
 
 router = APIRouter(
@@ -121,18 +120,9 @@ def _load(factory: sessionmaker[Session], task_id: str) -> Task | None:
 
 def _record(factory: sessionmaker[Session], task: Task, actor: str, actor_id: str,
             until: datetime, ip: str | None) -> None:
-    """The snooze in the assignee's console lists (each of their accounts) and the audit log,
-    in one transaction."""
+    """The snooze in the assignee's console lists and in the audit log, in one transaction."""
     with factory.begin() as session:
-        users = session.scalars(select(User.id).where(User.employee_id == actor_id,
-                                                      User.active.is_(True))).all()
-        earlier = None
-        for user_id in users:
-            row = session.get(TaskSnooze, (task.id, user_id))
-            if row is None:
-                session.add(TaskSnooze(task_id=task.id, user_id=user_id, until=until))
-            else:
-                earlier, row.until = row.until, until
+        earlier = set_snooze(session, task.id, actor_id, until)
         audit(session, actor, "task.snooze", "task", task.id,
               before={"status": task.status,
                       "snoozed_until": earlier.isoformat() if earlier else None},

@@ -33,6 +33,7 @@ from wendu.api.deps import (
     require_scope,
 )
 from wendu.api.input_limits import Offset
+from wendu.api.snooze_rows import follow_workflow
 from wendu.store.models import Employee, Task
 from wendu.workflows.io import (
     TASK_ACT_UPDATE,
@@ -137,7 +138,9 @@ async def undo_task_action(
     """Takes back `actor_id`'s last action on the task (acknowledge, complete, dismiss or
     snooze) within a minute of it: the task is as it was before."""
     act_as(token, request.actor_id)
-    return await apply_action(factory, temporal, task_id, request)
+    view = await apply_action(factory, temporal, task_id, request)
+    await asyncio.to_thread(follow_workflow, factory, task_id, request.actor_id, view)
+    return view
 
 
 async def apply_action(

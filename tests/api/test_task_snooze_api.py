@@ -61,6 +61,17 @@ async def test_a_snooze_over_the_api_holds_the_workflow_and_is_audited(
             TASK_STATE_QUERY, result_type=TaskView)
         assert datetime.fromisoformat(state.snoozed_until) == until
 
+        with factory() as s:  # the manager's console lists it as snoozed
+            assert s.get(TaskSnooze, (task.id, account_id)).until == until
+
+        # Taken back within the minute: neither the workflow nor the console holds it.
+        r = await bot.post(f"/api/v1/tasks/{task.id}/undo", json={"actor_id": manager})
+        assert r.status_code == 200 and r.json()["snoozed_until"] is None, r.text
+        with factory() as s:
+            assert s.get(TaskSnooze, (task.id, account_id)) is None
+        r = await bot.post(url, json={"actor_id": manager, "until": local})
+        assert r.status_code == 200, r.text
+
         # Taken on, a task has no reminders left to put off.
         r = await bot.post(f"/api/v1/tasks/{task.id}/actions",
                            json={"action": "acknowledge", "actor_id": manager})
@@ -71,8 +82,8 @@ async def test_a_snooze_over_the_api_holds_the_workflow_and_is_audited(
     with factory() as s:
         row = s.get(TaskSnooze, (task.id, account_id))
         audits = s.scalars(select(AuditLog).where(AuditLog.target_id == task.id)).all()
-    assert row is not None and row.until == until  # the manager's console: snoozed
-    assert [(a.actor, a.action) for a in audits] == [(f"token:bot-{emp}", "task.snooze")]
+    assert row is not None and row.until == until
+    assert [(a.actor, a.action) for a in audits] == [(f"token:bot-{emp}", "task.snooze")] * 2
     assert audits[0].before == {"status": "open", "snoozed_until": None}
     assert audits[0].after == {"status": "open", "snoozed_until": until.isoformat(),
                                "reminders_postponed": True, "actor_id": manager}
