@@ -20,6 +20,7 @@ from wendu.api.deps import SessionDep, require_scope
 from wendu.api.web_access import not_found, require_hr, require_roles
 from wendu.api.web_auth import CurrentUser, PostingUser
 from wendu.api.web_dryrun import check_text
+from wendu.api.web_rule_checks import rule_groups
 from wendu.api.web_rules import store_version
 from wendu.api.web_ui import page
 from wendu.ruleversions import VersionError, diff, find_version, history, side_by_side
@@ -54,7 +55,7 @@ async def rollback(request: Request, session: Session, actor: str, rule_id: str,
         raise RollbackProblem(f"{rule_id} v{old.version} ({old.digest[:8]}) is the current "
                               "version already")
     checked = check_text(old.source_text, rule.source_path or f"{rule_id}.yaml",
-                         str(request.app.state.settings.templates_path))
+                         str(request.app.state.settings.templates_path), rule_groups(request))
     errors = [p for p in checked.problems if getattr(p, "is_error", True)]
     if checked.plan is None or errors:
         raise RollbackProblem(f"{rule_id} v{old.version} no longer compiles; fix it in a new "

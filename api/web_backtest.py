@@ -22,6 +22,7 @@ from wendu.api.deps import SessionDep
 from wendu.api.web_access import not_found, require_hr
 from wendu.api.web_auth import ApiUser, CurrentUser, PostingUser
 from wendu.api.web_dryrun import Checked, check_in_thread
+from wendu.api.web_rule_checks import rule_groups
 from wendu.api.web_rules import _source
 from wendu.api.web_ui import page
 from wendu.rules.durations import DurationError, parse_duration
@@ -132,7 +133,8 @@ async def start_backtest(request: Request, rule_id: str, user: PostingUser,
         return _form(request, user, rule_id, source, since, problem=f"since: {exc}",
                      status_code=422)
     checked = await check_in_thread(source, f"{rule_id}.yaml",
-                                    str(request.app.state.settings.templates_path))
+                                    str(request.app.state.settings.templates_path),
+                                    rule_groups(request))
     draft = checked.plan
     if draft is None or not isinstance(draft.trigger, EventTrigger):
         if draft is not None:

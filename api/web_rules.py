@@ -27,9 +27,23 @@ from wendu.api.firings import failed_counts, failed_firings
 from wendu.api.web_access import not_found, require_hr, require_roles
 from wendu.api.web_accounts import SessionUser, audit
 from wendu.api.web_auth import ApiPostingUser, ApiUser, CurrentUser, PostingUser, client_ip
-from wendu.api.web_dryrun import Checked, check_in_thread, dry_run, dry_run_in_thread
+from wendu.api.web_dryrun import (
+    Checked,
+    check_in_thread,
+    dry_run,
+    dry_run_in_thread,
+    dry_run_schedule,
+)
+from wendu.api.web_dryrun_explain import first_employee, sample_event
+from wendu.api.web_rule_checks import (
+    editor_problems,
+    lf,
+    rule_groups,
+    with_line_endings_of,
+)
+from wendu.api.web_rule_starters import STARTERS, starter_text
 from wendu.api.web_ui import page
-from wendu.rules.plan import Plan
+from wendu.rules.plan import Plan, ScheduleTrigger
 from wendu.rulestore import sync_rules
 from wendu.store.models import Firing, Rule, RuleVersion, utcnow
 
@@ -37,10 +51,6 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["console"])
 RECENT = timedelta(days=7)
 DECISIONS_SHOWN = 20  # the rule page's latest; the API pages further
-SAMPLE_EVENT = {"type": "attendance.day_closed", "employee_id": "E1004",
-                "occurred_at": "2026-11-27T22:30:00+08:00",
-                "data": {"day": "2026-11-27", "clock_in": "2026-11-27T09:00:00+08:00",
-                         "clock_out": "2026-11-27T22:30:00+08:00", "overtime_hours": 25}}
 
 
 def _rules(session: Session) -> list[dict[str, Any]]:
@@ -74,22 +84,51 @@ def rules_page(request: Request, user: CurrentUser, session: SessionDep) -> HTML
     return page(request, "rules.html", user, rules=_rules(session))
 
 
-def _rule_page(request: Request, user: SessionUser, session: Session, rule_id: str, *,
+def _rule_page(request: Request, user: SessionUser, session: Session, rule_id: str | None, *,
                text: str | None = None, checked: Checked | None = None,
-               event_text: str | None = None, result: Any = None, saved: bool = False,
-               status_code: int = 200) -> HTMLResponse:
-    rule = session.get(Rule, rule_id)
+               event_text: str | None = None, employee: str | None = None,
+               result: Any = None, saved: bool = False, status_code: int = 200,
+               state_problem: str | None = None, **extra: Any) -> HTMLResponse:
+    """One rule's page (`rule_id` None: a new rule, not stored yet)."""
+    rule = session.get(Rule, rule_id) if rule_id else None
     if rule is None and text is None:
         raise not_found(f"rule {rule_id!r}")
     text = text if text is not None else _source(session, rule)  # type: ignore[arg-type]
     by_line = checked.by_line() if checked else {}
-    lines = [(n, line, by_line.get(n, [])) for n, line in enumerate(text.splitlines(), 1)]
+    plan = checked.plan if checked else None
+    schedule = (isinstance(plan.trigger, ScheduleTrigger) if plan is not None
+                else bool(rule and rule.trigger_kind == "schedule"))
+    if not schedule and not event_text:
+        kind = (plan.trigger.event if plan is not None  # type: ignore[union-attr]
+                else rule.event_type if rule else None)
+        event_text = json.dumps(sample_event(session, kind), ensure_ascii=False, indent=2)
     return page(request, "rule.html", user, status_code=status_code, rule=rule,
-                rule_id=rule_id, text=text, lines=lines, checked=checked,
-                general=by_line.get(0, []), result=result, saved=saved,
-                event_text=event_text or json.dumps(SAMPLE_EVENT, ensure_ascii=False, indent=2),
-                can_edit=user.role == "hr_admin", failed=failed_firings(session, rule_id),
-                decisions=query_decisions(session, rule=rule_id, limit=DECISIONS_SHOWN))
+                rule_id=rule_id, text=text, checked=checked, problems=checked.problems
+                if checked else [], general=by_line.get(0, []), result=result, saved=saved,
+                schedule=schedule, event_text=event_text or "",
+                employee=employee or first_employee(session),
+                action=f"/console/rules/{rule_id}/upload" if rule_id else "/console/rules/new",
+                can_edit=user.role == "hr_admin", state_problem=state_problem,
+                failed=failed_firings(session, rule_id) if rule else [],
+                decisions=query_decisions(session, rule=rule_id, limit=DECISIONS_SHOWN)
+                if rule else [], **extra)
+
+
+@router.get("/console/rules/new", response_class=HTMLResponse)
+def new_rule_page(request: Request, user: CurrentUser, session: SessionDep,
+                  start: str = "") -> HTMLResponse:
+    """A new rule, begun from one of the shipped rules (or a blank one)."""
+    require_hr(user)
+    return _rule_page(request, user, session, None, text=starter_text(start),
+                      starters=STARTERS, start=start)
+
+
+@router.post("/console/rules/new", response_class=HTMLResponse)
+async def new_rule(request: Request, user: PostingUser, session: SessionDep,
+                   source: Annotated[str, Form()], intent: Annotated[str, Form()] = "check",
+                   event: Annotated[str | None, Form()] = None,
+                   employee: Annotated[str | None, Form()] = None) -> Response:
+    return await edit(request, user, session, None, source, intent, event, employee)
 
 
 @router.get("/console/rules/{rule_id}", response_class=HTMLResponse)
@@ -102,30 +141,54 @@ def rule_page(request: Request, rule_id: str, user: CurrentUser, session: Sessio
 @router.post("/console/rules/{rule_id}/upload", response_class=HTMLResponse)
 async def upload(request: Request, rule_id: str, user: PostingUser, session: SessionDep,
                  source: Annotated[str, Form()], intent: Annotated[str, Form()] = "check",
-                 event: Annotated[str | None, Form()] = None) -> Response:
+                 event: Annotated[str | None, Form()] = None,
+                 employee: Annotated[str | None, Form()] = None) -> Response:
     """Check, dry-run or save the text in the editor; problems come back on their lines."""
+    if session.get(Rule, rule_id) is None:
+        raise not_found(f"rule {rule_id!r}")
+    return await edit(request, user, session, rule_id, source, intent, event, employee)
+
+
+async def edit(request: Request, user: SessionUser, session: Session, rule_id: str | None,
+               source: str, intent: str, event: str | None, employee: str | None) -> Response:
+    """The editor's three buttons, for a stored rule (`rule_id`) or a new one (None)."""
     require_hr(user)
     if intent == "save":
         require_roles(user, "hr_admin", what="changing rules")
-    checked = await check_in_thread(source, f"{rule_id}.yaml", _templates_dir(request))
-    if checked.plan is None or intent == "check":
-        code = 422 if checked.plan is None else 200
-        return _rule_page(request, user, session, rule_id, text=source, checked=checked,
-                          event_text=event, status_code=code)
+    source = lf(source)  # a browser sends CRLF; the file keeps its own line endings on save
+    checked = await check_in_thread(source, f"{rule_id or 'new-rule'}.yaml",
+                                    _templates_dir(request), rule_groups(request))
+    # Warnings while editing; what would save the wrong rule, or a change under the same
+    # version number, stops a save.
+    checked.problems.extend(editor_problems(session, rule_id, checked.plan, source,
+                                            "error" if intent == "save" else "warning"))
+    blocking = [p for p in checked.problems if p.is_error]
+    page_of = dict(text=source, checked=checked, event_text=event, employee=employee)
+    if checked.plan is None or blocking or intent == "check":
+        code = 422 if checked.plan is None or blocking else 200
+        return _rule_page(request, user, session, rule_id, status_code=code, **page_of)
     if intent == "dry_run":
-        result = await dry_run_in_thread(_dry_run, session, checked.plan, event or "",
-                                         _templates_dir(request))
-        return _rule_page(request, user, session, rule_id, text=source, checked=checked,
-                          event_text=event, result=result)
+        if isinstance(checked.plan.trigger, ScheduleTrigger):
+            result = await dry_run_in_thread(dry_run_schedule, session, checked.plan,
+                                             employee or "", _templates_dir(request))
+        else:
+            result = await dry_run_in_thread(_dry_run, session, checked.plan, event or "",
+                                             _templates_dir(request))
+        return _rule_page(request, user, session, rule_id, result=result, **page_of)
     plan = checked.plan
     await store_version(request, session, user.username, plan, source)
     return RedirectResponse(f"/console/rules/{plan.rule_id}?saved=1", status_code=303)
 
 
-@router.post("/console/rules/{rule_id}/state")
+@router.post("/console/rules/{rule_id}/state", response_class=HTMLResponse)
 async def set_state(request: Request, rule_id: str, user: PostingUser, session: SessionDep,
-                    enabled: Annotated[bool, Form()]) -> RedirectResponse:
-    await _set_enabled(request, session, user, rule_id, enabled)
+                    enabled: Annotated[bool, Form()],
+                    reason: Annotated[str, Form()] = "") -> Response:
+    if not enabled and not reason.strip():
+        require_roles(user, "hr_admin", what="changing rules")
+        return _rule_page(request, user, session, rule_id, status_code=422,
+                          state_problem="disable_needs_reason")
+    await _set_enabled(request, session, user, rule_id, enabled, reason.strip() or None)
     return RedirectResponse(f"/console/rules/{rule_id}", status_code=303)
 
 
@@ -167,12 +230,14 @@ def _write_to_folder(request: Request, rule_id: str, path: str, source: str) -> 
     target = Path(path).resolve() if path else folder / f"{rule_id}.yaml"
     if not target.is_relative_to(folder):
         target = folder / f"{rule_id}.yaml"
-    target.write_text(source, encoding="utf-8")
+    # The file keeps the line endings it has (the editor works in LF).
+    old = target.read_bytes() if target.is_file() else b""
+    target.write_bytes(with_line_endings_of(old, source).encode("utf-8"))
     return str(target)
 
 
 async def _set_enabled(request: Request, session: Session, user: SessionUser, rule_id: str,
-                       enabled: bool) -> dict[str, Any]:
+                       enabled: bool, reason: str | None = None) -> dict[str, Any]:
     require_hr(user)
     require_roles(user, "hr_admin", what="changing rules")
     rule = session.get(Rule, rule_id)
@@ -182,7 +247,7 @@ async def _set_enabled(request: Request, session: Session, user: SessionUser, ru
     rule.enabled = enabled
     audit(session, user.username, "rule.enable" if enabled else "rule.disable", "rule", rule_id,
           before=before, after={"enabled": enabled, "version": rule.version},
-          ip=client_ip(request))
+          ip=client_ip(request), note=reason)
     session.commit()
     await _refresh(request)
     return {"id": rule_id, "enabled": enabled}
@@ -218,7 +283,8 @@ async def check_rule(body: CheckBody, request: Request, user: ApiPostingUser,
                      session: SessionDep) -> dict[str, Any]:
     """Problems of a rule text by line; with `event`, also the dry run."""
     require_hr(user)
-    checked = await check_in_thread(body.source, "rule.yaml", _templates_dir(request))
+    checked = await check_in_thread(body.source, "rule.yaml", _templates_dir(request),
+                                    rule_groups(request))
     out: dict[str, Any] = {"ok": checked.plan is not None, "problems": [
         {"line": p.line, "col": p.col, "severity": p.severity, "message": p.message}
         for p in checked.problems]}
@@ -231,5 +297,5 @@ async def check_rule(body: CheckBody, request: Request, user: ApiPostingUser,
 
 @router.post("/console/api/rules/{rule_id}/state")
 async def rule_state(rule_id: str, request: Request, user: ApiPostingUser, session: SessionDep,
-                     enabled: bool) -> dict[str, Any]:
-    return await _set_enabled(request, session, user, rule_id, enabled)
+                     enabled: bool, reason: str | None = None) -> dict[str, Any]:
+    return await _set_enabled(request, session, user, rule_id, enabled, reason)

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from wendu.api.web_accounts import SessionUser
+from wendu.api.web_editor_strings import EDITOR_STRINGS
 
 HERE = Path(__file__).parent
 LANG_COOKIE = "wendu_lang"
@@ -261,6 +262,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "channel_email": ("电子邮件", "E-mail"),
     "channel_webhook": ("Webhook", "Webhook"),
 }
+STRINGS.update(EDITOR_STRINGS)
 
 
 def t(key: str, lang: str) -> str:

@@ -65,14 +65,7 @@ def load_ruleset(
     """Load and compile every rule under `paths`; problems are collected, never raised."""
     result = RuleSetResult()
     rule_files, group_files = _discover([Path(p) for p in paths], result.problems)
-    for file in group_files:
-        loaded = _read(file, result.problems)
-        if loaded is not None:
-            try:
-                if loaded.data is not None:
-                    result.groups.update(validate_doc(GroupsDoc, loaded).groups)
-            except RuleErrors as exc:
-                result.problems.extend(exc.problems)
+    result.groups = _groups(group_files, result.problems)
     group_names = set(groups) | set(result.groups)
     templates = templates if templates is not None else TemplateCatalog()
     for file in rule_files:
@@ -94,6 +87,27 @@ def load_ruleset(
             result.sources[compiled.plan.rule_id] = loaded.text
     result.problems = sorted_problems(result.problems)
     return result
+
+
+def declared_groups(folder: str | Path) -> dict[str, GroupDoc]:
+    """The groups a rule folder's `_groups.yaml` declares: what its rules may address, so a
+    rule checked on its own (the console's editor) is checked as `wendu rules validate` does."""
+    problems: list[RuleError] = []
+    _, group_files = _discover([Path(folder)], problems)
+    return _groups(group_files, problems)
+
+
+def _groups(files: list[Path], problems: list[RuleError]) -> dict[str, GroupDoc]:
+    groups: dict[str, GroupDoc] = {}
+    for file in files:
+        loaded = _read(file, problems)
+        if loaded is not None:
+            try:
+                if loaded.data is not None:
+                    groups.update(validate_doc(GroupsDoc, loaded).groups)
+            except RuleErrors as exc:
+                problems.extend(exc.problems)
+    return groups
 
 
 def _discover(paths: list[Path], problems: list[RuleError]) -> tuple[list[Path], list[Path]]:

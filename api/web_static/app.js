@@ -56,3 +56,32 @@ document.addEventListener("click", async (event) => {
     button.disabled = false;
   }
 });
+
+// The header's menu button (phones): the links fold under one button instead of wrapping
+// the header onto four lines.
+document.addEventListener("click", (event) => {
+  const toggle = event.target.closest(".menu-toggle");
+  if (!toggle) return;
+  const header = toggle.closest("header.top");
+  const open = header.classList.toggle("open");
+  toggle.setAttribute("aria-expanded", String(open));
+});
+
+// A table read on a phone becomes one card per row (app.css); each cell is labelled with
+// its column's heading, copied here so the templates need not repeat them.
+function labelCells(root) {
+  root.querySelectorAll("table.grid").forEach((table) => {
+    const heads = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+    if (!heads.length) return;
+    table.classList.add("cards");
+    table.querySelectorAll("tbody tr").forEach((row) => {
+      [...row.children].forEach((cell, i) => {
+        if (heads[i] && !cell.dataset.label) cell.dataset.label = heads[i];
+      });
+    });
+  });
+}
+labelCells(document);
+new MutationObserver((changes) => changes.forEach((c) => c.addedNodes.forEach((n) => {
+  if (n.nodeType === 1) labelCells(n);
+}))).observe(document.body, { childList: true, subtree: true });

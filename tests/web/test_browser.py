@@ -33,6 +33,10 @@ SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 
+# The rule page's YAML is in a CodeMirror editor, which keeps the form's textarea in sync.
+GET_SOURCE = "document.querySelector('#editor .CodeMirror').CodeMirror.getValue()"
+SET_SOURCE = "(t) => document.querySelector('#editor .CodeMirror').CodeMirror.setValue(t)"
+
 if not Path(CHROMIUM).exists():  # pragma: no cover - CI installs it (.ci/run)
     pytest.skip("Chromium is not installed at /usr/bin/chromium", allow_module_level=True)
 
@@ -145,22 +149,22 @@ async def test_manager_acknowledges_a_task_and_hr_fixes_and_dry_runs_a_rule(
     assert await page.locator("#rules tr[data-rule-id]").count() == 2
     await page.screenshot(path=SHOTS / "rules.png", full_page=True)
     await page.click("text=overtime-care")
-    original = await page.locator("textarea[name=source]").input_value()
+    original = await page.evaluate(GET_SOURCE)
     broken = original.replace("profile.overtime_hours_7d > 20", "profile.overtime_hourz_7d > 20")
     line = broken.splitlines().index(
         next(x for x in broken.splitlines() if "overtime_hourz_7d" in x)) + 1
-    await page.fill("textarea[name=source]", broken)
+    await page.evaluate(SET_SOURCE, broken)
     await page.click("button[value=check]")
-    problem = page.locator(f'#L{line} .problem')
+    problem = page.locator(f'#problems li[data-line="{line}"]')
     assert "did you mean 'overtime_hours_7d'" in await problem.inner_text()
-    assert await page.locator("#L1 .problem").count() == 0
+    assert await page.locator('#problems li[data-line="1"]').count() == 0
     await page.screenshot(path=SHOTS / "rule-with-error.png", full_page=True)
 
     event = {"type": "attendance.day_closed", "employee_id": "A1",
              "occurred_at": "2026-11-27T23:30:00+08:00",
              "data": {"day": "2026-11-27", "clock_in": "2026-11-27T09:00:00+08:00",
                       "clock_out": "2026-11-27T23:30:00+08:00", "overtime_hours": 25}}
-    await page.fill("textarea[name=source]", original)
+    await page.evaluate(SET_SOURCE, original)
     await page.fill("textarea[name=event]", json.dumps(event))
     await page.click("button[value=dry_run]")
     assert await page.locator("#verdict").inner_text() == "Would fire"

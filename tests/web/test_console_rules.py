@@ -69,19 +69,24 @@ async def test_saving_a_version_and_switching_a_rule_off_are_audited(console, fa
                                       "event": attendance("A1", 25)})
     assert 'id="verdict">Would not fire<' in r.text
 
+    # Switching a rule off asks why; the reason is kept in the audit row.
     r = await console.post("/console/rules/overtime-care/state",
                            data={"csrf": csrf, "enabled": "false"})
+    assert r.status_code == 422 and "Disabling a rule needs a reason." in r.text
+    r = await console.post("/console/rules/overtime-care/state",
+                           data={"csrf": csrf, "enabled": "false", "reason": "too noisy"})
     assert r.status_code == 303
     page = await console.get("/console/rules/overtime-care")
     assert 'id="rule-state">Disabled<' in page.text
     assert console.app.state.rules.plans == []  # type: ignore[attr-defined]
     with factory() as s:
-        log = [(a.actor, a.action, a.before, a.after) for a in s.scalars(
+        log = [(a.actor, a.action, a.before, a.after, a.note) for a in s.scalars(
             select(AuditLog).where(AuditLog.target_type == "rule").order_by(AuditLog.id))]
     assert [entry[:2] for entry in log] == [("hr", "rule.upload"), ("hr", "rule.disable")]
     assert log[0][2]["version"] == 1 and log[0][2]["source"] == SOURCE
     assert log[0][3]["version"] == 2 and log[0][3]["source"] == v2
-    assert log[1][2:] == ({"enabled": True, "version": 2}, {"enabled": False, "version": 2})
+    assert log[1][2:] == ({"enabled": True, "version": 2}, {"enabled": False, "version": 2},
+                          "too noisy")
 
 
 async def test_pages_follow_the_users_locale_and_the_language_switch(console, factory):
@@ -110,7 +115,7 @@ async def test_a_rule_switched_off_in_the_console_stays_off_across_folder_reload
 
     csrf = await login(console, "hr")
     r = await console.post("/console/rules/overtime-care/state",
-                           data={"csrf": csrf, "enabled": "false"})
+                           data={"csrf": csrf, "enabled": "false", "reason": "paused"})
     assert r.status_code == 303 and not enabled()
     await reload_rules(settings, factory, None)  # as at the next start, the file unchanged
     assert not enabled()
