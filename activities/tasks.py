@@ -49,6 +49,7 @@ def task_view(task: Task) -> TaskView:
     return TaskView(
         id=task.id,
         title=task.title,
+        titles=task.titles or None,
         status=task.status,  # type: ignore[arg-type]
         assignee_id=task.assignee_id,
         assignee_role=task.assignee_role,
@@ -117,6 +118,7 @@ class TaskActivities:
             assignee_id=person.id,
             assignee_role=role,
             title=t.title[:500],
+            titles={k: v[:500] for k, v in t.titles.items()} or None,
             status="open",
             escalation_level=0,
             due_at=_parse(inp.due_at),

@@ -16,8 +16,8 @@ import asyncio
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowUpdateFailedError
@@ -35,6 +35,7 @@ from wendu.api.deps import (
 from wendu.api.input_limits import Offset
 from wendu.api.snooze_rows import follow_workflow
 from wendu.store.models import Employee, Task
+from wendu.titles import locale_key, title_in
 from wendu.workflows.io import (
     TASK_ACT_UPDATE,
     TASK_UNDO_UPDATE,
@@ -62,9 +63,15 @@ _ACT_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+LocaleQuery = Annotated[Literal["zh-CN", "en"] | None, Query(
+    description="The language of `title` (zh-CN or en)")]
+
+
 class TaskOut(BaseModel):
     id: str
-    title: str
+    title: str = Field(description="In the requested `locale` (else Accept-Language, else the "
+                       "assignee's language)")
+    titles: dict[str, str] = Field(description='The title per locale: {"zh-CN": ..., "en": ...}')
     body: str
     status: TaskStatus
     assignee_id: str
@@ -78,9 +85,11 @@ class TaskOut(BaseModel):
     comment: str | None
 
 
-def _out(task: Task) -> TaskOut:
+def _out(task: Task, locale: str | None) -> TaskOut:
+    titles = {key: title_in(task.title, task.titles, key) for key in ("zh-CN", "en")}
     return TaskOut(
-        id=task.id, title=task.title, body=task.body, status=task.status,  # type: ignore[arg-type]
+        id=task.id, title=titles[locale_key(locale)], titles=titles, body=task.body,
+        status=task.status,  # type: ignore[arg-type]
         assignee_id=task.assignee_id, assignee_role=task.assignee_role,
         escalation_level=task.escalation_level, due_at=task.due_at, rule_id=task.rule_id,
         subject_employee_id=task.subject_employee_id, created_at=task.created_at,
@@ -96,8 +105,11 @@ def list_tasks(
     status_: Annotated[TaskStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Offset = 0,
+    locale: LocaleQuery = None,
+    accept_language: Annotated[str | None, Header(max_length=200)] = None,
 ) -> list[TaskOut]:
-    """Tasks, most urgent first; filter by assignee (employee id) and status."""
+    """Tasks, most urgent first; filter by assignee (employee id) and status. `title` is in
+    `locale` (zh-CN or en), else the Accept-Language header's, else the assignee's."""
     if token.actor_id is not None:
         act_as(token, assignee or token.actor_id)
         assignee = token.actor_id
@@ -107,16 +119,34 @@ def list_tasks(
     if status_:
         q = q.where(Task.status == status_)
     q = q.order_by(Task.due_at, Task.id).limit(limit).offset(offset)
-    return [_out(t) for t in session.scalars(q)]
+    tasks = list(session.scalars(q))
+    asked = locale or _accepted(accept_language)
+    readers = {} if asked else _locales(session, {t.assignee_id for t in tasks})
+    return [_out(t, asked or readers.get(t.assignee_id)) for t in tasks]
 
 
 @router.get("/{task_id}", response_model=TaskOut)
-def get_task(task_id: str, session: SessionDep, token: TokenDep) -> TaskOut:
+def get_task(task_id: str, session: SessionDep, token: TokenDep, locale: LocaleQuery = None,
+             accept_language: Annotated[str | None, Header(max_length=200)] = None) -> TaskOut:
+    """One task; `title` in `locale`, else the Accept-Language header's, else the
+    assignee's language."""
     task = session.get(Task, task_id)
     if task is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no task {task_id!r}")
     act_as(token, task.assignee_id)
-    return _out(task)
+    asked = locale or _accepted(accept_language)
+    return _out(task, asked or _locales(session, {task.assignee_id}).get(task.assignee_id))
+
+
+def _accepted(header: str | None) -> str | None:
+    """The first language of an Accept-Language header ("en-GB,en;q=0.9" -> en-GB)."""
+    first = (header or "").split(",")[0].split(";")[0].strip()
+    return first if first and first != "*" else None
+
+
+def _locales(session: Session, ids: set[str]) -> dict[str, str]:
+    return dict(session.execute(select(Employee.id, Employee.locale).where(
+        Employee.id.in_(ids))).all()) if ids else {}
 
 
 @router.post("/{task_id}/actions", response_model=TaskView, responses=_ACT_RESPONSES)
@@ -127,6 +157,9 @@ async def act_on_task(
     """Acknowledge ("I'm on it"), complete, dismiss, delegate or reassign a task as
     `actor_id`; delegate and reassign name the new assignee in `to_id`."""
     act_as(token, action.actor_id)
+    if action.by_hr:  # who is HR is the console's to know, from the signed-in account
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            detail="by_hr: HR acts on others' tasks in the console")
     return await apply_action(factory, temporal, task_id, action)
 
 

@@ -153,7 +153,7 @@ class StepCompiler:
     def _assign_task(self, doc: Any, loc: Loc, ident: str, scope: Scope, common: dict) -> Any:
         body, at = doc.assign_task, (*loc, "assign_task")
         assignee = self.role((*at, "to"), body.to)
-        title = self.text((*at, "title"), body.title, scope)
+        title, title_en = self._task_title((*at, "title"), body.title, scope)
         template = self.template((*at, "template"), body.template, task_scope(scope))
         due = self.duration((*at, "due"), body.due)
         reminders = []
@@ -180,11 +180,27 @@ class StepCompiler:
                            "when the rule waits for the task")
             scope = self.bound(scope, (*at, "as"), bind, Obj(bind, _TASK_OUTCOME_FIELDS))
         step = p.AssignTaskStep(
-            assignee=assignee, title=title, template=template, due_seconds=due,
+            assignee=assignee, title=title, title_en=title_en, template=template, due_seconds=due,
             reminders_seconds=reminders, escalate_to=escalate, wait=body.wait, bind=bind,
             urgent=body.urgent, done_when=done_when, **common,
         )
         return step, scope
+
+    def _task_title(self, at: Loc, title: Any, scope: Scope) -> tuple[p.Text, p.Text | None]:
+        """(the Chinese or only title, the English one if it differs): `title` is one text
+        for everyone (the loader gives it as zh == en), or `{zh: ..., en: ...}`; a side left
+        out reads as the other."""
+        if title.zh == title.en:
+            if not title.zh.strip():
+                self.error(at, "the task needs a title")
+            return self.text(at, title.zh, scope), None
+        if not (title.zh.strip() or title.en.strip()):
+            self.error(at, "the task needs a title: give zh, en or both, e.g. "
+                       "{zh: 留任沟通, en: Retention conversation}")
+        zh = self.text((*at, "zh"), title.zh, scope) if title.zh else None
+        en = self.text((*at, "en"), title.en, scope) if title.en else None
+        first = zh or en or p.Text(source="")
+        return first, (en if en is not None and zh is not None and en != zh else None)
 
     def _wait(self, doc: Any, loc: Loc, ident: str, scope: Scope, common: dict) -> Any:
         return p.WaitStep(seconds=self.duration((*loc, "wait"), doc.wait), **common), scope

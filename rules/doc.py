@@ -73,6 +73,17 @@ class TitleDoc(AuthoringModel):
 Title = Annotated[TitleDoc, BeforeValidator(_title, json_schema_input_type=str | TitleDoc)]
 
 
+def _task_title(value: Any) -> Any:
+    if isinstance(value, str | dict):
+        return _title(value)
+    shown = "a list" if isinstance(value, list) else repr(value)
+    raise ValueError(f"one text, or {{zh: ..., en: ...}} for each language; got {shown}")
+
+
+# A task's title: one text (the same for every reader) or one per language.
+TaskTitle = Annotated[TitleDoc, BeforeValidator(_task_title, json_schema_input_type=str | TitleDoc)]
+
+
 class EventTriggerDoc(AuthoringModel):
     event: str = Field(description="Event type from the catalog, e.g. attendance.day_closed")
 
@@ -171,7 +182,9 @@ class DoneWhenBody(AuthoringModel):
 
 class AssignTaskBody(AuthoringModel):
     to: str = Field(description="Role of the assignee")
-    title: str = Field(description="Task title; may use {{ }} placeholders")
+    title: TaskTitle = Field(
+        description="Task title, one text or {zh: ..., en: ...} (each reader sees theirs); "
+        "may use {{ }} placeholders")
     template: str = "task_assigned"
     due: DurationText
     reminders: list[DurationText] = Field([], description="Reminders, each before the due time")

@@ -109,7 +109,10 @@ class DoneWhen(_Model):
 class AssignTaskStep(_Step):
     kind: Literal["assign_task"] = "assign_task"
     assignee: Recipient
+    # The title in Chinese, or in every language when the rule gives one text; `title_en`
+    # when the rule words it for English readers too.
     title: Text
+    title_en: Text | None = Field(default=None, exclude_if=lambda v: v is None)
     template: str
     due_seconds: int
     # Offsets before the due time at which the assignee is reminded.

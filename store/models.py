@@ -249,6 +249,9 @@ class Task(Base):
     assignee_id: Mapped[str] = mapped_column(String(64), index=True)
     assignee_role: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(500))
+    # The title per locale ({"zh-CN": ..., "en": ...}) when the rule words one for each;
+    # `title` is then the Chinese one (wendu.titles picks the reader's).
+    titles: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     body: Mapped[str] = mapped_column(Text, default="")
     # open, acknowledged, completed, dismissed
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)

@@ -209,6 +209,9 @@ class TaskInput(BaseModel):
     rule_id: str
     step: AssignTaskStep
     title: str
+    # The title per locale ("zh-CN", "en") when the rule words it for each; `title` is then
+    # the Chinese one.
+    titles: dict[str, str] = Field(default_factory=dict, exclude_if=lambda v: not v)
     subject_employee_id: str | None
     context: dict[str, Any]
     # Why the rule fired (rule version, matched conditions): the assignment message shows it.
@@ -221,6 +224,7 @@ class TaskInput(BaseModel):
 class TaskView(BaseModel):
     id: str
     title: str
+    titles: dict[str, str] | None = Field(default=None, exclude_if=lambda v: not v)
     # acknowledged: the assignee is on it (in progress); still open until completed or dismissed
     status: Literal["open", "acknowledged", "completed", "dismissed"]
     assignee_id: str

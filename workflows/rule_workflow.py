@@ -268,7 +268,10 @@ class RuleWorkflow:
         return list(result.deliveries)
 
     async def _assign_task(self, step: AssignTaskStep) -> None:
-        title = (await self._evaluate(step, texts={"title": step.title.source})).texts["title"]
+        texts = {"title": step.title.source}
+        if step.title_en is not None:  # one title per language: each reader sees theirs
+            texts["title_en"] = step.title_en.source
+        titles = (await self._evaluate(step, texts=texts)).texts
         task_id = task_id_for(self._id, step.id)
         task = TaskInput(
             task_key=f"{self._id}/{step.id}",
@@ -276,7 +279,8 @@ class RuleWorkflow:
             parent_workflow_id=self._id,
             rule_id=self._inp.plan.rule_id,
             step=step,
-            title=title,
+            title=titles["title"],
+            titles={"zh-CN": titles["title"], "en": titles["title_en"]} if step.title_en else {},
             subject_employee_id=self._inp.firing.employee_id,
             context=self._ctx,
             why=self._why,

@@ -116,7 +116,9 @@ async def test_new_hire_check_ins_at_30_60_and_90_days_show_training_progress(wo
                                  course_id="C105"))
     await world.finished(wid, step=timedelta(days=2))
     tasks = world.tasks("M1")
-    assert [t.title.split("-day")[0] for t in tasks] == ["30", "60", "90"]
+    # One title per language: the Chinese one is the task's own, the English one beside it.
+    assert [t.title for t in tasks] == [f"入职 {d} 天回访：小新" for d in (30, 60, 90)]
+    assert [t.titles["en"] for t in tasks] == [f"{d}-day check-in: 小新" for d in (30, 60, 90)]
     # The rule does not wait for its tasks: the last task's own workflow sends its message.
     bodies = await world.until(
         lambda: [n.body for n in world.notes("M1") if n.template == "newhire_checkin"][2:]
