@@ -15,6 +15,7 @@ from temporalio.exceptions import ApplicationError
 from wendu.activities.people import Person
 from wendu.rules.expressions import evaluate
 from wendu.rules.plan import TemplateLookup
+from wendu.titles import title_in
 from wendu.workflows.io import NotifyInput
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
@@ -77,12 +78,30 @@ def template_context(inp: NotifyInput, recipient: Person,
     ctx.update(inp.extra)
     # `why` in the recipient's language, where the workflow worded it for Chinese too.
     why_zh = ctx.pop("why_zh", None)
-    if why_zh and (recipient.locale or "").lower().startswith("zh"):
+    chinese = (recipient.locale or "").lower().startswith("zh")
+    if why_zh and chinese:
         ctx["why"] = why_zh
+    if recipient.role == "employee" and ctx.get("why"):
+        # The person the rule is about reads which rule wrote, in plain words; its
+        # conditions and values are for the people who act on it.
+        ctx["why"] = plain_why(ctx.get("rule") or {}, chinese) or ctx["why"]
+    task = ctx.get("task")
+    if isinstance(task, dict) and task.get("title"):  # the title in the recipient's language
+        ctx["task"] = {**task, "title": title_in(task["title"], task.get("titles"),
+                                                 recipient.locale)}
     ctx["recipient"] = recipient.as_recipient()
     if links is not None:
         ctx.setdefault("inbox_url", links.inbox())
     return ctx
+
+
+def plain_why(rule: dict[str, Any], chinese: bool) -> str:
+    """The rule a message comes from, by its title: "「智能考勤预警」规则"."""
+    titles = rule.get("title") if isinstance(rule.get("title"), dict) else {}
+    title = (titles.get("zh") if chinese else titles.get("en")) or titles.get("en") or ""
+    if not title:
+        return ""
+    return f"「{title}」规则" if chinese else f'the "{title}" rule'
 
 
 @dataclass(frozen=True)

@@ -37,9 +37,10 @@ async def test_overtime_week_tells_manager_with_project_progress_and_employee_on
     manager, = world.notes("M1")
     assert manager.template == "care_overtime_manager"
     assert "张伟" in manager.subject and "星河支付" in manager.body and "62%" in manager.body
-    # The why, worded in the manager's language: the rule, its version, what matched.
-    assert "触发原因：规则 overtime-care-week（第 1 版）；条件：" in manager.body
-    assert "rule overtime-care-week v1" not in manager.body
+    # The why, worded in the manager's language: the rule by its title, its version, what
+    # matched; never the rule's id, a key for HR's tools.
+    assert "触发原因：规则「智能考勤预警」（第 1 版）；条件：" in manager.body
+    assert "overtime-care-week" not in manager.body and "Overtime care" not in manager.body
     employee, = world.notes("E1")
     assert employee.template == "care_overtime_employee"
     assert "https://hr.example.com/service/comp-time" in employee.body
@@ -200,7 +201,7 @@ async def test_resignation_intent_tells_hr_privately_and_never_the_manager(world
         assert text not in n.body and "辞职" not in n.body and "David Wu" in n.subject
     # Each in the recipient's language, down to the why: Sarah in English, 刘洋 in Chinese.
     why = {n.recipient_id: n.body for n in signals}
-    assert "rule resignation-signal v2" in why["C1"] and "规则" not in why["C1"]
-    assert "规则 resignation-signal（第 2 版）" in why["H1"]
+    assert 'rule "Resignation intent signal" v2' in why["C1"] and "规则" not in why["C1"]
+    assert "规则「离职意向私密提示」（第 2 版）" in why["H1"]
     with world.factory() as session:
         assert session.get(Event, "chat-9") is not None

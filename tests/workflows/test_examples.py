@@ -90,7 +90,9 @@ async def test_overtime_care_tells_manager_and_employee(
     assert set(rows) == {"M1", "E1"}
     assert rows["M1"].locale == "en" and "24.5 hours of overtime" in rows["M1"].subject
     assert rows["E1"].locale == "zh-CN" and "24.5 小时" in rows["E1"].body
-    assert "overtime-care" in rows["E1"].body  # the why
+    # The why, for the employee: the rule's name in plain words, not its conditions.
+    assert rows["E1"].body.rstrip().endswith("触发原因：「加班关怀」规则")
+    assert "profile." not in rows["E1"].body and "overtime-care" not in rows["E1"].body
 
 
 async def test_satisfaction_checkin_dismissed_reaches_the_hrbp(
@@ -139,5 +141,5 @@ async def test_satisfaction_checkin_dismissed_reaches_the_hrbp(
     ]
     assert "1:1 check-in with 李雷" in rows[0].subject
     assert f"/tasks/{task_id_for(wid, plan.steps[0].id)}" in rows[0].body
-    assert "satisfaction-checkin v1" in rows[0].body
+    assert 'rule "Satisfaction drop check-in" v1' in rows[0].body
     assert (outcome.metric, outcome.value) == ("satisfaction_checkins_completed", 0.0)

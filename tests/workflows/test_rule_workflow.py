@@ -47,8 +47,8 @@ async def test_notify_reaches_exactly_the_manager_and_the_employee(
         ("M1", "inapp", f"{wid}/steps[1]/M1/inapp"),
     ]
     manager = next(r for r in rows if r.recipient_id == "M1")
-    # The why: rule id and version, the condition that matched and the value it saw.
-    assert "rule overtime-notice v3" in manager.body
+    # The why: the rule's title and version, the condition that matched and the value it saw.
+    assert 'rule "Test rule" v3' in manager.body
     assert "profile.overtime_hours_7d > 20" in manager.body
     assert "profile.overtime_hours_7d = 24.5" in manager.body
     with session_factory() as session:
