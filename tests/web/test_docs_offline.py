@@ -51,6 +51,11 @@ async def test_docs_and_redoc_render_with_the_network_cut_off(settings, temporal
             "#operations-events-post_events_api_v1_events_post .response-col_status"
         ).all_inner_texts()
         assert {"200", "401", "403"} <= {c.strip() for c in codes}
+        # Each event type has its example body to start from.
+        post = page.locator("#operations-events-post_events_api_v1_events_post")
+        await post.locator(".examples-select select").select_option("survey.response")
+        body = await post.locator(".body-param__example").inner_text()
+        assert '"type": "survey.response"' in body and '"satisfaction": 2.5' in body
         await page.screenshot(path=SHOTS / "api-docs.png")
 
         await page.goto(f"{base}/redoc")
