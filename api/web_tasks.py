@@ -179,7 +179,14 @@ async def act(task_id: str, body: ConsoleAction, request: Request, user: ApiPost
               session: SessionDep) -> dict[str, Any]:
     """Acknowledge ("I'm on it"), complete (with a comment), dismiss (with a reason), snooze,
     delegate or reassign (to `to_id`, with a comment) a task, or undo the last action."""
-    task = check_task(session, user, task_id)
+    return await act_on(request, user, session, check_task(session, user, task_id), body)
+
+
+async def act_on(request: Request, user: SessionUser, session: Session, task: Task,
+                 body: ConsoleAction, note: str | None = None) -> dict[str, Any]:
+    """One task action, as the console takes it (a button, or each task of HR's bulk action:
+    `note` says so in its audit record): the workflow's update, then the audit record."""
+    task_id = task.id
     before: dict[str, Any] = {"status": task.status}
     if not user.employee_id:
         raise forbidden("acting on tasks needs an account linked to an employee")
@@ -196,13 +203,14 @@ async def act(task_id: str, body: ConsoleAction, request: Request, user: ApiPost
     view = await apply_action(
         request.app.state.session_factory, request.app.state.temporal, task_id,
         TaskAction(action=body.action, actor_id=user.employee_id, comment=body.comment,
-                   to_id=body.to_id),
+                   to_id=body.to_id,
+                   by_hr=user.is_hr and body.action in ("acknowledge", "dismiss")),
     )
     after = {"status": view.status, "comment": body.comment}
     if handover:
         after["assignee_id"] = view.assignee_id
     audit(session, user.username, f"task.{body.action}", "task", task_id, before=before,
-          after=after, ip=client_ip(request))
+          after=after, ip=client_ip(request), note=note)
     session.commit()
     return view.model_dump()
 

@@ -264,6 +264,10 @@ class TaskAction(BaseModel):
     comment: str | None = Field(default=None, max_length=5000)
     # The employee a delegated or reassigned task goes to.
     to_id: str | None = Field(default=None, max_length=64, exclude_if=lambda v: v is None)
+    # HR acknowledging or dismissing a task it is not assigned (the console's bulk actions):
+    # the console alone says who is HR; the public API refuses it.
+    by_hr: bool = Field(default=False, exclude_if=lambda v: not v,
+                        description="The console's alone: the public API refuses it (403)")
 
 
 class UndoRequest(BaseModel):

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
 NEEDS_COMMENT = {"complete": "a comment", "dismiss": "a reason", "delegate": "a comment",
                  "reassign": "a comment"}
 HAND_OVER = ("delegate", "reassign")
+HR_ACTIONS = ("acknowledge", "dismiss")
 
 
 def refuse_unless_open(view: TaskView | None, finished: bool) -> TaskView:
@@ -37,8 +38,10 @@ def check_act(view: TaskView, assignees: list[str], in_progress: bool,
         raise ApplicationError(
             f"only {view.assignee_id}, the assignee, delegates task {view.id}",
             type="NotAssignee")
-    # Who may reassign is the API's to say (HR in the console); anyone else must hold it.
-    if action.action != "reassign" and action.actor_id not in assignees:
+    # Who may reassign is the API's to say (HR in the console), as is HR acknowledging or
+    # dismissing a task (`by_hr`); anyone else must hold it.
+    hr_may = action.by_hr and action.action in HR_ACTIONS
+    if action.action != "reassign" and not hr_may and action.actor_id not in assignees:
         raise ApplicationError(f"{action.actor_id} is not assigned task {view.id}",
                                type="NotAssignee")
     needed = NEEDS_COMMENT.get(action.action)
