@@ -63,3 +63,7 @@ def install(app: FastAPI) -> None:
         response.set_cookie(LANG_COOKIE, to if to in LANGS else "zh-CN", samesite="lax",
                             max_age=365 * 24 * 3600)
         return response
+
+    from wendu.api import web_hr
+
+    web_hr.install(app)

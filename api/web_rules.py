@@ -270,6 +270,7 @@ async def _refresh(request: Request) -> None:
 class CheckBody(BaseModel):
     source: str
     event: dict[str, Any] | None = None
+    employee: str | None = None  # a schedule rule's dry run: as if it ran now for them
 
 
 @router.get("/console/api/rules")
@@ -281,14 +282,20 @@ def list_rules(user: ApiUser, session: SessionDep) -> list[dict[str, Any]]:
 @router.post("/console/api/rules/check")
 async def check_rule(body: CheckBody, request: Request, user: ApiPostingUser,
                      session: SessionDep) -> dict[str, Any]:
-    """Problems of a rule text by line; with `event`, also the dry run."""
+    """Problems of a rule text by line; with `event` (or, for a schedule rule, `employee`),
+    also the dry run."""
     require_hr(user)
     checked = await check_in_thread(body.source, "rule.yaml", _templates_dir(request),
                                     rule_groups(request))
     out: dict[str, Any] = {"ok": checked.plan is not None, "problems": [
         {"line": p.line, "col": p.col, "severity": p.severity, "message": p.message}
         for p in checked.problems]}
-    if checked.plan is not None and body.event is not None:
+    if checked.plan is not None and body.employee is not None \
+            and isinstance(checked.plan.trigger, ScheduleTrigger):
+        result = await dry_run_in_thread(dry_run_schedule, session, checked.plan,
+                                         body.employee, _templates_dir(request))
+        out["dry_run"] = result.__dict__
+    elif checked.plan is not None and body.event is not None:
         result = await dry_run_in_thread(dry_run, session, checked.plan, body.event,
                                          _templates_dir(request))
         out["dry_run"] = result.__dict__

@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 
 from wendu.api.web_accounts import SessionUser
 from wendu.api.web_editor_strings import EDITOR_STRINGS
+from wendu.api.web_hr_strings import HR_STRINGS
 
 HERE = Path(__file__).parent
 LANG_COOKIE = "wendu_lang"
@@ -263,6 +264,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "channel_webhook": ("Webhook", "Webhook"),
 }
 STRINGS.update(EDITOR_STRINGS)
+STRINGS.update(HR_STRINGS)
 
 
 def t(key: str, lang: str) -> str:

@@ -26,6 +26,7 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/console/rules", expect(403, **HR)),
     ("GET", "/console/rules/overtime-care", expect(403, **HR)),
     ("GET", "/console/rules/no-such-rule", expect(403, hr=404, bp=404)),
+    ("GET", "/console/rules/new", expect(403, **HR)),
     ("GET", "/console/dashboard", expect(403, **HR)),
     ("GET", "/console/employees/A1", expect(404, **HR, m1=200, a1=403)),
     ("GET", "/console/employees/A2", expect(404, **HR, m1=200, boss=200, a1=403)),

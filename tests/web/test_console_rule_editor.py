@@ -112,6 +112,10 @@ async def test_the_editor_checks_and_dry_runs_as_the_engine_does(library, factor
                         data={"csrf": csrf, "source": scan, "intent": "dry_run",
                               "employee": "NOBODY"})
     assert "employee: no employee &#39;NOBODY&#39;" in r.text
+    r = await http.post("/console/api/rules/check", json={"source": scan, "employee": "A1"},
+                        headers={"X-CSRF-Token": csrf})
+    assert r.json()["dry_run"]["fired"] is True
+    assert r.json()["dry_run"]["employee_id"] == "A1"
     with factory() as s:  # dry runs start nothing
         assert s.scalars(select(Firing.workflow_id)).all() == [wid]
 
