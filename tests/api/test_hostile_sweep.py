@@ -17,6 +17,7 @@ HOSTILE = [
     "a" * 60_000,  # httpx refuses URLs over 64 KiB
 ]
 ACTION = {"action": "acknowledge", "actor_id": "M1"}
+SNOOZE = {"actor_id": "M1", "hours": 4}
 
 
 def _quoted(value: str) -> str:
@@ -52,7 +53,8 @@ async def test_no_hostile_parameter_gets_a_5xx(api):
                 if param["in"] == "query":
                     url += f"?{param['name']}={_quoted(value)}"
                 # A valid body where one is needed, so the parameter reaches the route.
-                body = ACTION if path.endswith("/actions") else {}
+                body = (ACTION if path.endswith("/actions") else SNOOZE
+                        if path.endswith("/snooze") else {})
                 r = await api.request(method.upper(), url,
                                       json=body if method == "post" else None)
                 tried += 1
