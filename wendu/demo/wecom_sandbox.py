@@ -243,6 +243,9 @@ class WeComServer:
 
     def start(self, port: int = 0) -> WeComServer:
         sock = socket.socket()
+        # A sandbox stopped and started again on its port (an outage in the fault tests) must
+        # not wait for the old connections' TIME_WAIT to pass.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", port))
         port = sock.getsockname()[1]
         config = uvicorn.Config(self.app, log_level="warning", lifespan="off")
