@@ -21,6 +21,7 @@ from pathlib import Path
 
 DEFAULT_PORT = 7233
 UI_OFFSET = 1000  # the dev server's own convention: UI port = gRPC port + 1000
+ORPHAN_GRACE_SECONDS = 15.0  # how long a previous server on our file may take to shut down
 
 
 class DevServerError(Exception):
@@ -150,7 +151,7 @@ class DevServer:
             "server",
             "start-dev",
             "--db-filename",
-            str(self.data_dir / "temporal.db"),
+            str(self.db_path),
             "--ip",
             "127.0.0.1",
             "--port",
@@ -171,8 +172,47 @@ class DevServer:
             cmd += ["--namespace", self.namespace]
         return cmd
 
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "temporal.db"
+
+    def orphans(self) -> list[int]:
+        """Dev servers still running on this data dir's file though we hold its lock: left
+        by a `wendu up` that was killed outright (Linux; elsewhere none are found)."""
+        needle = b"\0" + str(self.db_path).encode() + b"\0"
+        found = []
+        with contextlib.suppress(OSError):
+            for entry in Path("/proc").iterdir():
+                if entry.name.isdigit() and int(entry.name) != os.getpid():
+                    with contextlib.suppress(OSError):
+                        cmdline = b"\0" + (entry / "cmdline").read_bytes()
+                        if needle in cmdline and b"\0start-dev\0" in cmdline:
+                            found.append(int(entry.name))
+        return found
+
+    async def _end_orphans(self, grace: float = ORPHAN_GRACE_SECONDS) -> None:
+        """A killed `wendu up` takes its dev server down with it, but not at once: SIGTERM
+        (see _die_with_parent) starts a shutdown that takes a moment. Restarted within that
+        moment, we would start a second server on the same SQLite file, or fail on its port;
+        so wait for it to finish, and kill it if it does not."""
+        pids = self.orphans()
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while pids and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+            pids = [pid for pid in pids if pid in self.orphans()]
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        while pids and time.monotonic() < deadline + 5:
+            await asyncio.sleep(0.1)
+            pids = [pid for pid in pids if pid in self.orphans()]
+
     async def start(self, timeout: float = 60.0) -> None:
         self.lock()
+        await self._end_orphans()
         if self.port is None:
             self.port = free_port_pair()
         else:
