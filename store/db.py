@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from wendu.store import jsontext
@@ -19,14 +19,21 @@ _UPGRADE_LOCK = threading.Lock()
 # Any fixed number: the key of the PostgreSQL advisory lock that serializes upgrades across
 # processes (an API and several workers starting together).
 _PG_UPGRADE_LOCK_KEY = 7_420_311
+# Threads of one process that use a SQLite database at once: the API's thread pool (40) and the
+# worker's activities.
+SQLITE_POOL_SIZE = 40
 
 
 def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
+        path = make_url(url).database
+        pool: dict[str, int] = {}
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30}, **_json(kwargs))
+            # Every thread that uses the file at once keeps its connection: with the default
+            # five, the others were opened (their pragmas run) and closed again per request.
+            pool = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_SIZE}
+        engine = create_engine(url, connect_args={"timeout": 30}, **_json({**pool, **kwargs}))
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:
