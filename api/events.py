@@ -40,6 +40,7 @@ from wendu.event_models import (
 from wendu.ingest import EventOutcome, firing_ids, ingest
 from wendu.settings import Settings
 from wendu.sqlbatch import chunks
+from wendu.store.db import one_writer
 from wendu.store.models import Employee, Event, Firing
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
@@ -223,7 +224,7 @@ def _store(
     """Ingest in one transaction; returns the outcomes and the employee ids of the batch no
     employee.* event has announced. Raises _Refused (rolling everything back) for a firing
     Temporal would refuse, and for unknown employees when they are to be rejected."""
-    with factory.begin() as session:
+    with one_writer(factory), factory.begin() as session:
         outcomes = ingest(session, events, index, scorers)
         errors = _oversized_inputs(session, outcomes, settings.max_workflow_input_bytes)
         unknown = _unknown_employees(session, events, outcomes)
