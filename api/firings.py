@@ -10,12 +10,13 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wendu.api.deps import SessionDep, require_scope
 from wendu.api.input_limits import Offset
+from wendu.api.run_history import firing_outcomes
 from wendu.store.models import Firing, utcnow
 
 router = APIRouter(
@@ -26,6 +27,7 @@ router = APIRouter(
 
 # held_out: the person is in the rule's control group (`holdout:`); it never starts.
 FiringStatus = Literal["pending", "started", "failed", "held_out"]
+RunOutcome = Literal["sent", "failed", "nothing", "pending", "held_out"]
 
 
 class FiringOut(BaseModel):
@@ -41,6 +43,12 @@ class FiringOut(BaseModel):
     attempts: int
     created_at: datetime
     started_at: datetime | None
+    # What the run came to, read from what it left behind (api/run_history.py).
+    outcome: RunOutcome = Field(description="sent: a message delivered or a task opened; "
+                                "failed; nothing: the workflow sent nothing (yet); pending: "
+                                "not started yet; held_out: the person is in the holdout")
+    messages: int = Field(description="Messages of the run that reached their recipient")
+    tasks: int = Field(description="Tasks the run opened")
 
 
 @router.get("", response_model=list[FiringOut])
@@ -49,19 +57,33 @@ def list_firings(
     status_: Annotated[FiringStatus | None, Query(alias="status")] = None,
     rule_id: Annotated[str | None, Query(max_length=128)] = None,
     employee_id: Annotated[str | None, Query(max_length=64)] = None,
+    since: Annotated[datetime | None, Query(description="Created at or after")] = None,
+    until: Annotated[datetime | None, Query(description="Created before")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Offset = 0,
 ) -> list[FiringOut]:
-    """Newest first; `status=failed` lists the firings that did not run, each with its reason."""
+    """Newest first; `status=failed` lists the firings that did not run, each with its reason,
+    and `outcome` says what each run came to."""
     q = select(Firing)
+    if since:
+        q = q.where(Firing.created_at >= since)
+    if until:
+        q = q.where(Firing.created_at < until)
     if status_:
         q = q.where(Firing.status == status_)
     if rule_id:
         q = q.where(Firing.rule_id == rule_id)
     if employee_id:
         q = q.where(Firing.employee_id == employee_id)
-    rows = session.scalars(q.order_by(Firing.id.desc()).offset(offset).limit(limit))
-    return [FiringOut.model_validate(row, from_attributes=True) for row in rows]
+    rows = list(session.scalars(q.order_by(Firing.id.desc()).offset(offset).limit(limit)))
+    outcomes = firing_outcomes(session, rows)
+    return [FiringOut(**{k: getattr(row, k) for k in _COLUMNS},
+                      **{k: outcomes[row.id][k] for k in ("outcome", "messages", "tasks")})
+            for row in rows]
+
+
+_COLUMNS = ("id", "rule_id", "dedupe_key", "workflow_id", "event_id", "employee_id", "status",
+            "error", "attempts", "created_at", "started_at")
 
 
 # --- what the console shows HR -------------------------------------------------------------

@@ -19,6 +19,7 @@ from wendu.api.web_access import task_scope
 from wendu.api.web_accounts import SessionUser
 from wendu.localize import DEFAULT_TIMEZONE, zone
 from wendu.store.models import Employee, Firing, Notification, Task, utcnow
+from wendu.titles import title_in
 
 LIMIT = 500  # rows a page shows and an export writes
 
@@ -83,7 +84,8 @@ def _names(session: Session, ids: set[str | None]) -> dict[str, str]:
         Employee.id.in_(wanted))).all())
 
 
-def task_rows(session: Session, user: SessionUser, f: ListFilters, tz: str) -> list[dict]:
+def task_rows(session: Session, user: SessionUser, f: ListFilters, tz: str,
+              lang: str) -> list[dict]:
     q = select(Task)
     scope = task_scope(session, user)
     if scope is not None:
@@ -104,7 +106,8 @@ def task_rows(session: Session, user: SessionUser, f: ListFilters, tz: str) -> l
     tasks = session.scalars(q.order_by(Task.created_at.desc(), Task.id).limit(LIMIT)).all()
     names = _names(session, {t.assignee_id for t in tasks} | {t.subject_employee_id
                                                                for t in tasks})
-    return [{"id": t.id, "title": t.title, "rule_id": t.rule_id, "status": t.status,
+    return [{"id": t.id, "title": title_in(t.title, t.titles, lang), "rule_id": t.rule_id,
+             "status": t.status,
              "assignee_id": t.assignee_id, "assignee_name": names.get(t.assignee_id, ""),
              "subject_id": t.subject_employee_id,
              "subject_name": names.get(t.subject_employee_id or "", ""),

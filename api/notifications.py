@@ -1,4 +1,5 @@
-"""The in-app inbox: notifications delivered by rules, read and marked read by clients.
+"""The in-app inbox: notifications delivered by rules, read and marked read by clients (one
+message, or all of a recipient's at once).
 
 A token bound to an actor reads and marks only that person's messages (403 for anyone
 else's); an unbound `notifications:read` token is an integration's and reads every inbox.
@@ -11,7 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from wendu.api.deps import SessionDep, TokenDep, act_as, require_scope
 from wendu.api.input_limits import Offset, RowId
@@ -85,6 +86,28 @@ def list_notifications(
     q = q.order_by(Notification.created_at.desc(), Notification.id.desc())
     q = q.limit(limit).offset(offset)
     return [_out(n) for n in session.scalars(q)]
+
+
+class MarkedOut(BaseModel):
+    marked: int
+
+
+@router.post("/read-all", response_model=MarkedOut)
+def mark_all_read(session: SessionDep, token: TokenDep,
+                  recipient: Annotated[str | None, Query(max_length=64)] = None) -> MarkedOut:
+    """Mark every unread in-app message of `recipient` read (a bound token: its own; an
+    unbound one names the recipient); how many were marked."""
+    if token.actor_id is not None:
+        act_as(token, recipient or token.actor_id)
+        recipient = token.actor_id
+    if not recipient:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            detail="recipient: whose inbox to mark read (an employee id)")
+    result = session.execute(update(Notification).where(
+        Notification.recipient_id == recipient, Notification.channel == "inapp",
+        Notification.read_at.is_(None)).values(read_at=utcnow()))
+    session.commit()
+    return MarkedOut(marked=int(getattr(result, "rowcount", 0) or 0))
 
 
 @router.post("/{notification_id}/read", response_model=NotificationOut)

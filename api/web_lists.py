@@ -77,8 +77,9 @@ def all_tasks(request: Request, user: CurrentUser, session: SessionDep, status: 
         raise forbidden("the task list")
     f = _filters(status, rule, employee, since, until, overdue)
     tz = user_zone(session, user)
-    return _render(request, session, user, "tasks", task_rows(session, user, f, tz), f, tz,
-                   format, statuses=TASK_STATUSES, bulk=None)
+    rows = task_rows(session, user, f, tz, lang_of(request, user))
+    return _render(request, session, user, "tasks", rows, f, tz, format,
+                   statuses=TASK_STATUSES, bulk=None)
 
 
 @router.post("/console/all-tasks/bulk", response_class=HTMLResponse)
@@ -112,8 +113,8 @@ async def bulk(request: Request, user: PostingUser, session: SessionDep,
     f = _back_filters(back)
     tz = user_zone(session, user)
     result = {"done": done, "failed": failed, "problem": problem, "reason": reason}
-    response = _render(request, session, user, "tasks", task_rows(session, user, f, tz), f, tz,
-                       "html", statuses=TASK_STATUSES, bulk=result)
+    response = _render(request, session, user, "tasks", task_rows(session, user, f, tz, lang),
+                       f, tz, "html", statuses=TASK_STATUSES, bulk=result)
     response.status_code = 422 if problem else 200
     return response
 

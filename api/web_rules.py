@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from wendu.api import run_history
 from wendu.api.decisions import query_decisions
 from wendu.api.deps import SessionDep
 from wendu.api.firings import failed_counts, failed_firings
@@ -62,8 +63,10 @@ def _rules(session: Session) -> list[dict[str, Any]]:
     last: dict[str, Any] = dict(session.execute(select(Firing.rule_id, func.max(Firing.created_at))
                                 .group_by(Firing.rule_id)).all())
     failed = failed_counts(session)
+    acted = run_history.acted_counts(session, since)  # firings whose run reached someone
     return [{"id": r.id, "enabled": r.enabled, "version": r.version, "trigger": r.trigger_kind,
              "event_type": r.event_type, "firings_7d": counts.get(r.id, 0),
+             "acted_7d": acted.get(r.id, 0),
              "failed_7d": failed.get(r.id, 0),
              "last_fired": last.get(r.id), "source_path": r.source_path}
             for r in session.scalars(select(Rule).order_by(Rule.id))]

@@ -68,7 +68,7 @@ async def test_a_failed_workflow_marks_its_firing_failed_and_hr_lists_it(
 
     listed = (await api.get("/api/v1/firings", params={"status": "failed"})).json()
     assert [(f["workflow_id"], f["status"]) for f in listed] == [(wid, "failed")]
-    assert listed[0]["error"] == row.error
+    assert listed[0]["error"] == row.error and listed[0]["outcome"] == "failed"
     assert (await api.get("/api/v1/firings", params={"status": "started"})).json() == []
     assert (await api.get("/api/v1/firings", params={"status": "lost"})).status_code == 422
 

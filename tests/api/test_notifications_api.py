@@ -67,3 +67,39 @@ async def test_the_status_filter_takes_every_status_a_notification_can_have(api,
     [error] = r.json()["detail"]
     assert error["loc"] == ["query", "status"]
     assert all(f"'{status}'" in error["msg"] for status in statuses)
+
+
+async def test_read_all_marks_one_inbox_and_needs_to_know_whose(api, factory):
+    ids = seed(factory)
+    r = await api.post("/api/v1/notifications/read-all", params={"recipient": "M1"})
+    assert r.status_code == 200 and r.json() == {"marked": 2}  # M1's in-app messages only
+    assert (await api.post("/api/v1/notifications/read-all",
+                           params={"recipient": "M1"})).json() == {"marked": 0}
+    unread = (await api.get("/api/v1/notifications", params={"unread": "true"})).json()
+    assert [n["id"] for n in unread] == [ids[2]]  # E1's is E1's
+    r = await api.post("/api/v1/notifications/read-all")
+    assert r.status_code == 422 and "recipient" in r.json()["detail"]
+
+
+async def test_firings_say_what_each_run_came_to_and_filter_by_time(api, factory):
+    from wendu.store.models import Firing, Task
+
+    base = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    with factory.begin() as s:
+        for i, key in enumerate(("messaged", "quiet", "tasked")):
+            s.add(Firing(rule_id="r", dedupe_key=key, rule_digest="d",
+                         workflow_id=f"rule/r/{i}", employee_id="E1", status="started",
+                         context={}, created_at=base + timedelta(days=i)))
+        s.add(Task(id="T-r", key="k/T-r", workflow_id="task/T-r", parent_workflow_id="rule/r/2",
+                   rule_id="r", subject_employee_id="E1", assignee_id="M1",
+                   assignee_role="manager", title="t", due_at=base + timedelta(days=9)))
+    seed(factory)  # a message for each of rule/r/0..3: take rule/r/1's away
+    with factory.begin() as s:
+        s.query(Notification).filter(Notification.workflow_id == "rule/r/1").delete()
+    listed = (await api.get("/api/v1/firings", params={"rule_id": "r"})).json()
+    assert [(f["dedupe_key"], f["outcome"], f["messages"], f["tasks"]) for f in listed] == [
+        ("tasked", "sent", 1, 1), ("quiet", "nothing", 0, 0), ("messaged", "sent", 1, 0)]
+    window = {"since": (base + timedelta(hours=12)).isoformat(),
+              "until": (base + timedelta(days=2)).isoformat()}
+    assert [f["dedupe_key"] for f in (await api.get("/api/v1/firings", params=window)).json()
+            ] == ["quiet"]

@@ -187,6 +187,9 @@ async def test_run_history_outcomes_and_the_dashboard_period_drills_down(console
     assert "template missing" in runs and "Nothing done" in runs
     page = (await console.get(f"/console/rules/{rule}")).text
     assert f'data-load="/console/rules/{rule}/runs?fragment=1"' in page
+    listing = (await console.get("/console/rules")).text
+    row = listing.split(f'data-rule-id="{rule}"')[1].split("</tr>")[0]
+    assert f'href="/console/firings?rule={rule}&amp;outcome=sent">1</a>' in row  # of 3 in 7d
 
     with factory() as s:
         ids = {f.dedupe_key: str(f.id) for f in s.scalars(select(Firing).where(
