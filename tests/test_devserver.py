@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 from pathlib import Path
 
 import pytest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 
 from wendu.devserver import DevServer, free_port_pair
 
@@ -39,3 +40,29 @@ async def test_a_restart_waits_for_the_server_a_killed_wendu_up_left_behind(
     finally:
         second.stop()
         first.stop()
+
+
+@pytest.mark.timeout(120)
+async def test_a_dev_server_that_dies_is_started_again_on_its_file(
+    tmp_path: Path, temporal_dev_server_path: str
+) -> None:
+    server = DevServer(tmp_path, free_port_pair(None), binary=temporal_dev_server_path)
+    await server.start()
+    client = await Client.connect(server.address)
+    await client.start_workflow("Anything", id="kept", task_queue="nobody-polls")
+    said: list[str] = []
+    keeper = asyncio.create_task(server.keep_running(said.append, every=0.2))
+    try:
+        dead = server.pid
+        os.kill(dead, signal.SIGKILL)  # the OOM killer, say
+        async with asyncio.timeout(90):
+            while not any("ready again" in line for line in said):
+                await asyncio.sleep(0.1)
+        assert "exited (code -9)" in said[0]
+        assert server.running() and server.pid != dead
+        again = await Client.connect(server.address)  # the same port
+        described = await again.get_workflow_handle("kept").describe()
+        assert described.status == WorkflowExecutionStatus.RUNNING  # and the same file
+    finally:
+        keeper.cancel()
+        server.stop()

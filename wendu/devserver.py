@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 DEFAULT_PORT = 7233
@@ -240,6 +241,22 @@ class DevServer:
         except BaseException:
             self.stop()
             raise
+
+    async def keep_running(self, say: Callable[[str], None], every: float = 1.0) -> None:
+        """Start the server again, on its port and file, whenever it exits by itself; what
+        Temporal held (running workflows, timers) is in the file. Runs until cancelled."""
+        while True:
+            await asyncio.sleep(every)
+            if self.process is None or self.process.poll() is None:
+                continue
+            say(f"  the Temporal dev server exited (code {self.process.returncode}); "
+                "starting it again ...")
+            try:
+                await self.start()
+            except DevServerError as exc:  # tried again after `every`
+                say(f"  the Temporal dev server did not start again: {exc}")
+                continue
+            say(f"  Temporal dev server ready again at {self.address}")
 
     async def _wait_ready(self, timeout: float) -> None:
         from temporalio.client import Client

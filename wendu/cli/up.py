@@ -302,6 +302,9 @@ def run_up(settings: Settings, opts: UpOptions) -> None:
             await _unless_stopped(dev.start(), stop)
             address = dev.address
             say(f"  Temporal dev server ready at {address} (log: {dev.log_path})")
+        # A dev server that dies under us (OOM killer, kill -9) is started again on its file;
+        # the API keeps taking events meanwhile and the reconciler starts what waited.
+        keeper = asyncio.create_task(dev.keep_running(say)) if dev is not None else None
         update: dict[str, Any] = {
             "data_dir": data_dir, "temporal_address": address, "rules_dir": rules}
         channels = None
@@ -325,6 +328,8 @@ def run_up(settings: Settings, opts: UpOptions) -> None:
             say("Stopping ...")
         finally:
             forget(data_dir)
+            if keeper is not None:
+                keeper.cancel()  # before the server is stopped, or it would start it again
             if channels is not None:
                 channels.stop()
             if dev is not None:
