@@ -200,4 +200,13 @@ async def test_the_rule_editor_marks_a_problem_at_its_line_and_saves_what_was_ty
     assert "profile.overtime_hours_7d = " in await page.locator("#conditions").inner_text()
     with factory() as s:
         assert s.scalars(select(Rule.id)).all() == ["overtime-care"]
+
+    # Disabling asks why first; the browser will not send the form without a reason.
+    await page.click("summary#toggle")
+    await page.click("#confirm-disable")
+    assert await page.locator("#rule-state").inner_text() == "Enabled"
+    await page.fill("#disable-reason", "paused during the audit")
+    await page.click("#confirm-disable")
+    await page.wait_for_url(f"{site}/console/rules/overtime-care")
+    assert await page.locator("#rule-state").inner_text() == "Disabled"
     await context.close()
