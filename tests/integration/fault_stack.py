@@ -1,13 +1,12 @@
-"""The pieces of a running Wendu that the fault tests break on purpose, each restartable.
+"""The pieces of a running Wendu that the fault tests break on purpose.
 
-`wendu up` runs as its own OS process group against a Temporal dev server, an SMTP sink and a
-WeCom sandbox that the test owns: each can be killed and brought back on the same port (the
-dev server on the same SQLite file) while the rest keeps running.
+`wendu up` runs as its own OS process group, with its embedded Temporal dev server, against
+an SMTP sink and a WeCom sandbox that the test owns: each of those can be stopped and brought
+back on the same port while the rest keeps running.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import signal
@@ -128,41 +127,19 @@ class WeCom:
             return sum(1 for c in self.state.calls if c.get("touser") == userid)
 
 
-class Temporal:
-    """A Temporal dev server on a fixed port and SQLite file: SIGKILL it, start it again."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.port = free_port_pair(None)
-        self.server: DevServer | None = None
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.server = DevServer(self.data_dir, self.port)
-        asyncio.run(self.server.start(timeout=120))
-
-    def kill(self) -> None:
-        if self.server is not None:
-            if self.server.pid:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(self.server.pid, signal.SIGKILL)
-            self.server.stop()  # reaps it and releases the data dir's lock
-            self.server = None
-
-
 def wendu_bin() -> str:
     return str(Path(sys.executable).parent / "wendu")
 
 
 class Up:
-    """`wendu up` in its own process group (so it can be killed as a whole)."""
+    """`wendu up` in its own process group (so it can be killed as a whole), with its
+    embedded Temporal dev server on a fixed port, so a restart asks for the same one."""
 
-    def __init__(self, data_dir: Path, rules: Path, env: dict[str, str]) -> None:
+    def __init__(self, data_dir: Path, rules: Path, env: dict[str, str],
+                 temporal_port: int | None = None) -> None:
         self.data_dir, self.rules, self.env = data_dir, rules, env
         self.port = free_port()
+        self.temporal_port = temporal_port or free_port_pair(None)
         self.log = data_dir.parent / "up.log"
         self.proc: subprocess.Popen[bytes] | None = None
         self.token = ""
@@ -176,12 +153,16 @@ class Up:
             out.write(f"\n--- wendu up on port {self.port}\n".encode())
             self.proc = subprocess.Popen(
                 [wendu_bin(), "up", "--data-dir", str(self.data_dir), "--port", str(self.port),
-                 "--rules", str(self.rules)],
+                 "--rules", str(self.rules), "--temporal-port", str(self.temporal_port)],
                 stdout=out, stderr=subprocess.STDOUT, env=self.env, start_new_session=True,
             )
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+    def dev_servers(self) -> list[int]:
+        """Pids of the Temporal dev servers running on this data dir's file."""
+        return DevServer(self.data_dir).orphans()
 
     def wait_healthy(self, timeout: float = 120) -> None:
         def ready() -> bool:
@@ -209,6 +190,9 @@ class Up:
                 self.proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 self.kill_group()
+        for pid in self.dev_servers():  # whatever happened, leave no server behind
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
     def post(self, events: list[dict], timeout: float = 60) -> httpx.Response:
         return httpx.post(f"{self.url}/api/v1/events", json={"events": events},

@@ -1,11 +1,12 @@
 """Wendu under faults, as an operator meets them, on SQLite and on PostgreSQL.
 
-One stack per database: `wendu up` as its own process group, against a Temporal dev server,
-an SMTP sink and a WeCom sandbox that the test owns and breaks on purpose:
+One stack per database: `wendu up` as its own process group with its embedded Temporal dev
+server, against an SMTP sink and a WeCom sandbox that the test owns and breaks on purpose:
 - the SMTP sink and the WeCom sandbox go away while messages are on their way: each delivery
   is retried, then recorded (sent once when its server is back, failed when it never is);
-- the Temporal dev server is killed while events keep arriving: the API answers every post,
-  the firings wait `pending`, and each starts once when Temporal is back on its file;
+- the Temporal dev server hangs, then dies, while events keep arriving: the API answers every
+  post, the firings wait `pending`, `wendu up` starts the server again on its file, and
+  each firing starts once;
 - the whole stack is killed with SIGKILL during a burst of posts: after the restart every
   acknowledged event is stored, every firing starts (the reconciler) and nobody hears twice.
 
@@ -15,6 +16,7 @@ Every wait is on a condition with a generous deadline: the suite runs on a busy 
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 import uuid
@@ -27,14 +29,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select, text
 
-from tests.integration.fault_stack import (
-    SENDER,
-    SmtpSink,
-    Temporal,
-    Up,
-    WeCom,
-    wait_until,
-)
+from tests.integration.fault_stack import SENDER, SmtpSink, Up, WeCom, wait_until
 from wendu.channels.email import message_id
 from wendu.demo import wecom_sandbox
 from wendu.store.db import make_engine, make_session_factory, upgrade
@@ -112,7 +107,6 @@ class Stack:
         self.factory = make_session_factory(self.engine)
         users = {wecom_of(f"W{i:03d}") for i in range(10)}
         self.smtp, self.wecom = SmtpSink(), WeCom(users)
-        self.temporal = Temporal(root / "temporal")
         rules = root / "rules"
         rules.mkdir()
         (rules / "overtime.yaml").write_text(OVERTIME_RULE, encoding="utf-8")
@@ -122,7 +116,6 @@ class Stack:
             "WENDU_HOME": str(root / "home"),
             "WENDU_ENVIRONMENT": "test",
             "WENDU_DATABASE_URL": db_url,
-            "WENDU_TEMPORAL_ADDRESS": self.temporal.address,
             "WENDU_QUIET_HOURS": "", "WENDU_DAILY_CAP": "0", "WENDU_WORK_CALENDAR": "off",
             "WENDU_MAX_EVENT_AGE": "off",
             # The reconciler's first retry after 1 s, doubling: a test's outage is seconds.
@@ -143,13 +136,12 @@ class Stack:
     def start(self) -> None:
         self.smtp.start()
         self.wecom.start()
-        self.temporal.start()
         self.up.start()
         self.up.wait_healthy()
 
     def restart_up(self) -> None:
         token = self.token
-        self.up = Up(self.up.data_dir, self.up.rules, self.up.env)
+        self.up = Up(self.up.data_dir, self.up.rules, self.up.env, self.up.temporal_port)
         self.up.token = token
         self.up.start()
         self.up.wait_healthy()
@@ -159,8 +151,8 @@ class Stack:
         return self.up.token
 
     def close(self) -> None:
-        self.up.stop()
-        self.temporal.kill()
+        self.up.kill_group()  # a clean stop is test_up's; here it would only cost time
+        self.up.stop()  # and its dev server
         self.smtp.stop()
         self.wecom.stop()
         self.engine.dispose()
@@ -280,29 +272,38 @@ def test_smtp_and_wecom_going_away_mid_delivery_retry_then_record_once(stack: St
 # --- 2. Temporal goes away while the API keeps accepting -----------------------------------
 
 
-def test_temporal_killed_api_keeps_accepting_and_every_firing_starts_once(stack: Stack) -> None:
+def test_temporal_hung_then_killed_api_keeps_accepting_and_every_firing_starts_once(
+    stack: Stack,
+) -> None:
+    """The embedded dev server hangs (SIGSTOP), then dies (SIGKILL): the API answers every
+    post meanwhile, the firings wait pending, and `wendu up` starts the server again on its
+    file, after which each firing starts once and each message goes out once."""
     people = [f"M{i:03d}" for i in range(2, 6)] + [f"W{i:03d}" for i in range(2, 6)]
-    stack.temporal.kill()
-    # While Temporal is gone: every post answers 200 with its firings, which wait pending.
+    [server] = stack.up.dev_servers()
+    os.kill(server, signal.SIGSTOP)
     fired: list[str] = []
-    for emp in people:
-        event = payroll_question(emp, "outage") if emp.startswith("M") else late_day(emp, "x")
-        result = stack.post_ok([event])["results"][0]
-        assert result["status"] == "accepted", result
-        fired += [f["workflow_id"] for f in result["fired"]]
-    assert len(fired) == len(people)
-    health = httpx.get(f"{stack.up.url}/healthz", timeout=30)
-    assert health.status_code == 503 and health.json()["database"] == "ok"
-    rows = [f for emp in people for f in stack.firings(employee_id=emp)]
-    assert {f.workflow_id for f in rows} == set(fired)
-    assert {f.status for f in rows} == {"pending"}
-    # The background starter tried, failed and kept the firing pending for another go.
-    tried = wait_until(lambda: [f for emp in people for f in stack.firings(employee_id=emp)
-                                if f.attempts >= 1], "a failed start", log=stack.log)
-    assert all(f.status == "pending" and "UNAVAILABLE" in f.error for f in tried), [
-        (f.status, f.error) for f in tried]
-
-    stack.temporal.start()  # the same SQLite file, the same port
+    try:
+        for emp in people:
+            event = payroll_question(emp, "outage") if emp.startswith("M") else late_day(emp, "x")
+            result = stack.post_ok([event])["results"][0]
+            assert result["status"] == "accepted", result
+            fired += [f["workflow_id"] for f in result["fired"]]
+        assert len(fired) == len(people)
+        health = httpx.get(f"{stack.up.url}/healthz", timeout=30)
+        assert health.status_code == 503 and health.json()["database"] == "ok"
+        rows = [f for emp in people for f in stack.firings(employee_id=emp)]
+        assert {f.workflow_id for f in rows} == set(fired)
+        assert {f.status for f in rows} == {"pending"}
+        # The background starter tried, failed and kept the firing pending for another go.
+        tried = wait_until(lambda: [f for emp in people for f in stack.firings(employee_id=emp)
+                                    if f.attempts >= 1], "a failed start", log=stack.log)
+        assert all(f.status == "pending" and f.error for f in tried), [
+            (f.status, f.error) for f in tried]
+    finally:
+        os.kill(server, signal.SIGKILL)
+    wait_until(lambda: "ready again" in stack.log(), "wendu up to start Temporal again",
+               log=stack.log)
+    assert stack.up.proc.poll() is None and stack.up.dev_servers() not in ([], [server])
     wait_until(lambda: all(f.status == "started" for emp in people
                            for f in stack.firings(employee_id=emp)),
                "every firing started after Temporal came back", log=stack.log)
@@ -345,16 +346,17 @@ def test_sigkill_of_the_whole_stack_during_a_burst_loses_nothing(stack: Stack) -
         futures = [pool.submit(post, e) for e in events]
         wait_until(lambda: len(acked) >= BURST // 3, "a third of the burst acknowledged",
                    log=stack.log)
+        # The group: the API, the worker and their loop. The dev server runs in a group of
+        # its own and follows its parent down (SIGTERM on the parent's death).
         stack.up.kill_group()
-        stack.temporal.kill()
         killed.set()
         for f in futures:
             f.result()
     assert BURST // 3 <= len(acked) < BURST, len(acked)
 
-    stack.temporal.start()
     restarted_at = time.time()
-    stack.restart_up()
+    stack.restart_up()  # at once: on the same port, while the old dev server shuts down
+    assert len(stack.up.dev_servers()) == 1
     with stack.factory() as s:
         stored = set(s.scalars(select(Event.id).where(Event.id.in_(acked))))
     assert stored == set(acked), "acknowledged events lost"
