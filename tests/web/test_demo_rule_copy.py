@@ -44,7 +44,7 @@ async def test_saving_a_demo_rule_writes_the_copy_and_leaves_the_package_alone(
     csrf = await login(console, "hr")
     edited = source.replace("version: 1", "version: 2", 1)
     assert edited != source
-    r = await console.post("/console/rules/overtime-care/upload",
+    r = await console.post("/console/rules/overtime-care-week/upload",
                            data={"csrf": csrf, "source": edited, "intent": "save"})
     assert r.status_code == 303, r.text
     assert copy.read_text(encoding="utf-8") == edited
