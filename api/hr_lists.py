@@ -130,10 +130,9 @@ def firing_rows(session: Session, f: ListFilters, tz: str) -> list[dict]:
         q = q.where(Firing.created_at >= lo)
     if hi:
         q = q.where(Firing.created_at < hi)
-    if f.outcome:  # read from what each run left behind: filter after, over a wider read
-        firings = list(session.scalars(q.order_by(Firing.id.desc()).limit(LIMIT * 10)))
-    else:
-        firings = list(session.scalars(q.order_by(Firing.id.desc()).limit(LIMIT)))
+    q = q.order_by(Firing.created_at.desc(), Firing.id.desc())
+    # An outcome is read from what each run left behind: filter after, over a wider read.
+    firings = list(session.scalars(q.limit(LIMIT * 10 if f.outcome else LIMIT)))
     outcomes = firing_outcomes(session, firings)
     if f.outcome:
         firings = [x for x in firings if outcomes[x.id]["outcome"] == f.outcome][:LIMIT]

@@ -35,6 +35,8 @@ from wendu.store.models import (
 Outcome = Literal["sent", "failed", "nothing", "pending", "deduped", "held_out", "cooldown"]
 OUTCOMES: tuple[Outcome, ...] = ("sent", "failed", "nothing", "pending", "deduped", "held_out",
                                  "cooldown")
+# What a firing row can come to (the rest are matches held back, in the decision log).
+FIRING_OUTCOMES: tuple[Outcome, ...] = ("sent", "failed", "nothing", "pending", "held_out")
 # A message counts as reaching its recipient once delivered, or folded into their digest.
 REACHED = ("delivered", "digest")
 STALE_SCAN_LIMIT = 20000  # trigger events read to count stale ones, newest first
@@ -134,7 +136,7 @@ def run_history(session: Session, rule: Rule, since: datetime, default_max_age: 
          "event_id": f.event_id, "firing_id": f.id, "error": f.error, **outcomes[f.id]}
         for f in firings]
     runs += [{"at": d.occurred_at, "employee_id": d.employee_id, "dedupe_key": d.dedupe_key,
-              "event_id": d.event_id, "firing_id": None, "error": None, "messages": 0,
+              "event_id": d.event_id, "firing_id": None, "error": None, "messages": 0, "failed": 0,
               "tasks": 0, "outcome": d.result} for d in held]
     counts = Counter(r["outcome"] for r in runs)
     runs.sort(key=lambda r: r["at"], reverse=True)

@@ -79,6 +79,7 @@ HR_STRINGS: dict[str, tuple[str, str]] = {
     "outcome_held_out": ("对照组（未执行）", "Held out (nothing sent)"),
     "outcome_cooldown": ("冷却期内", "Cooldown"),
     "outcome_stale": ("事件过旧（未评估）", "Stale (event too old)"),
+    "messages_failed": ("{n} 条消息发送失败", "{n} message(s) could not be delivered"),
     "run_history": ("运行记录", "Run history"),
     "run_history_hint": ("每次命中的结果：已送达（发出消息或创建任务）、失败、未执行任何动作"
                          "（流程运行但条件分支未发送任何内容）、重复、对照组、冷却期；"

@@ -25,7 +25,7 @@ from wendu.api.hr_lists import (
     task_rows,
     user_zone,
 )
-from wendu.api.run_history import OUTCOMES
+from wendu.api.run_history import FIRING_OUTCOMES
 from wendu.api.web_access import check_task, forbidden, require_hr
 from wendu.api.web_accounts import SessionUser
 from wendu.api.web_auth import CurrentUser, PostingUser
@@ -137,7 +137,7 @@ def firings(request: Request, user: CurrentUser, session: SessionDep, status: Te
     f.counted = counted
     tz = user_zone(session, user)
     return _render(request, session, user, "firings", firing_rows(session, f, tz), f, tz,
-                   format, statuses=FIRING_STATUSES, outcomes=OUTCOMES[:5])
+                   format, statuses=FIRING_STATUSES, outcomes=FIRING_OUTCOMES)
 
 
 @router.get("/console/notifications", response_class=HTMLResponse)

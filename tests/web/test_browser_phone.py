@@ -29,11 +29,13 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 MANAGER_PAGES = ["/console/tasks", "/console/tasks/T1", "/console/inbox",
-                 "/console/employees/A1", "/console/preferences"]
+                 "/console/employees/A1", "/console/preferences", "/console/employees",
+                 "/console/all-tasks"]
 HR_PAGES = [*MANAGER_PAGES, "/console/rules", "/console/rules/overtime-care",
             "/console/rules/overtime-care/backtest", "/console/rules/overtime-care/versions",
             "/console/rules/new", "/console/dashboard", "/console/employees/A1/feedback",
-            "/console/audit"]
+            "/console/audit", "/console/firings", "/console/notifications",
+            "/console/rules/overtime-care/runs"]
 # What a finger taps: buttons, and the links of the header and of lists.
 TARGETS = ("button, summary, a.button, header a, main li a, main td a, nav.tabs a, "
            "select, input:not([type=hidden]):not([type=checkbox]):not([type=radio])")
