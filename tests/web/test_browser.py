@@ -34,8 +34,17 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 
 # The rule page's YAML is in a CodeMirror editor, which keeps the form's textarea in sync.
-GET_SOURCE = "document.querySelector('#editor .CodeMirror').CodeMirror.getValue()"
-SET_SOURCE = "(t) => document.querySelector('#editor .CodeMirror').CodeMirror.setValue(t)"
+EDITOR = "#editor .CodeMirror"
+
+
+async def source_of(page) -> str:
+    await page.locator(EDITOR).wait_for()  # made once the page's scripts have run
+    return await page.evaluate(f"document.querySelector('{EDITOR}').CodeMirror.getValue()")
+
+
+async def type_source(page, text: str) -> None:
+    await page.locator(EDITOR).wait_for()
+    await page.evaluate(f"(t) => document.querySelector('{EDITOR}').CodeMirror.setValue(t)", text)
 
 if not Path(CHROMIUM).exists():  # pragma: no cover - CI installs it (.ci/run)
     pytest.skip("Chromium is not installed at /usr/bin/chromium", allow_module_level=True)
@@ -149,11 +158,11 @@ async def test_manager_acknowledges_a_task_and_hr_fixes_and_dry_runs_a_rule(
     assert await page.locator("#rules tr[data-rule-id]").count() == 2
     await page.screenshot(path=SHOTS / "rules.png", full_page=True)
     await page.click("text=overtime-care")
-    original = await page.evaluate(GET_SOURCE)
+    original = await source_of(page)
     broken = original.replace("profile.overtime_hours_7d > 20", "profile.overtime_hourz_7d > 20")
     line = broken.splitlines().index(
         next(x for x in broken.splitlines() if "overtime_hourz_7d" in x)) + 1
-    await page.evaluate(SET_SOURCE, broken)
+    await type_source(page, broken)
     await page.click("button[value=check]")
     problem = page.locator(f'#problems li[data-line="{line}"]')
     assert "did you mean 'overtime_hours_7d'" in await problem.inner_text()
@@ -164,7 +173,7 @@ async def test_manager_acknowledges_a_task_and_hr_fixes_and_dry_runs_a_rule(
              "occurred_at": "2026-11-27T23:30:00+08:00",
              "data": {"day": "2026-11-27", "clock_in": "2026-11-27T09:00:00+08:00",
                       "clock_out": "2026-11-27T23:30:00+08:00", "overtime_hours": 25}}
-    await page.evaluate(SET_SOURCE, original)
+    await type_source(page, original)
     await page.fill("textarea[name=event]", json.dumps(event))
     await page.click("button[value=dry_run]")
     assert await page.locator("#verdict").inner_text() == "Would fire"
