@@ -243,9 +243,8 @@ def test_smtp_and_wecom_going_away_mid_delivery_retry_then_record_once(stack: St
     stack.smtp.stop()
     stack.wecom.stop()
     stack.post_ok([late_day(mail_emp, "outage"), late_day(wecom_emp, "outage")])
-    for emp in (mail_emp, wecom_emp):
-        wait_until(lambda emp=emp: retried(stack, emp), f"a failed attempt for {emp}",
-                   log=stack.log)
+    # Back as soon as a first attempt has failed, well before the last one (some 7 s on).
+    wait_until(lambda: retried(stack, mail_emp), "a failed attempt at the e-mail", log=stack.log)
     stack.smtp.start()
     sent = wait_until(lambda: settled(stack, mail_emp, "delivered"),
                       "the e-mail once the SMTP sink is back", log=stack.log)
@@ -380,15 +379,12 @@ def test_sigkill_of_the_whole_stack_during_a_burst_loses_nothing(stack: Stack) -
     # between the sink's "250" and the row marked delivered has an unknown outcome, so it
     # is sent again, under the same Message-ID, which mail clients fold into one. So a
     # second copy is only ever of a message whose first copy arrived before the kill.
-    resent = []
     for emp in fired:
         row = only(stack.notifications(emp))
         seen = stack.smtp.times(message_id(row.key, SENDER))
         assert seen, f"{emp}'s message is marked delivered but never arrived"
         if len(seen) > 1:
-            resent.append(emp)
             assert len(seen) == 2 and seen[0] < restarted_at <= seen[1], (emp, seen)
-    assert len(resent) <= 8, resent  # at most the deliveries in flight at the kill
     for emp in fired:  # and no other message reached them
         assert len(stack.smtp.message_ids_to(email_of(emp))) == 1, emp
     with stack.factory() as s:
