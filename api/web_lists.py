@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from wendu.api.deps import SessionDep
 from wendu.api.hr_lists import (
+    LIMIT,
     ListFilters,
     firing_rows,
     notification_rows,
@@ -38,11 +39,10 @@ from wendu.store.models import Notification, Rule
 
 router = APIRouter(tags=["console"])
 Text = Annotated[str, Query(max_length=200)]
-Day = Annotated[str, Query(max_length=10)]
 TASK_STATUSES = ("open", "acknowledged", "completed", "dismissed")
 FIRING_STATUSES = ("pending", "started", "failed", "held_out")
 NOTE_STATUSES = ("pending", "delivered", "failed", "digest")
-MAX_BULK = 200
+MAX_BULK = LIMIT  # every task the list shows may be ticked at once
 
 
 def _filters(status: str, rule: str, employee: str, since: str, until: str,
@@ -85,7 +85,7 @@ def all_tasks(request: Request, user: CurrentUser, session: SessionDep, status: 
 @router.post("/console/all-tasks/bulk", response_class=HTMLResponse)
 async def bulk(request: Request, user: PostingUser, session: SessionDep,
                action: Annotated[Literal["acknowledge", "dismiss"], Form()],
-               task_id: Annotated[list[str], Form(max_length=128)] = [],  # noqa: B006
+               task_id: Annotated[list[str], Form(max_length=MAX_BULK)] = [],  # noqa: B006
                reason: Annotated[str, Form(max_length=5000)] = "",
                back: Annotated[str, Form(max_length=2000)] = "") -> Response:
     """HR acknowledges or dismisses the ticked tasks: dismiss needs a reason, checked before

@@ -18,6 +18,11 @@ ROUTES = [
     "/console/api/employees/{}", "/console/api/tasks/{}", "/console/tasks?fragment={}",
     "/console/api/tasks?limit={}", "/console/api/tasks?status={}", "/console/login?next={}",
     "/console/lang?to={}&next=/console/tasks",
+    "/console/employees?q={}", "/console/api/employees?department={}",
+    "/console/all-tasks?employee={}", "/console/all-tasks?from={}&format=csv",
+    "/console/firings?rule={}", "/console/firings?outcome={}&format=csv",
+    "/console/notifications?status={}", "/console/dashboard?from={}",
+    "/console/rules/{}/runs", "/console/api/rules/{}/runs", "/console/api/dashboard?to={}",
 ]
 
 
