@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from wendu.rules.catalog import profile_defaults
+from wendu.sqlbatch import execute_many
 from wendu.store import jsontext, profile_cache
 from wendu.store.models import Profile
 
@@ -86,10 +87,7 @@ def write_profiles(
         }
         for eid, state in states.items()
     ]
-    conn = session.connection()
-    stmt = _profile_update(conn.dialect.name)
-    for chunk in _chunks(rows):
-        conn.execute(stmt, chunk)
+    execute_many(session, _profile_update(session.get_bind().dialect.name), rows)
     profile_cache.keep_after_commit(session, profile_cache.database_of(session),
                                     {eid: (now, state) for eid, state in states.items()})
 

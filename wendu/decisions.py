@@ -23,13 +23,13 @@ from numbers import Real
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from wendu.firing import FiredRule, firing_row, insert_firings, workflow_id_for
 from wendu.rules.matcher import EvaluationError, matches_for_schedule
 from wendu.rules.plan import Plan
-from wendu.sqlbatch import chunks
+from wendu.sqlbatch import chunks, insert_many
 from wendu.store.models import Decision, Firing, utcnow
 
 RESULTS = ("fired", "held_out", "deduped", "cooldown")
@@ -86,10 +86,11 @@ def prune_decisions(session: Session, before: datetime) -> int:
 
 
 def insert_decisions(session: Session, rows: Iterable[dict[str, Any]]) -> None:
-    """One INSERT of many rows per chunk (executemany), in the caller's transaction."""
-    rows = list(rows)
-    for chunk in chunks(rows):
-        session.execute(insert(Decision), chunk)
+    """One driver-level executemany, in the caller's transaction."""
+    insert_many(session, _DECISIONS, list(rows))
+
+
+_DECISIONS = Decision.__table__
 
 
 # --- from a batch's matches to firings and decisions -----------------------------------------
