@@ -51,7 +51,7 @@ def directory(session: Session, user: SessionUser, q: str | None = None,
         stmt = stmt.where(Employee.department == department)
     rows = session.scalars(stmt.order_by(Employee.active.desc(), Employee.name, Employee.id)
                            .limit(limit)).all()
-    managers = dict(session.execute(select(Employee.id, Employee.name).where(
+    managers: dict[str, str] = dict(session.execute(select(Employee.id, Employee.name).where(
         Employee.id.in_({e.manager_id for e in rows if e.manager_id}))).all())
     return [{"id": e.id, "name": e.name, "department": e.department, "title": e.title,
              "manager_id": e.manager_id, "manager_name": managers.get(e.manager_id or ""),
