@@ -19,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from wendu.localize import DEFAULT_TIMEZONE
 from wendu.store.audit import SYSTEM, audit
 from wendu.store.models import Employee, utcnow
 from wendu.store.models_accounts import USER_ROLES, User, WebSession
@@ -48,6 +49,8 @@ class SessionUser:
     employee_id: str | None
     csrf_token: str
     locale: str
+    # The zone the console shows their times in: their employee record's, else the default.
+    timezone: str = DEFAULT_TIMEZONE
 
     @property
     def is_hr(self) -> bool:
@@ -161,4 +164,5 @@ def session_user(session: Session, token: str | None) -> SessionUser | None:
     locale = emp.locale if emp is not None and emp.locale else "zh-CN"
     return SessionUser(id=user.id, username=user.username, role=user.role,
                        employee_id=user.employee_id, csrf_token=ws.csrf_token,
-                       locale="en" if locale.startswith("en") else "zh-CN")
+                       locale="en" if locale.startswith("en") else "zh-CN",
+                       timezone=(emp.timezone if emp is not None else None) or DEFAULT_TIMEZONE)

@@ -22,7 +22,7 @@ from wendu.api.web_task_lists import people
 from wendu.api.web_ui import lang_of, page
 from wendu.localize import DEFAULT_TIMEZONE, format_datetime
 from wendu.store.models import Employee, Task
-from wendu.store.models_accounts import AuditLog
+from wendu.store.models_accounts import AuditLog, User
 
 router = APIRouter(tags=["console"])
 Filter = Annotated[str | None, Query(max_length=200)]
@@ -58,7 +58,11 @@ def audit_page(request: Request, user: CurrentUser, session: SessionDep, person:
     me = session.get(Employee, user.employee_id) if user.employee_id else None
     zone = (me.timezone if me is not None else None) or DEFAULT_TIMEZONE
     lang = lang_of(request, user)
+    tasks = {t.id: t for t in session.scalars(select(Task).where(Task.id.in_(
+        {r["target_id"] for r in rows if r["target_type"] == "task"})))}
     return page(request, "audit.html", user, rows=rows, names=names, people=people(session),
+                tasks=tasks, users={str(i): n for i, n in session.execute(
+                    select(User.id, User.username))},
                 at=lambda value: format_datetime(value, lang, zone),
                 filters={"person": person or "", "actor": actor or "", "action": action or ""},
                 actions=sorted(set(session.scalars(select(AuditLog.action).distinct()))))

@@ -21,6 +21,7 @@ from wendu.api.web_access import SENSITIVE_EVENTS, check_employee, raw_feedback,
 from wendu.api.web_accounts import SessionUser
 from wendu.api.web_auth import ApiUser, CurrentUser, client_ip
 from wendu.api.web_charts import bars, line
+from wendu.api.web_local import names_for
 from wendu.api.web_privacy import facts_for, scores_for
 from wendu.api.web_tasks import task_dict
 from wendu.api.web_ui import lang_of, page, t
@@ -71,13 +72,13 @@ def profile_data(session: Session, emp: Employee, user: SessionUser) -> dict[str
         "overtime": _series(session, emp.id, "attendance.day_closed", "overtime_hours"),
         "satisfaction": _series(session, emp.id, "survey.response", "satisfaction"),
         "scores": scores_for(user, [{"scorer": s.scorer, "value": round(s.value, 3),
-                                     "model_version": s.model_version,
+                                     "label": s.label, "model_version": s.model_version,
                                      "factors": s.factors or [],
                                      "at": s.created_at.isoformat()} for s in latest.values()]),
         "tasks": [task_dict(x) for x in tasks],
         # Who was told what, when: subjects only, the bodies are the recipients'.
         "notifications": [{"id": n.id, "recipient_id": n.recipient_id, "subject": n.subject,
-                           "rule_id": n.rule_id, "status": n.status,
+                           "rule_id": n.rule_id, "status": n.status, "channel": n.channel,
                            "created_at": n.created_at.isoformat()} for n in notes],
         "sensitive_count": sensitive,
     }
@@ -88,7 +89,9 @@ def profile_page(request: Request, employee_id: str, user: CurrentUser,
                  session: SessionDep) -> HTMLResponse:
     data = profile_data(session, check_employee(session, user, employee_id), user)
     lang = lang_of(request, user)
-    return page(request, "employee.html", user, **data,
+    people = [data["employee"]["manager_id"], *(x["assignee_id"] for x in data["tasks"]),
+              *(n["recipient_id"] for n in data["notifications"])]
+    return page(request, "employee.html", user, **data, names=names_for(session, people),
                 overtime_svg=bars(data["overtime"], t("overtime", lang)),
                 satisfaction_svg=line(data["satisfaction"], t("satisfaction", lang), 1, 5))
 

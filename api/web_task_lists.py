@@ -30,8 +30,8 @@ DONE_DAYS = 30
 def my_lists(session: Session, user: SessionUser, which: TaskList) -> dict[str, Any]:
     """The tasks of list `which`, the size of every list, and what the user may undo."""
     now = utcnow()
-    snoozed = set(session.scalars(select(TaskSnooze.task_id).where(
-        TaskSnooze.user_id == user.id, TaskSnooze.until > now)))
+    snoozed = dict(session.execute(select(TaskSnooze.task_id, TaskSnooze.until).where(
+        TaskSnooze.user_id == user.id, TaskSnooze.until > now)).all())
     rows = session.scalars(select(Task).where(
         mine(Task.assignee_id, user),
         Task.closed_at.is_(None) | (Task.closed_at >= now - timedelta(days=DONE_DAYS)),
@@ -41,7 +41,7 @@ def my_lists(session: Session, user: SessionUser, which: TaskList) -> dict[str, 
         lists[list_of(task, task.id in snoozed)].append(task)
     lists["done"].sort(key=lambda t: t.closed_at or now, reverse=True)
     return {"todo": lists[which], "which": which, "counts": {k: len(v) for k, v in lists.items()},
-            "now": now, "undo": undo_offer(session, user)}
+            "now": now, "undo": undo_offer(session, user), "snoozes": snoozed}
 
 
 def list_of(task: Task, snoozed: bool = False) -> TaskList:

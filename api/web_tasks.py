@@ -29,6 +29,7 @@ from wendu.api.tasks import UPDATE_TIMEOUT, _refused, apply_action
 from wendu.api.web_access import check_notification, check_task, forbidden, mine, task_scope
 from wendu.api.web_accounts import SessionUser, audit
 from wendu.api.web_auth import ApiPostingUser, ApiUser, CurrentUser, client_ip
+from wendu.api.web_local import names_for
 from wendu.api.web_privacy import why_for
 from wendu.api.web_task_lists import TaskList, list_of, my_lists, people, undo_offer
 from wendu.api.web_ui import lang_of, page
@@ -58,7 +59,8 @@ class ConsoleAction(BaseModel):
 
 def task_dict(task: Task) -> dict[str, Any]:
     return {
-        "id": task.id, "title": task.title, "body": task.body, "status": task.status,
+        "id": task.id, "title": task.title, "titles": task.titles, "body": task.body,
+        "status": task.status,
         "assignee_id": task.assignee_id, "subject_employee_id": task.subject_employee_id,
         "rule_id": task.rule_id, "escalation_level": task.escalation_level,
         "due_at": task.due_at.isoformat(), "created_at": task.created_at.isoformat(),
@@ -83,8 +85,9 @@ def why(session: Session, tasks: list[Task], user: SessionUser) -> dict[str, dic
         info = ((f.context or {}).get("firing") or {}) if f else {}
         out[t.id] = why_for(user, {
             "rule": t.rule_id, "matched": info.get("matched") or [],
+            "title": (((f.context or {}).get("plan") or {}).get("title") or {}) if f else {},
             "values": info.get("values") or {},
-            "scores": [{"scorer": s.scorer, "value": round(s.value, 3),
+            "scores": [{"scorer": s.scorer, "value": round(s.value, 3), "label": s.label,
                         "factors": s.factors or []}
                        for s in scores.get(t.parent_workflow_id, [])],
         })
@@ -98,8 +101,10 @@ def tasks_page(request: Request, user: CurrentUser, session: SessionDep,
     name = "_tasks.html" if fragment else "tasks.html"
     lang = lang_of(request, user)
     lists = my_lists(session, user, which)
+    shown = [*lists["todo"], *([lists["undo"]["task"]] if lists["undo"] else [])]
     return page(request, name, user, **lists, why=why(session, lists["todo"], user),
-                people=people(session),
+                people=people(session), names=names_for(
+                    session, [i for t in shown for i in (t.subject_employee_id, t.assignee_id)]),
                 factor_name=lambda key, scorer: factor_label(key, scorer, lang))
 
 
@@ -125,8 +130,10 @@ def task_page(task_id: Annotated[str, FastPath(max_length=128)], request: Reques
     timezone = (me.timezone if me is not None else None) or DEFAULT_TIMEZONE
     names = {i: e for i, e in session.execute(select(Employee.id, Employee.name).where(
         Employee.id.in_([task.assignee_id, task.subject_employee_id])))}
+    snooze = session.get(TaskSnooze, (task.id, user.id))
+    snoozes = {task.id: snooze.until} if snooze is not None and snooze.until > utcnow() else {}
     return page(request, "task.html", user, task=task, why=why(session, [task], user), now=utcnow(),
-                people=people(session), undo=None,
+                people=people(session), undo=None, snoozes=snoozes,
                 words=TASK_PAGE_WORDS[lang], names=names,
                 due=format_datetime(task.due_at, lang, timezone),
                 label=lambda key, kind: label(key, kind, lang),

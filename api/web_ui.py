@@ -17,12 +17,14 @@ from fastapi.templating import Jinja2Templates
 from wendu.api.web_accounts import SessionUser
 from wendu.api.web_editor_strings import EDITOR_STRINGS
 from wendu.api.web_hr_strings import HR_STRINGS
+from wendu.api.web_local import FILTERS, LOCAL_STRINGS, Names, RuleTitles, reader_zone
 
 HERE = Path(__file__).parent
 LANG_COOKIE = "wendu_lang"
 LANGS = ("zh-CN", "en")
 
 templates = Jinja2Templates(directory=str(HERE / "web_templates"))
+templates.env.filters.update(FILTERS)  # times, titles, names and statuses for the reader
 
 # key -> (zh-CN, en). One table keeps the two languages side by side for translators.
 STRINGS: dict[str, tuple[str, str]] = {
@@ -265,6 +267,7 @@ STRINGS: dict[str, tuple[str, str]] = {
 }
 STRINGS.update(EDITOR_STRINGS)
 STRINGS.update(HR_STRINGS)
+STRINGS.update(LOCAL_STRINGS)
 
 
 def t(key: str, lang: str) -> str:
@@ -285,8 +288,13 @@ def lang_of(request: Request, user: SessionUser | None) -> str:
 def page(request: Request, name: str, user: SessionUser | None, status_code: int = 200,
          **ctx: Any) -> HTMLResponse:
     lang = lang_of(request, user)
+    factory = getattr(request.app.state, "session_factory", None)
+    if factory is not None:
+        ctx["names"] = Names(factory, ctx.get("names"))
+        ctx.setdefault("rule_titles", RuleTitles(factory))
     return templates.TemplateResponse(
         request, name,
-        {"user": user, "lang": lang, "t": lambda key: t(key, lang), **ctx},
+        {"user": user, "lang": lang, "t": lambda key: t(key, lang),
+         "reader_zone": reader_zone(user), **ctx},
         status_code=status_code,
     )

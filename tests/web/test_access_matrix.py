@@ -118,9 +118,13 @@ async def test_a_task_shows_why_and_the_profile_and_dashboard_show_the_figures(c
     await login(console, "m1")
     console.cookies.set("wendu_lang", "en")
     tasks = (await console.get("/console/tasks")).text
-    assert "profile.overtime_hours_28d &gt; 40" in tasks
-    assert ('<span title="overtime_hours_28d">overtime in the last 28 days</span> = 50 (+0.80)'
-            in tasks)
+    # The why in words: the rule's condition is HR's, the manager reads the value it saw and
+    # which way each factor pushed the score.
+    assert "profile.overtime_hours_28d &gt; 40" not in tasks
+    assert ('<span title="profile.overtime_hours_28d">overtime in the last 28 days</span> '
+            '50 hours' in tasks)
+    assert ('<span title="overtime_hours_28d">overtime in the last 28 days</span> '
+            '50 hours · raises the risk' in tasks)
     csrf = await login(console, "m1")
     r = await console.post("/console/api/tasks/T1/actions", headers={"X-CSRF-Token": csrf},
                            json={"action": "snooze", "hours": 4})
@@ -136,14 +140,16 @@ async def test_a_task_shows_why_and_the_profile_and_dashboard_show_the_figures(c
     assert board["training_completion_rate"] == 0.0
 
 
-async def test_an_acknowledged_task_no_longer_counts_as_open(console, factory):
+async def test_an_acknowledged_task_still_counts_as_open_until_it_is_done(console, factory):
     from wendu.store.models import Task
 
     with factory.begin() as s:
-        s.get(Task, "T1").status = "acknowledged"
+        s.get(Task, "T1").status = "acknowledged"  # in progress: not done yet
     await login(console, "hr")
-    board = (await console.get("/console/api/dashboard")).json()
-    assert board["open_tasks"] == 2
+    assert (await console.get("/console/api/dashboard")).json()["open_tasks"] == 3
+    with factory.begin() as s:
+        s.get(Task, "T2").status = "completed"
+    assert (await console.get("/console/api/dashboard")).json()["open_tasks"] == 2
 
 
 async def test_the_dashboard_shows_what_the_rules_recorded(console, factory):
