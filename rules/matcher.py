@@ -187,6 +187,12 @@ class RuleIndex:
             elif isinstance(plan.trigger, ScheduleTrigger):
                 self._schedules.append(plan)
                 _compiled(plan)
+        # Per event type, (rule id, window) of the rules with a freshness window: ingest asks
+        # for every event, and most rules have none.
+        self._windows = {
+            event: [(r.plan.rule_id, w) for r in rules if (w := self.window(r.plan)) is not None]
+            for event, rules in self._by_event.items()
+        }
 
     def __len__(self) -> int:
         return sum(len(rules) for rules in self._by_event.values()) + len(self._schedules)
@@ -213,19 +219,19 @@ class RuleIndex:
         for (none when its age is unknown)."""
         if age is None:
             return []
-        return [r.plan.rule_id for r in self._by_event.get(event_type, ())
-                if (w := self.window(r.plan)) is not None and age > w]
+        return [rule_id for rule_id, w in self._windows.get(event_type, ()) if age > w]
 
     def match(self, event_type: str, ctx: Mapping[str, Any],
-              age: float | None = None) -> MatchResult:
+              age: float | None = None, stale: list[str] | None = None) -> MatchResult:
         """Matches of the enabled rules triggered by `event_type` for one runtime context;
         `age`: seconds from when the event happened to when it arrived (rules it is too old
-        for are listed in `stale`, not evaluated)."""
+        for are listed in `stale`, not evaluated); `stale`: those rules, when the caller
+        has asked `stale_for` already."""
         result = MatchResult()
         rules = self._by_event.get(event_type)
         if not rules:
             return result
-        stale = set(self.stale_for(event_type, age))
+        stale = set(self.stale_for(event_type, age) if stale is None else stale)
         if stale:
             result.stale = [r.plan.rule_id for r in rules if r.plan.rule_id in stale]
             rules = [r for r in rules if r.plan.rule_id not in stale]

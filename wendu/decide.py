@@ -114,13 +114,15 @@ def decide(
     index: Any,
     scorers: FastScorers | None = None,
     ages: Sequence[float | None] | None = None,
+    stales: Sequence[list[str]] | None = None,
 ) -> list[MatchResult]:
     """Which rules each (event type, context) fires, in batch order.
 
     Each context gets `score` (the fast scores its event type's rules read) before the match;
     a context that fired keeps the explained results, so its firing records what decided it.
     `ages`: per context, seconds from the event to its arrival; a rule it is too old for is
-    not evaluated (`MatchResult.stale`).
+    not evaluated (`MatchResult.stale`); `stales`: per context, those rules, when the caller
+    has them already (`RuleIndex.stale_for`).
     """
     needs = {t: fast_scores_needed(index, t) for t in {t for t, _ in items}}
     wanted: dict[str, list[int]] = {}
@@ -138,8 +140,9 @@ def decide(
                 else:
                     items[i][1].setdefault("score", {})[name] = result
     ages = ages if ages is not None else [None] * len(items)
-    results = [index.match(event_type, ctx, age)
-               for (event_type, ctx), age in zip(items, ages, strict=True)]
+    known = stales if stales is not None else [None] * len(items)
+    results = [index.match(event_type, ctx, age, stale)
+               for (event_type, ctx), age, stale in zip(items, ages, known, strict=True)]
     for i, result in enumerate(results):
         for name in failed.get(i, ()):
             result.errors.append(MatchError(f"score.{name}", "the scorer could not read this "

@@ -138,6 +138,7 @@ def ingest(
     positions: list[int] = []
     contexts: list[tuple[str, dict[str, Any]]] = []
     ages: list[float | None] = []
+    stales: list[list[str]] = []
 
     for i in accepted:
         e, out = evs[i], outcomes[i]
@@ -168,9 +169,10 @@ def ingest(
         positions.append(i)
         contexts.append((e.type, ctx))
         ages.append(e.age())
+        stales.append(out.stale)
 
     # Each profile is folded as of its event above; the whole batch is scored and matched here.
-    decided = decide(contexts, index, scorers, ages)
+    decided = decide(contexts, index, scorers, ages, stales)
     candidates: list[tuple[int, Any, dict[str, Any]]] = []
     for i, result, (_, ctx) in zip(positions, decided, contexts, strict=True):
         out = outcomes[i]
