@@ -274,6 +274,9 @@ class CheckBody(BaseModel):
     source: str
     event: dict[str, Any] | None = None
     employee: str | None = None  # a schedule rule's dry run: as if it ran now for them
+    # The editor this text is in (a stored rule's id, or `new`): its warnings come too.
+    rule: str | None = None
+    new: bool = False
 
 
 @router.get("/console/api/rules")
@@ -288,8 +291,11 @@ async def check_rule(body: CheckBody, request: Request, user: ApiPostingUser,
     """Problems of a rule text by line; with `event` (or, for a schedule rule, `employee`),
     also the dry run."""
     require_hr(user)
-    checked = await check_in_thread(body.source, "rule.yaml", _templates_dir(request),
+    source = lf(body.source)
+    checked = await check_in_thread(source, "rule.yaml", _templates_dir(request),
                                     rule_groups(request))
+    if body.rule or body.new:
+        checked.problems.extend(editor_problems(session, body.rule, checked.plan, source))
     out: dict[str, Any] = {"ok": checked.plan is not None, "problems": [
         {"line": p.line, "col": p.col, "severity": p.severity, "message": p.message}
         for p in checked.problems]}

@@ -163,7 +163,7 @@ async def test_the_rule_editor_marks_a_problem_at_its_line_and_saves_what_was_ty
     await page.evaluate("(t) => document.querySelector('.CodeMirror').CodeMirror.setValue(t)",
                         broken)
     await page.click("button[value=check]")
-    await editor.wait_for()
+    await page.locator(".CodeMirror .problem-marker.error").wait_for()
     # In the editor: a marker in the gutter of that line, the message right under it.
     marked = page.locator(".CodeMirror-code > div:has(.problem-marker.error)")
     assert await marked.count() == 1
@@ -173,6 +173,11 @@ async def test_the_rule_editor_marks_a_problem_at_its_line_and_saves_what_was_ty
     assert await page.locator("ol.source").count() == 0  # no read-only copy any more
     assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     await page.screenshot(path=SHOTS / "390-en-hr-rule-problem-in-editor.png", full_page=True)
+    # Typing checks again: with the typo fixed, the mark goes away without a click.
+    await page.evaluate("(t) => document.querySelector('.CodeMirror').CodeMirror.setValue(t)",
+                        original)
+    await page.locator("#no-errors").wait_for()
+    assert await page.locator(".CodeMirror .problem-marker, .problem-inline").count() == 0
 
     # Typed into the editor (not set by script), then saved: the form posts the editor's text.
     fixed = original.replace("version: 1", "version: 2").replace("> 20", "> 22")
@@ -211,4 +216,5 @@ async def test_the_rule_editor_marks_a_problem_at_its_line_and_saves_what_was_ty
     await page.click("#confirm-disable")
     await page.wait_for_url(f"{site}/console/rules/overtime-care")
     assert await page.locator("#rule-state").inner_text() == "Disabled"
+    assert page.errors == [], page.errors
     await context.close()

@@ -140,6 +140,10 @@ async def test_saving_needs_a_new_version_this_editors_id_and_keeps_line_endings
     assert r.status_code == 200
     assert re.search(rf'data-line="{version_line}">{version_line}:1 warning: the rule changed',
                      r.text)
+    r = await http.post("/console/api/rules/check", headers={"X-CSRF-Token": csrf},
+                        json={"source": changed, "rule": "overtime-care-week"})
+    assert [(p["line"], p["severity"]) for p in r.json()["problems"]] == [
+        (version_line, "warning")]  # what the editor shows while typing
     r = await http.post(week, data={"csrf": csrf, "source": changed, "intent": "save"})
     assert r.status_code == 422
     assert re.search(rf'data-line="{version_line}">{version_line}:1 error: the rule changed but '
