@@ -32,7 +32,7 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
@@ -379,11 +379,11 @@ class Notifier(DailyCap):
             return row.id, row.status, row.workflow_id
 
     def _record(self, notification_id: int, status: str, error: str | None) -> None:
+        # One UPDATE, no read first: on SQLite every writer waits for this one to commit.
+        values: dict[str, Any] = {"status": status, "error": error,
+                                  "attempts": func.coalesce(Notification.attempts, 0) + 1}
+        if status == "delivered":
+            values["sent_at"] = utcnow()
         with transaction(self.session_factory) as session:
-            row = session.get(Notification, notification_id)
-            if row is not None:
-                row.status = status
-                row.error = error
-                row.attempts = (row.attempts or 0) + 1
-                if status == "delivered":
-                    row.sent_at = utcnow()
+            session.execute(update(Notification).where(Notification.id == notification_id)
+                            .values(values).execution_options(synchronize_session=False))
