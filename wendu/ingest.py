@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 from sqlalchemy import JSON, Date, DateTime, bindparam, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -35,7 +35,7 @@ from wendu.decisions import create_firings
 from wendu.event_models import parse_event_list
 from wendu.firing import FiredRule
 from wendu.rules.catalog import EMPLOYEE_FIELDS, EVENT_TYPES
-from wendu.sqlbatch import chunks, dialect_insert
+from wendu.sqlbatch import chunks, dialect_insert, sqlite_insert_new
 from wendu.store.models import Employee, Event, Wait, WaitDelivery, utcnow
 from wendu.store.profile import derive, fold_state
 from wendu.store.profile_rows import load_states, write_profiles
@@ -219,7 +219,15 @@ def _jsonable(value: Any) -> Any:
 
 
 def _insert_events(session: Session, evs: list[_Ev]) -> set[str]:
-    """Insert the events; returns the ids actually inserted (the rest existed already)."""
+    """Insert the events; returns the ids actually inserted (the rest existed already).
+
+    INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id: duplicates settle in the database,
+    even against a concurrent request."""
+    if session.get_bind().dialect.name == "sqlite":
+        # At the driver: SQLAlchemy's multi-row VALUES cost as much as the insert itself.
+        return sqlite_insert_new(session, _EVENTS, _EVENT_COLUMNS, [
+            (e.id, e.type, e.employee_id, e.occurred_at, e.received_at, e.sent) for e in evs
+        ], "id")
     rows = [
         {
             "e_id": e.id,
@@ -235,10 +243,7 @@ def _insert_events(session: Session, evs: list[_Ev]) -> set[str]:
     stmt = _events_insert(conn.dialect.name)
     inserted: set[str] = set()
     for chunk in chunks(rows):
-        if conn.dialect.name == "postgresql":
-            params: Any = {name: [row[name] for row in chunk] for name in chunk[0]}
-        else:
-            params = chunk
+        params = {name: [row[name] for row in chunk] for name in chunk[0]}
         inserted.update(conn.execute(stmt, params).scalars())
     return inserted
 
@@ -249,22 +254,18 @@ _EVENT_COLUMNS = ("id", "type", "employee_id", "occurred_at", "received_at", "da
 
 @cache
 def _events_insert(dialect: str) -> Any:
-    """INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id: duplicates settle in the database,
-    even against a concurrent request."""
-    cols = _EVENT_COLUMNS
-    if dialect == "postgresql":
-        # One array per column, unnested: a multi-row VALUES with RETURNING (what SQLAlchemy
-        # makes of it here) is built row by row in Python and cost twice the plain insert.
-        arrays = (
-            func.unnest(*[bindparam(f"e_{c}", type_=ARRAY(_EVENTS.c[c].type)) for c in cols])
-            .table_valued(*cols)
-            .render_derived(name="batch")
-        )
-        stmt = postgresql.insert(_EVENTS).from_select(cols, select(*arrays.c))
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(_EVENTS).values({c: bindparam(f"e_{c}") for c in cols})
-    else:
+    """PostgreSQL's: one array per column, unnested. A multi-row VALUES with RETURNING (what
+    SQLAlchemy makes of it here) is built row by row in Python and cost twice the plain
+    insert."""
+    if dialect != "postgresql":
         raise RuntimeError(f"unsupported database: {dialect}")
+    cols = _EVENT_COLUMNS
+    arrays = (
+        func.unnest(*[bindparam(f"e_{c}", type_=ARRAY(_EVENTS.c[c].type)) for c in cols])
+        .table_valued(*cols)
+        .render_derived(name="batch")
+    )
+    stmt = postgresql.insert(_EVENTS).from_select(cols, select(*arrays.c))
     return stmt.on_conflict_do_nothing(index_elements=["id"]).returning(_EVENTS.c.id)
 
 

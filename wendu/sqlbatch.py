@@ -91,3 +91,26 @@ def _repeating(process: Any) -> Any:
         return last[1]
 
     return processed
+
+
+def sqlite_insert_new(session: Session, table: Table, names: Sequence[str],
+                      rows: Sequence[Sequence[Any]], key: str) -> set[Any]:
+    """SQLite: INSERT rows (values in the order of `names`) unless their `key` exists, as one
+    multi-row statement per chunk at the driver; returns the keys inserted now.
+
+    `ON CONFLICT DO NOTHING RETURNING` settles duplicates in the database, even against a
+    concurrent writer. Values go through their column types' bind processors, as in
+    `execute_many`.
+    """
+    conn = session.connection()
+    procs = [_repeating(p) if (p := table.c[n].type._cached_bind_processor(conn.dialect))
+             else None for n in names]
+    one = "(" + ", ".join("?" * len(names)) + ")"
+    inserted: set[Any] = set()
+    size = max(1, 30_000 // len(names))  # inside SQLite's 32,766 variables a statement
+    for chunk in chunks(list(rows), size):
+        sql = (f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
+               f"{', '.join([one] * len(chunk))} ON CONFLICT ({key}) DO NOTHING RETURNING {key}")
+        params = [p(v) if p else v for row in chunk for p, v in zip(procs, row, strict=True)]
+        inserted.update(r[0] for r in conn.exec_driver_sql(sql, tuple(params)))
+    return inserted
