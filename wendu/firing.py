@@ -234,18 +234,25 @@ def _record(
     retry_seconds: float,
 ) -> None:
     now = utcnow()
+    # Only a pending row moves: a concurrent start that won is not overwritten.
+    pending = Firing.status == "pending"
     with factory.begin() as session:
+        # The usual outcome, all alike: one statement per chunk (a writer holds SQLite's lock
+        # for every statement of its transaction).
+        started = sorted(fid for fid, status, error in results if status == "started" and not error)
+        for chunk in chunks(started):
+            session.execute(update(Firing).where(Firing.id.in_(chunk), pending).values(
+                status="started", error=None, attempts=Firing.attempts + 1, started_at=now))
         for fid, status, error in results:
+            if status == "started" and not error:
+                continue
             values: dict[str, Any] = {"status": status, "error": error,
                                       "attempts": Firing.attempts + 1}
             if status == "started":
                 values["started_at"] = now
             elif status == "pending":
                 values["next_attempt_at"] = next_attempt_at(tried[fid] + 1, retry_seconds, now)
-            # Only a pending row moves: a concurrent start that won is not overwritten.
-            session.execute(
-                update(Firing).where(Firing.id == fid, Firing.status == "pending").values(**values)
-            )
+            session.execute(update(Firing).where(Firing.id == fid, pending).values(**values))
 
 
 class Reconciler:
