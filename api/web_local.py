@@ -74,6 +74,17 @@ LOCAL_STRINGS: dict[str, tuple[str, str]] = {
     "event_performance.review": ("绩效评估", "performance review"),
     "event_training.completed": ("完成培训", "training completed"),
     "event_task.completed": ("任务完成", "task completed"),
+    # What the library's `record` steps measure (a rule's own metric is shown by its key).
+    "outcome_resignation_signals": ("离职意向提示", "resignation signals"),
+    "outcome_overtime_alerts": ("加班提醒", "overtime alerts"),
+    "outcome_review_trainings_recommended": ("绩效培训推荐", "trainings after a review"),
+    "outcome_scorecard": ("绩效评分卡得分", "scorecard score"),
+    "outcome_retention_tasks_acknowledged": ("已接手的留任沟通", "retention talks taken on"),
+    "outcome_satisfaction_checkins_completed": ("已完成的满意度回访",
+                                                "satisfaction check-ins completed"),
+    "outcome_guides_pushed": ("已推送的指南", "guides sent"),
+    "outcome_satisfaction_course_overdue": ("逾期未学的课程", "courses overdue"),
+    "outcome_satisfaction_courses_assigned": ("已安排的课程", "courses assigned"),
 }
 # The channels a message goes out on: web_ui.STRINGS has their names as channel_<name>.
 CHANNELS = ("inapp", "wecom", "email", "webhook")
@@ -228,6 +239,11 @@ def event_name(ctx: Any, event_type: Any) -> str:
 
 
 @pass_context
+def outcome(ctx: Any, metric: Any) -> str:
+    return _word(ctx, f"outcome_{metric}", metric)
+
+
+@pass_context
 def span(ctx: Any, text: Any) -> str:
     """A duration as the rules write it (`90d`) in words: 90 天 / 90 days."""
     try:
@@ -252,4 +268,5 @@ FILTERS: dict[str, Any] = {"when": when, "day": day, "task_title": task_title, "
            "status": status, "channel": channel, "lines": lines, "factor": factor,
            "factor_name": factor_name, "scorer": scorer, "score": score, "facts": facts,
            "fact_name": fact_label, "fact_value": fact_value, "rule_name": rule_name,
-           "event_name": event_name, "span": span, "week": week, **AUDIT_FILTERS}
+           "event_name": event_name, "span": span, "week": week, "outcome": outcome,
+           **AUDIT_FILTERS}

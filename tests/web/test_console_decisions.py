@@ -37,7 +37,9 @@ async def test_the_rule_page_lists_its_latest_decisions(console, factory):
     assert [result for result, _ in rows] == ["deduped", "fired"]  # newest first
     fired = rows[1][1]
     assert "A1" in fired and "fired" in fired and "v1" in fired
-    assert "profile.overtime_hours_7d = 22.0" in fired
+    # The values its conditions read, in words, the rule's own names on hover.
+    assert ('<span title="profile.overtime_hours_7d">overtime in the last 7 days</span> 22 hours'
+            in fired)
     assert "deduped (fired before)" in rows[0][1]
     assert "GET /api/v1/decisions?rule=overtime-care" in page
 
