@@ -97,7 +97,7 @@ def bench_intent(runs: int, data_dir: Path) -> None:
         scorer.score_text(text)  # warm caches
 
     rows = [
-        ("baseline: vectorizer transform only", lambda t: model.vectorizer.transform([t])),
+        ("baseline: vectorizer transform only", lambda t: model.transform([t])),
         ("classify, no explanation", lambda t: model.proba([t])),
         ("intent scorer (classify + phrases)", scorer.score_text),
     ]

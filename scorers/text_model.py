@@ -12,6 +12,8 @@ import re
 from typing import Any
 
 import numpy as np
+import sklearn
+from scipy import sparse
 from sklearn.linear_model import SGDClassifier
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import FeatureUnion
@@ -63,6 +65,13 @@ def _vectorizer(tone: bool = False) -> FeatureUnion:
     ])
 
 
+def checked_once() -> Any:
+    """scikit-learn's checks of its arguments (parameter types, finite values), skipped where
+    the model calls its own parts with what it made itself, a list of texts or the tf-idf
+    rows of them: for the one text of a chat message they took a quarter of its scoring time."""
+    return sklearn.config_context(assume_finite=True, skip_parameter_validation=True)
+
+
 class TextModel:
     """A fitted vectorizer and linear classifier(s) with phrase explanations."""
 
@@ -90,8 +99,26 @@ class TextModel:
                                   self.vectorizer.get_feature_names_out()], dtype=object)
         return self
 
+    def transform(self, texts: list[str]) -> Any:
+        """The feature rows of `texts`, as the vectorizer's own `transform` gives them.
+
+        FeatureUnion.transform runs its parts through joblib and its output wrappers on every
+        call: for the one text of a chat message 1.3 ms of CPU where the parts take 1.0 (0.65
+        with `checked_once`). The parts are called here, and stacked the same way."""
+        union = self.vectorizer
+        if union.transformer_weights is not None:
+            return union.transform(texts)
+        with checked_once():
+            parts = [part.transform(texts) for _, part in union.transformer_list]
+        return sparse.hstack(parts).tocsr()
+
+    def predict_proba(self, rows: Any) -> np.ndarray:
+        """Class probabilities of feature rows this model made (see `checked_once`)."""
+        with checked_once():
+            return self.clf.predict_proba(rows)
+
     def proba(self, texts: list[str]) -> np.ndarray:
-        return self.clf.predict_proba(self.vectorizer.transform(texts))
+        return self.predict_proba(self.transform(texts))
 
     def _coef(self, k: int) -> np.ndarray:
         if self.multilabel:
@@ -101,12 +128,12 @@ class TextModel:
 
     def analyze(self, text: str) -> tuple[Any, np.ndarray]:
         """(feature row, class probabilities): one vectorizer pass serves both."""
-        row = self.vectorizer.transform([text])
-        return row, self.clf.predict_proba(row)[0]
+        row = self.transform([text])
+        return row, self.predict_proba(row)[0]
 
     def phrases(self, text: str, k: int, top: int = 3, row: Any = None) -> list[tuple[str, float]]:
         """The spans of `text` whose n-grams pushed hardest toward class index k."""
-        row = self.vectorizer.transform([text]) if row is None else row
+        row = self.transform([text]) if row is None else row
         contrib = row.data * self._coef(k)[row.indices]
         order = np.argsort(-contrib)[:12]
         lower = text.lower()

@@ -228,8 +228,8 @@ class _TextScorer:
         if not texts:
             return []
         model = self.model()
-        rows = model.vectorizer.transform(texts)
-        probs = model.clf.predict_proba(rows)
+        rows = model.transform(texts)
+        probs = model.predict_proba(rows)
         if not explain:  # a row is only read for phrases; slicing one per text cost the most
             return [self._result(t, None, probs[i], False) for i, t in enumerate(texts)]
         return [self._result(t, rows[i], probs[i], explain) for i, t in enumerate(texts)]

@@ -127,6 +127,18 @@ def test_batch_scoring_matches_single_scoring(text_scorers):
         scorer.score_text(t)["label"] for t in texts]
 
 
+def test_feature_rows_are_the_vectorizers_own(text_scorers):
+    # The model stacks the vectorizer's parts itself (FeatureUnion's per-call machinery cost
+    # more than the n-grams): the rows, and so every score and phrase, must not change.
+    texts = [c[0] for c in INTENT_CASES] + ["", "但是 but not bad at all，不过还行"]
+    for scorer in text_scorers.values():
+        model = scorer.model()
+        ours, theirs = model.transform(texts), model.vectorizer.transform(texts)
+        assert ours.shape == theirs.shape and ours.format == theirs.format == "csr"
+        assert (ours.indptr == theirs.indptr).all() and (ours.indices == theirs.indices).all()
+        assert (ours.data == theirs.data).all()
+
+
 def test_an_intent_hr_adds_is_trained_versioned_and_recognized(tmp_path, monkeypatch):
     monkeypatch.delenv("WENDU_INTENTS_FILE", raising=False)
     (tmp_path / "intents.yaml").write_text(
