@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -27,11 +27,14 @@ class LoadedRules:
     index: Any = None
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies that only read the app's state are `async def`: FastAPI runs a plain `def` one
+# in its thread pool, a round trip through the pool and the event loop for each, and a post
+# needs seven of them.
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_session_factory(request: Request) -> sessionmaker[Session]:
+async def get_session_factory(request: Request) -> sessionmaker[Session]:
     return request.app.state.session_factory
 
 
@@ -40,19 +43,19 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_temporal(request: Request) -> Client:
+async def get_temporal(request: Request) -> Client:
     return request.app.state.temporal
 
 
-def get_starter(request: Request) -> Starter:
+async def get_starter(request: Request) -> Starter:
     return request.app.state.starter
 
 
-def get_rules(request: Request) -> LoadedRules:
+async def get_rules(request: Request) -> LoadedRules:
     return request.app.state.rules
 
 
-def get_scorers(request: Request) -> FastScorers:
+async def get_scorers(request: Request) -> FastScorers:
     return request.app.state.scorers
 
 
@@ -100,13 +103,13 @@ def act_as(token: ApiToken, actor_id: str | None) -> None:
         )
 
 
-def require_scope(scope: str) -> Callable[..., ApiToken]:
+def require_scope(scope: str) -> Callable[..., Awaitable[ApiToken]]:
     """A dependency that admits a live token carrying `scope` (401 without one, 403 without
     the scope)."""
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r}")
 
-    def check(token: TokenDep) -> ApiToken:
+    async def check(token: TokenDep) -> ApiToken:
         if scope not in (token.scopes or []):
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,
