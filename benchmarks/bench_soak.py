@@ -29,7 +29,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
-from stack import Stack, company, rss_kib
+from stack import Stack, company, cpu_seconds, rss_kib
 
 from wendu.scorers.corpora import feedback_examples, intent_examples
 
@@ -135,16 +135,20 @@ class Phase:
     errors: list[str] = field(default_factory=list)
     events: int = 0
     fired: int = 0
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per process, this phase
 
     def quantile(self, q: float) -> float:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
 
 
-async def post_for(client: httpx.AsyncClient, url: str, mix: Mix, phase: Phase,
+async def post_for(client: httpx.AsyncClient, stack: Stack, mix: Mix, phase: Phase,
                    seconds: float) -> Phase:
     """Posts from `phase.concurrency` producers at once, each as fast as it is answered."""
+    url = f"{stack.url}/api/v1/events"
     deadline = time.monotonic() + seconds
+    cpu_before = {pid: cpu_seconds(pid) for pid, _ in stack.processes()}
+    own_before = time.process_time()
 
     async def producer() -> None:
         while time.monotonic() < deadline:
@@ -165,6 +169,11 @@ async def post_for(client: httpx.AsyncClient, url: str, mix: Mix, phase: Phase,
     t0 = time.perf_counter()
     await asyncio.gather(*(producer() for _ in range(phase.concurrency)))
     phase.seconds = time.perf_counter() - t0
+    for pid, cmd in stack.processes():
+        before, after = cpu_before.get(pid), cpu_seconds(pid)
+        if before is not None and after is not None:
+            phase.cpu[label(stack, pid, cmd)] = after - before
+    phase.cpu["this client"] = time.process_time() - own_before
     return phase
 
 
@@ -216,6 +225,10 @@ def report(phases: list[Phase], rss: list[dict[int, tuple[str, int | None]]], lo
               f"{p.fired} fired")
         print(f"      latency p50 {p.quantile(0.5):7.1f} ms, p99 {p.quantile(0.99):7.1f} ms"
               f"{target}; errors {len(p.errors)} (target 0)")
+        if p.latencies:
+            print("      CPU per request: " + ", ".join(
+                f"{name} {seconds / len(p.latencies) * 1000:.1f} ms"
+                for name, seconds in p.cpu.items()))
         for err in sorted(set(p.errors))[:3]:
             print(f"      e.g. {err}")
     print(f"  firings after the posts: {left[0]} still pending, {left[1]} failed (target 0)")
@@ -248,10 +261,10 @@ async def main_async(args: argparse.Namespace) -> None:
                 r.raise_for_status()
             mix = Mix(args.employees)
             warm = args.seconds * WARM_SHARE
-            await post_for(client, url, mix, Phase(4), warm)
+            await post_for(client, stack, mix, Phase(4), warm)
             rss.append(snapshot(stack))
             each = (args.seconds - warm) / len(CONCURRENCY)
-            phases = [await post_for(client, url, mix, Phase(c), each) for c in CONCURRENCY]
+            phases = [await post_for(client, stack, mix, Phase(c), each) for c in CONCURRENCY]
             rss.append(snapshot(stack))
             load.append(loadavg())
             left = await drain(client, stack.url)

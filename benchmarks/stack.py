@@ -108,6 +108,16 @@ def rss_kib(pid: int) -> int | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU time a process has used so far (None: it is gone)."""
+    try:
+        fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    # utime and stime: fields 14 and 15 of stat, 12 and 13 after the command name.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def company(n: int) -> list[dict]:
     """`employee.hired` events for n people under the demo's engineering manager and HRBP."""
     return [{"id": f"bench-hire-{i}", "type": "employee.hired", "employee_id": f"B{i:05d}",
