@@ -8,6 +8,7 @@ modules that use it need not import one another.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Sequence
 from functools import cache, lru_cache
 from typing import Any
@@ -107,10 +108,19 @@ def sqlite_insert_new(session: Session, table: Table, names: Sequence[str],
              else None for n in names]
     one = "(" + ", ".join("?" * len(names)) + ")"
     inserted: set[Any] = set()
-    size = max(1, 30_000 // len(names))  # inside SQLite's 32,766 variables a statement
+    size = max(1, _sqlite_variables(conn) // len(names))
     for chunk in chunks(list(rows), size):
         sql = (f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
                f"{', '.join([one] * len(chunk))} ON CONFLICT ({key}) DO NOTHING RETURNING {key}")
         params = [p(v) if p else v for row in chunk for p, v in zip(procs, row, strict=True)]
         inserted.update(r[0] for r in conn.exec_driver_sql(sql, tuple(params)))
     return inserted
+
+
+def _sqlite_variables(conn: Any) -> int:
+    """How many bound values one statement may have: 32,766 since SQLite 3.32, 999 before."""
+    raw = conn.connection.dbapi_connection
+    try:
+        return min(30_000, raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+    except AttributeError:  # Python before 3.11 cannot ask
+        return 999
