@@ -159,7 +159,7 @@ async def test_manager_acknowledges_a_task_and_hr_fixes_and_dry_runs_a_rule(
     await page.goto(f"{base}/console/rules")
     assert await page.locator("#rules tr[data-rule-id]").count() == 2
     await page.screenshot(path=SHOTS / "rules.png", full_page=True)
-    await page.click("text=overtime-care")
+    await page.click("text=Overtime care")  # the rule by its title; its id is beside it
     original = await source_of(page)
     broken = original.replace("profile.overtime_hours_7d > 20", "profile.overtime_hourz_7d > 20")
     line = broken.splitlines().index(
