@@ -29,7 +29,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from wendu.firing_outcomes import FailedWorkflows
 from wendu.rules.matcher import rule_context
 from wendu.rules.plan import Plan
-from wendu.sqlbatch import chunks, dialect_insert
+from wendu.sqlbatch import chunks, dialect_insert, sqlite_insert_new
 from wendu.store.models import Firing, utcnow
 from wendu.temporal import CONCURRENCY, RPC_TIMEOUT
 from wendu.waits import deliver_waits
@@ -128,6 +128,11 @@ def insert_firings(session: Session, rows: dict[str, dict[str, Any]]) -> dict[st
         q = select(Firing.workflow_id).where(Firing.workflow_id.in_(chunk))
         existing.update(session.scalars(q))
     new = [row for wid, row in rows.items() if wid not in existing]
+    if new and session.get_bind().dialect.name == "sqlite":  # at the driver: see sqlbatch
+        names = list(new[0])
+        found = sqlite_insert_new(session, Firing.__table__, names,
+                                  [[row[n] for n in names] for row in new], ["id", "workflow_id"])
+        return {wid: fid for fid, wid in found}
     # DO NOTHING settles a race with a concurrent batch firing the same rule and key.
     stmt = (
         dialect_insert(session, Firing)

@@ -225,9 +225,9 @@ def _insert_events(session: Session, evs: list[_Ev]) -> set[str]:
     even against a concurrent request."""
     if session.get_bind().dialect.name == "sqlite":
         # At the driver: SQLAlchemy's multi-row VALUES cost as much as the insert itself.
-        return sqlite_insert_new(session, _EVENTS, _EVENT_COLUMNS, [
+        return {row[0] for row in sqlite_insert_new(session, _EVENTS, _EVENT_COLUMNS, [
             (e.id, e.type, e.employee_id, e.occurred_at, e.received_at, e.sent) for e in evs
-        ], "id")
+        ], ["id"], "id")}
     rows = [
         {
             "e_id": e.id,

@@ -95,9 +95,11 @@ def _repeating(process: Any) -> Any:
 
 
 def sqlite_insert_new(session: Session, table: Table, names: Sequence[str],
-                      rows: Sequence[Sequence[Any]], key: str) -> set[Any]:
-    """SQLite: INSERT rows (values in the order of `names`) unless their `key` exists, as one
-    multi-row statement per chunk at the driver; returns the keys inserted now.
+                      rows: Sequence[Sequence[Any]], returning: Sequence[str],
+                      conflict: str | None = None) -> list[Any]:
+    """SQLite: INSERT rows (values in the order of `names`) unless they conflict with a stored
+    row (on `conflict`, or on any unique constraint), as one multi-row statement per chunk at
+    the driver; returns the `returning` columns of the rows inserted now.
 
     `ON CONFLICT DO NOTHING RETURNING` settles duplicates in the database, even against a
     concurrent writer. Values go through their column types' bind processors, as in
@@ -107,13 +109,15 @@ def sqlite_insert_new(session: Session, table: Table, names: Sequence[str],
     procs = [_repeating(p) if (p := table.c[n].type._cached_bind_processor(conn.dialect))
              else None for n in names]
     one = "(" + ", ".join("?" * len(names)) + ")"
-    inserted: set[Any] = set()
+    target = f" ({conflict})" if conflict else ""
+    inserted: list[Any] = []
     size = max(1, _sqlite_variables(conn) // len(names))
     for chunk in chunks(list(rows), size):
         sql = (f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
-               f"{', '.join([one] * len(chunk))} ON CONFLICT ({key}) DO NOTHING RETURNING {key}")
+               f"{', '.join([one] * len(chunk))} ON CONFLICT{target} DO NOTHING "
+               f"RETURNING {', '.join(returning)}")
         params = [p(v) if p else v for row in chunk for p, v in zip(procs, row, strict=True)]
-        inserted.update(r[0] for r in conn.exec_driver_sql(sql, tuple(params)))
+        inserted += conn.exec_driver_sql(sql, tuple(params)).all()
     return inserted
 
 
