@@ -348,7 +348,9 @@ def test_the_rule_library_reaches_people_through_the_running_demo(tmp_path: Path
     # names the area and never quotes her feedback.
     assert "fired: satisfaction-drop-course" in scenario(up, "satisfaction-drop")
     course = until(lambda: api.tasks("E1007"), "the course task", up)
-    assert len(course) == 1 and " / " in course[0]["title"]
+    # The course's title in each language; the API answers in hers (zh-CN), with both kept.
+    assert len(course) == 1 and set(course[0]["titles"]) == {"zh", "en"}
+    assert course[0]["title"] == course[0]["titles"]["zh"] != course[0]["titles"]["en"]
     note = until(lambda: api.messages(MANAGER, "wecom", "course_manager_note"), "the note", up)
     assert "陈静" in note[0]["subject"]
     assert "需求变更" not in note[0]["body"] and "deadlines keep moving" not in note[0]["body"]
