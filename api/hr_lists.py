@@ -21,6 +21,9 @@ from wendu.localize import DEFAULT_TIMEZONE, zone
 from wendu.store.models import Employee, Firing, Notification, Task, utcnow
 from wendu.titles import title_in
 
+# A task not done yet: waiting for someone, or in progress ("I'm on it").
+UNFINISHED = ("open", "acknowledged")
+
 LIMIT = 500  # rows a page shows and an export writes
 
 
@@ -97,7 +100,7 @@ def task_rows(session: Session, user: SessionUser, f: ListFilters, tz: str,
     if f.employee:
         q = q.where(or_(Task.subject_employee_id == f.employee, Task.assignee_id == f.employee))
     if f.overdue:
-        q = q.where(Task.status.in_(("open", "acknowledged")), Task.due_at < utcnow())
+        q = q.where(Task.status.in_(UNFINISHED), Task.due_at < utcnow())
     lo, hi = window(f, tz)
     if lo:
         q = q.where(Task.created_at >= lo)

@@ -160,9 +160,6 @@ async def act_on_task(
     if action.by_hr:  # who is HR is the console's to know, from the signed-in account
         raise HTTPException(status.HTTP_403_FORBIDDEN,
                             detail="by_hr: HR acts on others' tasks in the console")
-    if action.by_hr:  # who is HR is the console's to know, from the signed-in account
-        raise HTTPException(status.HTTP_403_FORBIDDEN,
-                            detail="by_hr: HR acts on others' tasks in the console")
     return await apply_action(factory, temporal, task_id, action)
 
 

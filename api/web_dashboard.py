@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from wendu.api.deps import SessionDep
 from wendu.api.firings import FAILED_WINDOW, failed_counts
-from wendu.api.hr_lists import ListFilters, user_zone, window
+from wendu.api.hr_lists import UNFINISHED, ListFilters, user_zone, window
 from wendu.api.run_history import acted_counts
 from wendu.api.web_access import require_hr
 from wendu.api.web_auth import ApiUser, CurrentUser
@@ -95,8 +95,8 @@ def dashboard_data(session: Session, since: datetime, until: datetime, tz: str,
         per_rule[rule_id][_week(at, tz)] += 1
     week_labels = sorted({w for counts in per_rule.values() for w in counts})
     span = {"from": f.since, "to": f.until}
-    # "open": waiting for someone to take it on (in progress, acknowledged, is not counted).
-    open_q = select(func.count()).select_from(Task).where(Task.status == "open")
+    # "open": not done yet, whether waiting for someone or in progress (acknowledged).
+    open_q = select(func.count()).select_from(Task).where(Task.status.in_(UNFINISHED))
     tasks_q = select(func.count()).select_from(Task).where(Task.created_at >= since,
                                                           Task.created_at < until)
     ack_hours = [(acted - created).total_seconds() / 3600 for acted, created in session.execute(
@@ -127,8 +127,9 @@ def dashboard_data(session: Session, since: datetime, until: datetime, tz: str,
             "fired": _link("/console/firings", counted="1", **span),
             "acted": _link("/console/firings", outcome="sent", **span),
             "tasks_opened": _link("/console/all-tasks", **span),
-            "open_tasks": _link("/console/all-tasks", status="open"),
-            "overdue_tasks": _link("/console/all-tasks", status="open", overdue="1"),
+            "open_tasks": _link("/console/all-tasks", status=",".join(UNFINISHED)),
+            "overdue_tasks": _link("/console/all-tasks", status=",".join(UNFINISHED),
+                                   overdue="1"),
             "failed_firings": _link("/console/firings", status="failed", **last_week),
             "delivery_failures": _link("/console/notifications", status="failed",
                                        **last_week),

@@ -166,4 +166,4 @@ async def test_the_dashboard_shows_what_the_rules_recorded(console, factory):
                                   "count": 3, "total": 2.0, "mean": 0.667}]
     console.cookies.set("wendu_lang", "en")
     page = (await console.get("/console/dashboard")).text
-    assert "Rule outcomes (30 days)" in page and "guides_pushed" in page
+    assert "Rule outcomes (in the period)" in page and "guides_pushed" in page
