@@ -31,7 +31,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # the string keys that name its values)
 COLUMNS: dict[str, list[tuple[str, str, str | None]]] = {
     "tasks": [("id", "col_id", None), ("title", "col_title", None),
-              ("rule_id", "filter_rule", None), ("status", "col_status", "task_status_"),
+              ("rule_id", "filter_rule", None), ("status", "col_status", "st_task_"),
               ("assignee_id", "col_assignee", None), ("assignee_name", "emp_name", None),
               ("subject_id", "col_subject", None), ("subject_name", "col_subject_name", None),
               ("escalation_level", "col_escalation", None),
@@ -39,7 +39,7 @@ COLUMNS: dict[str, list[tuple[str, str, str | None]]] = {
               ("closed_at", "col_closed", "time")],
     "firings": [("id", "col_id", None), ("rule_id", "filter_rule", None),
                 ("employee_id", "emp_id", None), ("employee_name", "emp_name", None),
-                ("created_at", "when", "time"), ("status", "col_status", "firing_status_"),
+                ("created_at", "when", "time"), ("status", "col_status", "st_firing_"),
                 ("outcome", "col_outcome", "outcome_"), ("messages", "col_messages", None),
                 ("tasks", "col_tasks", None), ("error", "col_error", None)],
     "notifications": [("id", "col_id", None), ("rule_id", "filter_rule", None),
@@ -48,7 +48,7 @@ COLUMNS: dict[str, list[tuple[str, str, str | None]]] = {
                       ("subject_id", "col_subject", None),
                       ("subject_name", "col_subject_name", None),
                       ("channel", "col_channel", "channel_"),
-                      ("status", "col_status", "note_status_"),
+                      ("status", "col_status", "st_note_"),
                       ("subject", "col_subject_line", None), ("error", "col_error", None),
                       ("created_at", "col_created", "time"), ("sent_at", "col_sent", "time"),
                       ("read_at", "col_read", "time")],

@@ -49,6 +49,7 @@ LOCAL_STRINGS: dict[str, tuple[str, str]] = {
     "st_firing_pending": ("等待启动", "Waiting to start"),
     "st_firing_started": ("已启动", "Started"),
     "st_firing_failed": ("未能执行", "Failed"),
+    "st_firing_held_out": ("对照组", "Held out"),
     "snoozed_until": ("推迟到", "Snoozed until"),
     "trigger": ("触发条件", "Trigger"),
     "trigger_schedule": ("定时", "Schedule"),
