@@ -349,8 +349,8 @@ def test_the_rule_library_reaches_people_through_the_running_demo(tmp_path: Path
     assert "fired: satisfaction-drop-course" in scenario(up, "satisfaction-drop")
     course = until(lambda: api.tasks("E1007"), "the course task", up)
     # The course's title in each language; the API answers in hers (zh-CN), with both kept.
-    assert len(course) == 1 and set(course[0]["titles"]) == {"zh", "en"}
-    assert course[0]["title"] == course[0]["titles"]["zh"] != course[0]["titles"]["en"]
+    assert len(course) == 1 and set(course[0]["titles"]) == {"zh-CN", "en"}
+    assert course[0]["title"] == course[0]["titles"]["zh-CN"] != course[0]["titles"]["en"]
     note = until(lambda: api.messages(MANAGER, "wecom", "course_manager_note"), "the note", up)
     assert "陈静" in note[0]["subject"]
     assert "需求变更" not in note[0]["body"] and "deadlines keep moving" not in note[0]["body"]
@@ -402,7 +402,7 @@ def test_the_rule_library_reaches_people_through_the_running_demo(tmp_path: Path
     # 陈静 takes the course: her to-do completes itself (done_when), nobody needs to tick it off.
     from wendu.scorers.courses import load_catalog
 
-    course = next(c for c in load_catalog() if c.title["en"] in course[0]["title"])
+    course = next(c for c in load_catalog() if c.title["en"] == course[0]["titles"]["en"])
     api.post_events({"id": "e2e-course-done", "type": "training.completed",
                      "employee_id": "E1007", "occurred_at": datetime.now(UTC).isoformat(),
                      "data": {"course_id": course.id, "rating": 4.5}})
