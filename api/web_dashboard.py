@@ -29,6 +29,7 @@ from wendu.api.run_history import acted_counts
 from wendu.api.web_access import require_hr
 from wendu.api.web_auth import ApiUser, CurrentUser
 from wendu.api.web_charts import bars, line
+from wendu.api.web_local import axis
 from wendu.api.web_ui import lang_of, page, t
 from wendu.impact import impact_per_rule
 from wendu.localize import zone
@@ -217,8 +218,8 @@ def dashboard_page(request: Request, user: CurrentUser, session: SessionDep,
     totals = [(w, float(sum(v[i] for v in data["firings"].values())))
               for i, w in enumerate(data["weeks"])]
     return page(request, "dashboard.html", user, **data,
-                firings_svg=bars(totals, t("firings_per_week", lang)),
-                satisfaction_svg=line(data["satisfaction_trend"],
+                firings_svg=bars(axis(totals, lang), t("firings_per_week", lang)),
+                satisfaction_svg=line(axis(data["satisfaction_trend"], lang),
                                       t("satisfaction_trend", lang), 1, 5))
 
 

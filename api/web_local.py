@@ -13,7 +13,7 @@ context, so a template says only what it shows:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from jinja2 import pass_context
@@ -32,7 +32,7 @@ from wendu.api.web_profile_view import (
     score_text,
     scorer_name,
 )
-from wendu.localize import DEFAULT_TIMEZONE, format_datetime, format_duration
+from wendu.localize import DEFAULT_TIMEZONE, EN_MONTHS, format_datetime, format_duration
 from wendu.rules.durations import DurationError, parse_duration
 from wendu.store.models import Employee, Rule, RuleVersion
 from wendu.titles import title_in
@@ -263,6 +263,23 @@ def week(ctx: Any, label: Any) -> str:
     if not (year.isdigit() and number.isdigit()):
         return str(label)
     return f"{year} 年第 {int(number)} 周" if _lang(ctx) != "en" else f"week {int(number)}, {year}"
+
+
+def axis_label(label: str, lang: str) -> str:
+    """A chart's x label (an ISO day or ISO week) in the reader's words: 12月7日 / Dec 7,
+    第 49 周 / W49; anything else as it is."""
+    year, _, number = label.partition("-W")
+    if year.isdigit() and number.isdigit():
+        return f"第 {int(number)} 周" if lang != "en" else f"W{int(number)}"
+    try:
+        d = date.fromisoformat(label[:10])
+    except ValueError:
+        return label
+    return f"{d.month}月{d.day}日" if lang != "en" else f"{EN_MONTHS[d.month - 1]} {d.day}"
+
+
+def axis(points: Iterable[tuple[str, float]], lang: str) -> list[tuple[str, float]]:
+    return [(axis_label(str(name), lang), value) for name, value in points]
 
 
 FILTERS: dict[str, Any] = {"when": when, "day": day, "task_title": task_title, "person": person,

@@ -21,7 +21,7 @@ from wendu.api.web_access import SENSITIVE_EVENTS, check_employee, raw_feedback,
 from wendu.api.web_accounts import SessionUser
 from wendu.api.web_auth import ApiUser, CurrentUser, client_ip
 from wendu.api.web_charts import bars, line
-from wendu.api.web_local import names_for
+from wendu.api.web_local import axis, names_for
 from wendu.api.web_privacy import facts_for, scores_for
 from wendu.api.web_tasks import task_dict
 from wendu.api.web_ui import lang_of, page, t
@@ -92,8 +92,9 @@ def profile_page(request: Request, employee_id: str, user: CurrentUser,
     people = [data["employee"]["manager_id"], *(x["assignee_id"] for x in data["tasks"]),
               *(n["recipient_id"] for n in data["notifications"])]
     return page(request, "employee.html", user, **data, names=names_for(session, people),
-                overtime_svg=bars(data["overtime"], t("overtime", lang)),
-                satisfaction_svg=line(data["satisfaction"], t("satisfaction", lang), 1, 5))
+                overtime_svg=bars(axis(data["overtime"], lang), t("overtime", lang)),
+                satisfaction_svg=line(axis(data["satisfaction"], lang),
+                                      t("satisfaction", lang), 1, 5))
 
 
 @router.get("/console/employees/{employee_id}/feedback", response_class=HTMLResponse)

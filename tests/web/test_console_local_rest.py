@@ -1,0 +1,50 @@
+"""The console's remaining words in the reader's language: chart axes, rules named by their
+titles in the HR lists, the refusals the console shows, and the rule page's dry run."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from wendu.ingest import ingest
+from wendu.rules.matcher import RuleIndex
+from wendu.store.models import utcnow
+
+from .conftest import login
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+ISO_DAY = re.compile(r"\d{4}-\d\d-\d\d")
+ISO_WEEK = re.compile(r"\d{4}-W\d\d")
+
+
+def _svgs(page: str) -> str:
+    return "".join(re.findall(r"<svg class=\"chart\".*?</svg>", page, re.S))
+
+
+async def test_chart_axes_read_as_days_and_weeks(console, factory):
+    day = (utcnow() - timedelta(days=3)).date()
+    with factory.begin() as s:
+        ingest(s, [{"id": "ot-A1", "type": "attendance.day_closed", "employee_id": "A1",
+                    "occurred_at": f"{day}T18:00:00+08:00",
+                    "data": {"day": str(day), "clock_in": f"{day}T09:00:00+08:00",
+                             "clock_out": f"{day}T21:00:00+08:00",
+                             "overtime_hours": 3}},
+                   {"id": "sv-A1", "type": "survey.response", "employee_id": "A1",
+                    "occurred_at": f"{day}T10:00:00+08:00",
+                    "data": {"survey_id": "pulse", "satisfaction": 4}}],
+               RuleIndex([]))
+    await login(console, "hr")
+    console.cookies.set("wendu_lang", "zh-CN")
+    profile = _svgs((await console.get("/console/employees/A1")).text)
+    assert f">{day.month}月{day.day}日<" in profile, profile
+    assert not ISO_DAY.search(profile), profile
+    board = _svgs((await console.get("/console/dashboard")).text)
+    week = day.isocalendar()[1]
+    assert f">第 {week} 周<" in board, board
+    assert not ISO_WEEK.search(board), board
+    console.cookies.set("wendu_lang", "en")
+    board = _svgs((await console.get("/console/dashboard")).text)
+    assert f">W{week}<" in board and not ISO_WEEK.search(board), board
