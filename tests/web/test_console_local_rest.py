@@ -10,7 +10,7 @@ import pytest
 
 from wendu.ingest import ingest
 from wendu.rules.matcher import RuleIndex
-from wendu.store.models import utcnow
+from wendu.store.models import Firing, Task, utcnow
 
 from .conftest import login
 
@@ -48,3 +48,21 @@ async def test_chart_axes_read_as_days_and_weeks(console, factory):
     console.cookies.set("wendu_lang", "en")
     board = _svgs((await console.get("/console/dashboard")).text)
     assert f">W{week}<" in board and not ISO_WEEK.search(board), board
+
+
+async def test_hr_lists_name_rules_by_their_titles(console, factory):
+    with factory.begin() as s:
+        s.get(Task, "T2").rule_id = "overtime-care"
+        s.add(Firing(rule_id="overtime-care", dedupe_key="C1", rule_digest="d",
+                     workflow_id="rule/overtime-care/C1", employee_id="C1", status="started"))
+    await login(console, "hr")
+    console.cookies.set("wendu_lang", "zh-CN")
+    firings = (await console.get("/console/firings")).text
+    cell = '<a href="/console/rules/overtime-care">加班关怀</a> <small class="muted">overtime-care'
+    assert cell in firings, firings
+    assert '<option value="overtime-care">加班关怀</option>' in firings
+    assert ">overtime-care</a>" not in firings
+    tasks = (await console.get("/console/all-tasks")).text
+    assert cell in tasks and ">overtime-care</a>" not in tasks
+    console.cookies.set("wendu_lang", "en")
+    assert ">Overtime care</a>" in (await console.get("/console/firings")).text
