@@ -32,6 +32,7 @@ from wendu.api.web_accounts import SessionUser
 from wendu.api.web_auth import CurrentUser, PostingUser
 from wendu.api.web_csv import csv_export
 from wendu.api.web_task_lists import people
+from wendu.api.web_task_words import refusal
 from wendu.api.web_tasks import ConsoleAction, act_on
 from wendu.api.web_ui import lang_of, page, t
 from wendu.localize import format_datetime
@@ -109,7 +110,7 @@ async def bulk(request: Request, user: PostingUser, session: SessionDep,
                 done.append(tid)
             except HTTPException as exc:
                 session.rollback()
-                failed.append((tid, str(exc.detail)))
+                failed.append((tid, refusal(exc.detail, lang)))
     f = _back_filters(back)
     tz = user_zone(session, user)
     result = {"done": done, "failed": failed, "problem": problem, "reason": reason}

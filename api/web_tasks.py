@@ -32,6 +32,7 @@ from wendu.api.web_auth import ApiPostingUser, ApiUser, CurrentUser, client_ip
 from wendu.api.web_local import names_for
 from wendu.api.web_privacy import why_for
 from wendu.api.web_task_lists import TaskList, list_of, my_lists, people, undo_offer
+from wendu.api.web_task_words import refusal
 from wendu.api.web_ui import lang_of, page
 from wendu.labels import catalog, factor_label, label
 from wendu.localize import DEFAULT_TIMEZONE, format_datetime
@@ -185,8 +186,14 @@ def get_task(task_id: str, user: ApiUser, session: SessionDep) -> dict[str, Any]
 async def act(task_id: str, body: ConsoleAction, request: Request, user: ApiPostingUser,
               session: SessionDep) -> dict[str, Any]:
     """Acknowledge ("I'm on it"), complete (with a comment), dismiss (with a reason), snooze,
-    delegate or reassign (to `to_id`, with a comment) a task, or undo the last action."""
-    return await act_on(request, user, session, check_task(session, user, task_id), body)
+    delegate or reassign (to `to_id`, with a comment) a task, or undo the last action.
+    A refusal is said in the reader's language: the console shows it as it comes."""
+    task = check_task(session, user, task_id)
+    try:
+        return await act_on(request, user, session, task, body)
+    except HTTPException as exc:
+        raise HTTPException(exc.status_code, detail=refusal(exc.detail, lang_of(request, user)),
+                            headers=exc.headers) from None
 
 
 async def act_on(request: Request, user: SessionUser, session: Session, task: Task,

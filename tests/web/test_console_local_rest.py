@@ -11,8 +11,10 @@ import pytest
 from wendu.ingest import ingest
 from wendu.rules.matcher import RuleIndex
 from wendu.store.models import Firing, Task, utcnow
+from wendu.worker import build_worker
 
 from .conftest import login
+from .test_console_task_states import _start_task
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -66,3 +68,34 @@ async def test_hr_lists_name_rules_by_their_titles(console, factory):
     assert cell in tasks and ">overtime-care</a>" not in tasks
     console.cookies.set("wendu_lang", "en")
     assert ">Overtime care</a>" in (await console.get("/console/firings")).text
+
+
+async def test_task_refusals_read_in_the_readers_language(console, temporal, settings, factory,
+                                                         sc):
+    async with build_worker(temporal, settings, factory):
+        task_id = await _start_task(temporal, settings, sc)  # M1's, on a running workflow
+        csrf = await login(console, "m1")
+        console.cookies.set("wendu_lang", "zh-CN")
+        post = {"headers": {"X-CSRF-Token": csrf}}
+        r = await console.post(f"/console/api/tasks/{task_id}/actions",
+                               json={"action": "dismiss"}, **post)
+        assert r.status_code == 422 and r.json()["detail"] == "关闭任务需要填写原因", r.text
+        r = await console.post(f"/console/api/tasks/{task_id}/actions",
+                               json={"action": "undo"}, **post)
+        assert r.status_code == 409 and "没有可撤销的操作" in r.json()["detail"], r.text
+        console.cookies.set("wendu_lang", "en")
+        r = await console.post(f"/console/api/tasks/{task_id}/actions",
+                               json={"action": "dismiss"}, **post)
+        assert r.json()["detail"] == "dismiss needs a reason"
+    # HR's bulk action on a task whose workflow has ended says why per task, in words.
+    with factory.begin() as s:
+        s.get(Task, "T2").status = "completed"
+    csrf = await login(console, "hr")
+    console.cookies.set("wendu_lang", "zh-CN")
+    r = await console.post("/console/all-tasks/bulk", data={
+        "csrf": csrf, "action": "acknowledge", "task_id": ["T2", "T3"]})
+    failed = re.findall(r'data-failed-task="[^"]+">([^<]*)<', r.text)
+    assert len(failed) == 2, r.text[-2000:]
+    assert any("这项任务已处于「已完成」状态" in f for f in failed), failed
+    assert any("这项任务已经结束" in f for f in failed), failed
+    assert not any(re.search(r"task \w+ is", f) for f in failed), failed
