@@ -4,7 +4,7 @@ the key has fired before, and a sample event of the rule's own trigger type to s
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal, get_args, get_origin
 
 from sqlalchemy import select
@@ -48,7 +48,8 @@ def fired_before(session: Session, workflow_id: str) -> dict[str, Any] | None:
                           .where(Firing.workflow_id == workflow_id)).first()
     if row is None:
         return None
-    return {"status": row.status, "at": row.created_at.strftime("%Y-%m-%d %H:%M")}
+    at = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+    return {"status": row.status, "at": at.isoformat()}
 
 
 def first_employee(session: Session) -> str | None:

@@ -51,6 +51,7 @@ LOCAL_STRINGS: dict[str, tuple[str, str]] = {
     "st_firing_failed": ("未能执行", "Failed"),
     "st_firing_held_out": ("对照组", "Held out"),
     "snoozed_until": ("推迟到", "Snoozed until"),
+    "channel_preferred": ("本人首选渠道", "their preferred channel"),
     "trigger": ("触发条件", "Trigger"),
     "trigger_schedule": ("定时", "Schedule"),
     "assignee": ("负责人", "Assignee"),

@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -183,3 +184,26 @@ async def test_saving_needs_a_new_version_this_editors_id_and_keeps_line_endings
         audited = [a.action for a in s.scalars(select(AuditLog).order_by(AuditLog.id))
                    if a.target_type == "rule"]
     assert audited == ["rule.upload", "rule.upload"]
+
+
+async def test_a_zh_dry_run_names_the_employee_and_says_when_in_local_time(library, factory,
+                                                                          settings):
+    http = library
+    csrf = await login(http, "hr")
+    http.cookies.set("wendu_lang", "zh-CN")
+    week = "/console/rules/overtime-care-week/upload"
+    overtime = (settings.rules_dir / "overtime_care.yaml").read_text()
+    form = {"csrf": csrf, "source": overtime, "intent": "dry_run", "event": heavy_day("A1")}
+    r = await http.post(week, data=form)
+    wid = re.search(r"\(<code>(rule/overtime-care-week/[^<]+)</code>\)", r.text).group(1)
+    with factory.begin() as s:  # 02:15 UTC: 10:15 in Shanghai
+        s.add(Firing(rule_id="overtime-care-week", rule_digest="d", workflow_id=wid,
+                     dedupe_key=wid.removeprefix("rule/overtime-care-week/"), employee_id="A1",
+                     status="started", context={},
+                     created_at=datetime(2026, 11, 27, 2, 15, tzinfo=UTC)))
+    r = await http.post(week, data=form)
+    section = r.text.split('id="dry-run"', 1)[1].split("</section>", 1)[0]
+    assert '<a href="/console/employees/A1">Name A1</a> <small class="muted">A1</small>' in section
+    assert 'id="already-fired-at">2026年11月27日（周五）10:15<' in section, section
+    assert "已启动" in section and "started" not in section and "UTC" not in section
+    assert "<strong>→ Name M1 (M1)</strong> [主管; 本人首选渠道; en]" in section, section
