@@ -37,6 +37,7 @@ from wendu.api.web_tasks import ConsoleAction, act_on
 from wendu.api.web_ui import lang_of, page, t
 from wendu.localize import format_datetime
 from wendu.store.models import Notification, Rule
+from wendu.titles import title_in
 
 router = APIRouter(tags=["console"])
 Text = Annotated[str, Query(max_length=200)]
@@ -100,17 +101,20 @@ async def bulk(request: Request, user: PostingUser, session: SessionDep,
     elif action == "dismiss" and len(reason.strip()) < 2:
         problem = t("bulk_need_reason", lang)
     done: list[str] = []
-    failed: list[tuple[str, str]] = []
+    failed: list[tuple[str, str, str]] = []  # id, title, why (in the reader's language)
     if problem is None:
         body = ConsoleAction(action=action, comment=reason.strip() or None)
         for tid in ids:
+            title = tid
             try:
-                await act_on(request, user, session, check_task(session, user, tid), body,
+                task = check_task(session, user, tid)
+                title = title_in(task.title, task.titles, lang)
+                await act_on(request, user, session, task, body,
                              note=f"bulk {action} of {len(ids)} tasks")
                 done.append(tid)
             except HTTPException as exc:
                 session.rollback()
-                failed.append((tid, refusal(exc.detail, lang)))
+                failed.append((tid, title, refusal(exc.detail, lang)))
     f = _back_filters(back)
     tz = user_zone(session, user)
     result = {"done": done, "failed": failed, "problem": problem, "reason": reason}

@@ -99,3 +99,4 @@ async def test_task_refusals_read_in_the_readers_language(console, temporal, set
     assert any("这项任务已处于「已完成」状态" in f for f in failed), failed
     assert any("这项任务已经结束" in f for f in failed), failed
     assert not any(re.search(r"task \w+ is", f) for f in failed), failed
+    assert any(f.startswith("Task T2: ") for f in failed), failed
