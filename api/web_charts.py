@@ -53,12 +53,15 @@ def line(points: Sequence[tuple[str, float]], label: str, lo: float | None = Non
 
 
 def _frame(label: str, body: str, hi: float, lo: float, first: str, last: str) -> Markup:
+    # One point (or one week) is one label: said once, under the left end.
+    last_tick = "" if last == first else (
+        f'<text x="{W - PAD}" y="{H - 6}" class="tick" text-anchor="end">{escape(last)}</text>')
     return Markup(
         f'<svg class="chart" viewBox="0 0 {W} {H}" role="img" aria-label="{escape(label)}">'
         f'<line x1="{PAD}" y1="{H - PAD}" x2="{W - PAD}" y2="{H - PAD}" class="axis"/>'
         f'<text x="2" y="{PAD}" class="tick">{hi:g}</text>'
         f'<text x="2" y="{H - PAD}" class="tick">{lo:g}</text>'
         f'<text x="{PAD}" y="{H - 6}" class="tick">{escape(first)}</text>'
-        f'<text x="{W - PAD}" y="{H - 6}" class="tick" text-anchor="end">{escape(last)}</text>'
+        f"{last_tick}"
         f"{body}</svg>"
     )

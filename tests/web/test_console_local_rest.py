@@ -46,6 +46,8 @@ async def test_chart_axes_read_as_days_and_weeks(console, factory):
     board = _svgs((await console.get("/console/dashboard")).text)
     week = day.isocalendar()[1]
     assert f">第 {week} 周<" in board, board
+    for chart in re.findall(r"<svg.*?</svg>", board, re.S):  # one week: one label, not two
+        assert chart.count(f">第 {week} 周<") <= 1, chart
     assert not ISO_WEEK.search(board), board
     console.cookies.set("wendu_lang", "en")
     board = _svgs((await console.get("/console/dashboard")).text)
