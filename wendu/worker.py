@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Interceptor, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from wendu.activities.evaluate import Evaluator
@@ -85,6 +85,7 @@ def build_worker(
     extra_activities: Sequence[Callable[..., Any]] = (),
     scorers: ScorerRegistry | None = None,
     channels: ChannelRegistry | None = None,
+    interceptors: Sequence[Interceptor] = (),
 ) -> Worker:
     activities = build_activities(settings, session_factory, scorers=scorers, channels=channels)
     # The schedule scan starts RuleWorkflows itself, so it is the one activity with the client.
@@ -97,6 +98,7 @@ def build_worker(
         workflows=WORKFLOWS,
         activities=[*kept, *extra_activities],
         workflow_runner=WORKFLOW_RUNNER,
+        interceptors=interceptors,
     )
 
 

@@ -33,6 +33,7 @@ from wendu.rules.matcher import RuleIndex
 from wendu.rules.plan import Plan
 from wendu.rules.ruleset import RuleSetResult
 from wendu.rulestore import sync_rules
+from wendu.ruletest.inflight import InFlight
 from wendu.settings import Settings
 from wendu.store.db import make_engine, make_session_factory, upgrade
 from wendu.store.models import Firing, Notification, Task, Wait
@@ -111,8 +112,10 @@ class World:
         self.scorers = scorers
         self.plans: dict[str, Plan] = {p.rule_id: p for p in ruleset.plans}
         self.index = RuleIndex(ruleset.plans, settings.max_event_age_seconds)
-        # Every workflow this world started or saw, for `settle`.
+        # Every workflow this world started or saw, and the worker's running activities
+        # (local ones are invisible in a description), for `settle`.
         self.workflow_ids: dict[str, None] = {}
+        self.in_flight: InFlight | None = None
 
     async def post(self, *events: dict[str, Any], fire: bool = True,
                    now: datetime | None = None) -> list[EventOutcome]:
@@ -182,6 +185,8 @@ class World:
 
     async def _activity_state(self) -> dict[str, int] | None:
         """History length per running workflow; None while any has work in flight."""
+        if self.in_flight is not None and self.in_flight.running:
+            return None
         lengths: dict[str, int] = {}
         for wid in self.workflow_ids:
             try:
@@ -284,9 +289,12 @@ async def open_world(
             sync_rules(session, ruleset.plans, ruleset.sources, ruleset.files)
         config = test_settings(data_dir, **(settings or {}))
         fast = FastScorers(scorers) if scorers is not None else None
+        in_flight = InFlight()
         async with build_worker(env.client, config, factory, scorers=scorers,
-                                channels=channels):
-            yield world_class(env, factory, ruleset, config, fast)
+                                channels=channels, interceptors=[in_flight]):
+            world = world_class(env, factory, ruleset, config, fast)
+            world.in_flight = in_flight
+            yield world
     finally:
         engine.dispose()
 
