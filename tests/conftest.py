@@ -6,17 +6,17 @@ import importlib.util
 import os
 import shutil
 import sys
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from tests.pg_schema import drop_schema, new_schema, schema_url
 from wendu.store.db import make_engine, make_session_factory, upgrade
 
 
@@ -50,9 +50,6 @@ os.environ.setdefault("WENDU_WORK_CALENDAR", "off")
 # stale on the day they run; the backfill tests set the window they are about.
 os.environ.setdefault("WENDU_MAX_EVENT_AGE", "off")
 
-PG_URL = os.environ.get(
-    "WENDU_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 
 def _bin(name: str) -> str:
@@ -76,23 +73,6 @@ def temporal_test_server_path() -> str:
     return _bin("temporal-test-server")
 
 
-def _pg_engine_in_fresh_schema() -> tuple[Engine, str]:
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    return engine, schema
-
-
-def _drop_pg_schema(schema: str) -> None:
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    admin.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path: Path) -> Iterator[str]:
     """A migrated, empty database URL on each backend (PostgreSQL in a fresh schema)."""
@@ -103,11 +83,13 @@ def db_url(request, tmp_path: Path) -> Iterator[str]:
         engine.dispose()
         yield url
         return
-    engine, schema = _pg_engine_in_fresh_schema()
+    schema = new_schema()
+    url = schema_url(schema)
+    engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
-    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    _drop_pg_schema(schema)
+    yield url
+    drop_schema(schema)
 
 
 @pytest.fixture

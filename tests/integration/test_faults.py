@@ -19,7 +19,6 @@ import os
 import signal
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -27,9 +26,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from tests.integration.fault_stack import SENDER, SmtpSink, Up, WeCom, wait_until
+from tests.pg_schema import drop_schema, new_schema, schema_url
 from wendu.channels.email import message_id
 from wendu.demo import wecom_sandbox
 from wendu.store.db import make_engine, make_session_factory, upgrade
@@ -38,7 +38,6 @@ from wendu.tokens import create_token
 
 pytestmark = pytest.mark.timeout(300)
 
-PG_URL = os.environ.get("WENDU_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 # Attempts at a delivery before it is recorded failed: with the notifier's backoff (1 s,
 # doubling) the last one comes some 7 s after the first.
 MAX_ATTEMPTS = 4
@@ -180,15 +179,6 @@ class Stack:
         return self.up.output()
 
 
-def _pg_schema_url() -> tuple[str, str]:
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    return f"{PG_URL}?options=-csearch_path%3D{schema}", schema
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def stack(request, tmp_path_factory) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp(f"faults-{request.param}")
@@ -196,7 +186,8 @@ def stack(request, tmp_path_factory) -> Iterator[Stack]:
     if request.param == "sqlite":
         url = f"sqlite:///{root / 'wendu.db'}"
     else:
-        url, schema = _pg_schema_url()
+        schema = new_schema()
+        url = schema_url(schema)
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
@@ -210,10 +201,7 @@ def stack(request, tmp_path_factory) -> Iterator[Stack]:
     finally:
         built.close()
         if schema:
-            admin = make_engine(PG_URL)
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            admin.dispose()
+            drop_schema(schema)
 
 
 def only(rows: list[Notification]) -> Notification | None:
