@@ -22,7 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from wendu.api.deps import SessionFactoryDep, TemporalDep, TokenDep, act_as, require_scope
 from wendu.api.snooze_rows import set_snooze
-from wendu.api.tasks import FINISHED, UPDATE_TIMEOUT, _refused
+from wendu.api.tasks import _UNAVAILABLE, FINISHED, UPDATE_TIMEOUT, _refused
 from wendu.store.audit import audit
 from wendu.store.models import Task, utcnow
 from wendu.workflows.io import TASK_SNOOZE_UPDATE, SnoozeRequest, TaskView
@@ -31,7 +31,6 @@ router = APIRouter(
     prefix="/api/v1/tasks", tags=["tasks"], dependencies=[Depends(require_scope("tasks:act"))]
 )
 MAX_SNOOZE = timedelta(days=14)  # as long as the console offers
-_UNAVAILABLE = (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE, RPCStatusCode.CANCELLED)
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"description": "The actor is not the task's assignee"},
     404: {"description": "No such task"},
