@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from wendu.api.run_history import firing_outcomes
 from wendu.api.web_access import task_scope
 from wendu.api.web_accounts import SessionUser
+from wendu.api.web_local import names_for
 from wendu.localize import DEFAULT_TIMEZONE, zone
 from wendu.store.models import Employee, Firing, Notification, Task, utcnow
 from wendu.titles import title_in
@@ -79,14 +80,6 @@ def window(f: ListFilters, tz: str) -> tuple[datetime | None, datetime | None]:
     return lo, hi
 
 
-def _names(session: Session, ids: set[str | None]) -> dict[str, str]:
-    wanted = {i for i in ids if i}
-    if not wanted:
-        return {}
-    return dict(session.execute(select(Employee.id, Employee.name).where(
-        Employee.id.in_(wanted))).all())
-
-
 def task_rows(session: Session, user: SessionUser, f: ListFilters, tz: str,
               lang: str) -> list[dict]:
     q = select(Task)
@@ -107,7 +100,7 @@ def task_rows(session: Session, user: SessionUser, f: ListFilters, tz: str,
     if hi:
         q = q.where(Task.created_at < hi)
     tasks = session.scalars(q.order_by(Task.created_at.desc(), Task.id).limit(LIMIT)).all()
-    names = _names(session, {t.assignee_id for t in tasks} | {t.subject_employee_id
+    names = names_for(session, {t.assignee_id for t in tasks} | {t.subject_employee_id
                                                                for t in tasks})
     return [{"id": t.id, "title": title_in(t.title, t.titles, lang), "rule_id": t.rule_id,
              "status": t.status,
@@ -139,7 +132,7 @@ def firing_rows(session: Session, f: ListFilters, tz: str) -> list[dict]:
     outcomes = firing_outcomes(session, firings)
     if f.outcome:
         firings = [x for x in firings if outcomes[x.id]["outcome"] == f.outcome][:LIMIT]
-    names = _names(session, {x.employee_id for x in firings})
+    names = names_for(session, {x.employee_id for x in firings})
     return [{"id": x.id, "rule_id": x.rule_id, "employee_id": x.employee_id,
              "employee_name": names.get(x.employee_id or "", ""), "status": x.status,
              "dedupe_key": x.dedupe_key, "created_at": x.created_at, "error": x.error,
@@ -164,7 +157,7 @@ def notification_rows(session: Session, f: ListFilters, tz: str) -> list[dict]:
         q = q.where(Notification.created_at < hi)
     rows = session.scalars(q.order_by(Notification.created_at.desc(), Notification.id.desc())
                            .limit(LIMIT)).all()
-    names = _names(session, {n.recipient_id for n in rows} | {n.subject_employee_id
+    names = names_for(session, {n.recipient_id for n in rows} | {n.subject_employee_id
                                                                for n in rows})
     # The subject line, never the body: a body may quote what an employee wrote.
     return [{"id": n.id, "rule_id": n.rule_id, "recipient_id": n.recipient_id,
